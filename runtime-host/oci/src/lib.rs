@@ -1,0 +1,19 @@
+//! OCI core for tailor: typed digests verified while streaming, media types, manifests,
+//! and one capability-scoped [`Client`] over a Distribution registry or an OCI layout directory.
+
+mod client;
+mod digest;
+mod error;
+mod layout;
+pub mod media;
+pub mod registry;
+mod scope;
+mod store;
+
+pub use client::Client;
+pub use digest::{Digest, VerifyingReader};
+pub use error::{Error, Result};
+pub use oci_spec;
+pub use registry::{Credentials, RegistryConfig};
+pub use scope::Scope;
+pub use store::{BlobSource, ManifestHead, Progress, Quiet, RawManifest};

@@ -1,0 +1,72 @@
+//! The storage backend trait: what the build needs from a registry or an OCI layout.
+//! Backends are crate-private; callers get a [`crate::Client`], which enforces its scope.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::{Digest, Result};
+
+/// A manifest or index as stored: exact bytes (their sha256 is the digest) and media type.
+#[derive(Debug, Clone)]
+pub struct RawManifest {
+    pub digest: Digest,
+    pub media_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// What a HEAD of a manifest tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestHead {
+    pub digest: Digest,
+    pub media_type: String,
+    pub size: u64,
+}
+
+/// Where the bytes of a blob to upload come from.
+#[derive(Debug, Clone)]
+pub enum BlobSource {
+    Bytes(Arc<[u8]>),
+    File(PathBuf),
+}
+
+impl BlobSource {
+    pub fn open(&self) -> Result<Box<dyn Read + Send>> {
+        match self {
+            BlobSource::Bytes(b) => Ok(Box::new(std::io::Cursor::new(b.clone()))),
+            BlobSource::File(p) => std::fs::File::open(p)
+                .map(|f| Box::new(std::io::BufReader::new(f)) as Box<dyn Read + Send>)
+                .map_err(|e| crate::Error::io(format!("opening {}", p.display()), e)),
+        }
+    }
+}
+
+/// Reports progress of long transfers (bytes done so far for one blob).
+pub trait Progress: Send + Sync {
+    fn transfer(&self, what: &str, done: u64, total: u64);
+}
+
+/// No progress output.
+pub struct Quiet;
+impl Progress for Quiet {
+    fn transfer(&self, _: &str, _: u64, _: u64) {}
+}
+
+/// A store of repositories. `repo` is always a repository path without registry host
+/// (`acme/dhi-python`); `reference` a tag or a digest string.
+pub(crate) trait Backend: Send + Sync {
+    fn get_manifest(&self, repo: &str, reference: &str) -> Result<RawManifest>;
+    fn head_manifest(&self, repo: &str, reference: &str) -> Result<Option<ManifestHead>>;
+    /// Unverified stream; the client wraps it in a verifying reader.
+    fn open_blob(&self, repo: &str, digest: &Digest) -> Result<Box<dyn Read + Send>>;
+    /// Size of the blob when present.
+    fn blob_exists(&self, repo: &str, digest: &Digest) -> Result<Option<u64>>;
+    fn put_blob(&self, repo: &str, digest: &Digest, size: u64, source: &BlobSource, progress: &dyn Progress) -> Result<()>;
+    /// Try to make a blob of `from` available in `repo` without transferring it. `Ok(false)` when
+    /// the store could not (the caller then uploads).
+    fn mount_blob(&self, repo: &str, from: &str, digest: &Digest) -> Result<bool>;
+    fn put_manifest(&self, repo: &str, reference: &str, media_type: &str, bytes: &[u8]) -> Result<Digest>;
+    fn list_tags(&self, repo: &str) -> Result<Vec<String>>;
+    /// Human name of the store, for messages (`http://127.0.0.1:5000`, `layout /x`).
+    fn describe(&self) -> String;
+}
