@@ -1,0 +1,24 @@
+//! The tailor customization spec (DESIGN.md §4): the model, YAML/JSON parsing with field
+//! paths on errors, and validation that collects every problem.
+//!
+//! No filesystem or network use: this crate also builds for `wasm32-wasip2`.
+
+mod derived;
+mod error;
+mod model;
+mod parse;
+mod paths;
+mod platform;
+mod reference;
+mod run_as;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::{Problem, Result, SpecError};
+pub use model::{Accounts, ArtifactSpec, Contents, Customization, FileSpec, GroupSpec, UserSpec};
+pub use paths::{is_under, normalize_check};
+pub use platform::Platform;
+pub use reference::{MAX_TAG_LEN, Reference, is_valid_repository, is_valid_tag};
+pub use run_as::{MAX_ID, RunAs};
