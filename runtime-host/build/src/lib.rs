@@ -1,6 +1,24 @@
-//! tailor's build engine.
+//! tailor's build engine: spec → resolve → merge → publish (DESIGN.md §5).
+//!
+//! Free of wasmtime so that its tests compile fast; reaches stores only through a
+//! capability-scoped [`tailor_oci::Client`].
 
+pub mod accounts;
+pub mod artifact;
+pub mod base;
+pub mod cache;
 pub mod compress;
+pub mod config;
+mod engine;
+mod error;
 pub mod filter;
 pub mod flatten;
+pub mod layer;
+pub mod manifest;
+pub mod platform;
+pub mod publish;
+pub mod resolve;
 pub mod tarfs;
+
+pub use engine::{Options, Report, build};
+pub use error::{BuildError, Result};

@@ -288,7 +288,14 @@ impl<R: Read> TarReader<R> {
         Ok(Arc::from(data))
     }
 
-    /// Read every entry with its content.
+    /// Consume whatever follows the end-of-archive marker (record padding), so that a
+    /// verifying reader underneath sees the end of the blob and checks its digest.
+    pub fn finish(mut self) -> io::Result<()> {
+        io::copy(&mut self.inner, &mut io::sink())?;
+        Ok(())
+    }
+
+    /// Read every entry with its content, then the rest of the stream.
     pub fn read_all(mut self) -> io::Result<Vec<Entry>> {
         let mut out = Vec::new();
         while let Some(mut e) = self.next_entry()? {
@@ -297,6 +304,7 @@ impl<R: Read> TarReader<R> {
             }
             out.push(e);
         }
+        self.finish()?;
         Ok(out)
     }
 }

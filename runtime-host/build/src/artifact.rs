@@ -1,0 +1,139 @@
+//! One artifact's layer for one platform: flatten the artifact's layers, filter by the spec's
+//! includes/excludes, drop added parent directories the filesystem below already has (so the
+//! base's directory modes and owners stay), compress. Two cache levels: the filtered tree
+//! (by artifact digest and filter) and the final layer (by that and the parents dropped).
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+use tailor_oci::{Client, Digest};
+use tailor_spec::{ArtifactSpec, Problem};
+
+use crate::base::{FileIndex, GROUP, PASSWD, kind_letter};
+use crate::cache::{Cache, key};
+use crate::filter::filter;
+use crate::flatten::Tree;
+use crate::layer::Layer;
+use crate::resolve::{Image, fetch_manifest, open_layer};
+use crate::tarfs::{Entry, Kind, Limits, TarReader, write_tar};
+use crate::{BuildError, Result};
+
+/// What filtering an artifact produced, small enough to cache as JSON.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Summary {
+    /// Digest of the uncompressed filtered tar (kept in the cache's blobs).
+    pub tar: Digest,
+    pub kinds: Vec<(String, char)>,
+    pub added_parents: BTreeSet<String>,
+    pub passwd: Option<String>,
+    pub group: Option<String>,
+}
+
+pub struct Filtered {
+    pub summary: Summary,
+    entries: Option<Vec<Entry>>,
+}
+
+/// Everything that identifies one artifact input of one platform.
+pub struct Input<'a> {
+    pub image: &'a Image,
+    pub manifest: &'a Digest,
+    pub spec: &'a ArtifactSpec,
+    pub index: usize,
+    pub platform: &'a str,
+}
+
+fn level1_key(i: &Input, parent_mtime: u64) -> String {
+    let mut parts = vec!["artifact".to_string(), i.manifest.to_string(), parent_mtime.to_string()];
+    parts.extend(i.spec.includes.iter().map(|p| format!("+{p}")));
+    parts.extend(i.spec.excludes.iter().map(|p| format!("-{p}")));
+    key(parts)
+}
+
+/// Flatten + filter (or the cached summary of it).
+pub fn filtered(client: &Client, cache: &Cache, i: &Input, limits: Limits, parent_mtime: u64) -> Result<Filtered> {
+    let k = level1_key(i, parent_mtime);
+    if let Some(summary) = cache.get_json::<Summary>("artifact", &k) {
+        return Ok(Filtered { summary, entries: None });
+    }
+    let (_, manifest) = fetch_manifest(client, i.image, i.manifest)?;
+    let mut tree = Tree::default();
+    for layer in manifest.layers() {
+        let input = format!("{} ({}) layer {}", i.image.name, i.platform, layer.digest());
+        let reader = open_layer(client, &i.image.repo, layer, limits, &i.image.name)?;
+        tree.apply_layer(reader.read_all().map_err(|e| BuildError::bad_input(&input, e))?);
+    }
+    let out = filter(&tree, &i.spec.includes, &i.spec.excludes, parent_mtime).map_err(|missing| BuildError::Invalid {
+        problems: missing
+            .iter()
+            .map(|m| {
+                let j = i.spec.includes.iter().position(|x| x == m).unwrap_or(0);
+                Problem::new(
+                    format!("contents.artifacts[{}].includes[{j}]", i.index),
+                    format!("{m} does not exist in {} ({})", i.image.name, i.platform),
+                )
+            })
+            .collect(),
+    })?;
+    let tar = write_tar(&out.entries).map_err(|e| BuildError::Internal(e.to_string()))?;
+    let text = |p: &str| out.entries.iter().find(|e| e.path == p && e.kind == Kind::File).map(|e| String::from_utf8_lossy(&e.data).into_owned());
+    let summary = Summary {
+        tar: Digest::of(&tar),
+        kinds: out.entries.iter().map(|e| (e.path.clone(), kind_letter(&e.kind))).collect(),
+        added_parents: out.added_parents.clone(),
+        passwd: text(PASSWD),
+        group: text(GROUP),
+    };
+    if cache.enabled() {
+        cache.put_blob(&summary.tar, &tar);
+        cache.put_json("artifact", &k, &summary);
+    }
+    Ok(Filtered { summary, entries: Some(out.entries) })
+}
+
+/// The artifact's layer given what lies below it (`dir_below` says whether a directory exists).
+/// Returns the layer (None when empty) and the parents dropped.
+pub fn layer(
+    client: &Client,
+    cache: &Cache,
+    i: &Input,
+    f: Filtered,
+    dir_below: &dyn Fn(&str) -> bool,
+    limits: Limits,
+    parent_mtime: u64,
+    threads: usize,
+) -> Result<(Option<Layer>, Summary)> {
+    let dropped: Vec<&String> = f.summary.added_parents.iter().filter(|p| dir_below(p)).collect();
+    let k = key(std::iter::once(format!("artifact-layer {}", f.summary.tar)).chain(dropped.iter().map(|p| p.to_string())));
+    let dropped: BTreeSet<String> = dropped.into_iter().cloned().collect();
+    let summary = f.summary.clone();
+    let layer = Layer::cached(cache, &k, || {
+        let entries = match f.entries {
+            Some(e) => e,
+            None => match cache.get_blob(&f.summary.tar) {
+                Some(tar) => TarReader::new(&tar[..], limits).read_all().map_err(|e| BuildError::Internal(format!("cached tree: {e}")))?,
+                None => {
+                    // The summary outlived its tree: recompute without the cache.
+                    let fresh = filtered(client, &Cache::disabled(), i, limits, parent_mtime)?;
+                    fresh.entries.unwrap_or_default()
+                }
+            },
+        };
+        let kept: Vec<Entry> = entries.into_iter().filter(|e| !dropped.contains(&e.path)).collect();
+        Layer::from_entries(&kept, threads).map_err(|e| BuildError::Internal(e.to_string()))
+    })?;
+    Ok((layer, summary))
+}
+
+/// Paths of `kinds` that replace something of the base (a non-directory over anything, or a
+/// directory over a non-directory), as absolute paths.
+pub fn overrides<'a>(kinds: impl Iterator<Item = (&'a str, char)>, base: &FileIndex, skip: &BTreeSet<String>) -> Vec<String> {
+    kinds
+        .filter(|(p, _)| !skip.contains(*p))
+        .filter(|(p, k)| match base.kinds.get(*p) {
+            Some(b) => *k != 'd' || *b != 'd',
+            None => false,
+        })
+        .map(|(p, _)| format!("/{p}"))
+        .collect()
+}

@@ -1,0 +1,77 @@
+//! The base image's file index: every path of its merged filesystem with its kind, plus the
+//! contents of /etc/passwd and /etc/group. Read once per base (streamed, nothing stored but
+//! this summary) and cached by the base's layer digests.
+
+use std::collections::BTreeMap;
+
+use oci_spec::image::ImageManifest;
+use serde::{Deserialize, Serialize};
+use tailor_oci::Client;
+
+use crate::cache::{Cache, key};
+use crate::flatten::Tree;
+use crate::resolve::open_layer;
+use crate::tarfs::{Entry, Kind, Limits};
+use crate::{BuildError, Result};
+
+pub const PASSWD: &str = "etc/passwd";
+pub const GROUP: &str = "etc/group";
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct FileIndex {
+    /// path → kind letter: `d` directory, `f` file, `l` symlink, `h` hard link, `o` other.
+    pub kinds: BTreeMap<String, char>,
+    pub passwd: Option<String>,
+    pub group: Option<String>,
+}
+
+pub fn kind_letter(k: &Kind) -> char {
+    match k {
+        Kind::Dir => 'd',
+        Kind::File => 'f',
+        Kind::Symlink(_) => 'l',
+        Kind::Hardlink(_) => 'h',
+        _ => 'o',
+    }
+}
+
+impl FileIndex {
+    pub fn is_dir(&self, path: &str) -> bool {
+        path.is_empty() || self.kinds.get(path) == Some(&'d')
+    }
+
+    pub fn from_tree(tree: &Tree) -> FileIndex {
+        let text = |p: &str| tree.get(p).filter(|e| e.kind == Kind::File).map(|e| String::from_utf8_lossy(&e.data).into_owned());
+        FileIndex {
+            kinds: tree.entries.iter().map(|(p, e)| (p.clone(), kind_letter(&e.kind))).collect(),
+            passwd: text(PASSWD),
+            group: text(GROUP),
+        }
+    }
+}
+
+/// The file index of `manifest`'s layers, from the cache or by streaming the layers once.
+pub fn file_index(client: &Client, repo: &str, name: &str, manifest: &ImageManifest, cache: &Cache, limits: Limits) -> Result<FileIndex> {
+    let k = key(std::iter::once("base-index".to_string()).chain(manifest.layers().iter().map(|l| l.digest().to_string())));
+    if let Some(ix) = cache.get_json::<FileIndex>("base-index", &k) {
+        return Ok(ix);
+    }
+    let mut tree = Tree::default();
+    for layer in manifest.layers() {
+        let input = format!("{name} layer {}", layer.digest());
+        let bad = |e: std::io::Error| BuildError::bad_input(&input, e);
+        let mut reader = open_layer(client, repo, layer, limits, name)?;
+        let mut entries: Vec<Entry> = Vec::new();
+        while let Some(mut e) = reader.next_entry().map_err(bad)? {
+            if e.kind == Kind::File && (e.path == PASSWD || e.path == GROUP) {
+                e.data = reader.read_data().map_err(bad)?;
+            }
+            entries.push(e);
+        }
+        reader.finish().map_err(bad)?;
+        tree.apply_layer(entries);
+    }
+    let ix = FileIndex::from_tree(&tree);
+    cache.put_json("base-index", &k, &ix);
+    Ok(ix)
+}

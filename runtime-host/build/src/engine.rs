@@ -1,0 +1,145 @@
+//! `build`: spec → resolve → per-platform layers and config → index → publish → report.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Serialize;
+use tailor_oci::{Client, Digest, Progress};
+use tailor_spec::{Customization, Platform, Problem, Reference};
+
+use crate::cache::Cache;
+use crate::manifest::{self, BASE_DIGEST, BASE_NAME, IndexEntry};
+use crate::platform::{Built, base_name, build_platform};
+use crate::publish::publish;
+use crate::resolve::{Image, resolve, spec_platform_key};
+use crate::tarfs::Limits;
+use crate::{BuildError, Result};
+
+/// How a build runs.
+#[derive(Clone)]
+pub struct Options {
+    pub cache: Cache,
+    pub limits: Limits,
+    /// Compression threads.
+    pub threads: usize,
+    pub progress: Arc<dyn Progress>,
+    /// One line per step, for humans (stderr in the CLI).
+    pub log: Arc<dyn Fn(&str) + Send + Sync>,
+    /// Registry host for `org.opencontainers.image.base.name` when the source names none.
+    pub registry_host: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            cache: Cache::disabled(),
+            limits: Limits::default(),
+            threads: crate::compress::default_threads(),
+            progress: Arc::new(tailor_oci::Quiet),
+            log: Arc::new(|_| {}),
+            registry_host: None,
+        }
+    }
+}
+
+/// What a build did (the CLI's `--output json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub tag: String,
+    pub index_digest: Digest,
+    pub manifests: BTreeMap<String, Digest>,
+    pub bytes_uploaded: u64,
+    pub bytes_reused: u64,
+    pub overridden_base_paths: Vec<String>,
+    pub duration_ms: u64,
+}
+
+/// Build `spec` (already validated) with `client` and publish the result under its tag.
+pub fn build(spec: &Customization, client: &Client, opts: &Options) -> Result<Report> {
+    let started = Instant::now();
+    if let Err(problems) = spec.validate() {
+        return Err(BuildError::Invalid { problems });
+    }
+    if !spec.contents.packages.is_empty() {
+        return Err(BuildError::Unsupported(format!(
+            "contents.packages ({}): installing OS packages",
+            spec.contents.packages.join(", ")
+        )));
+    }
+    let log = |m: &str| (opts.log)(m);
+    let source = spec.source_ref();
+    log(&format!("resolving {source} and {} artifact(s) in {}", spec.contents.artifacts.len(), client.describe()));
+    let mut problems: Vec<Problem> = Vec::new();
+    let mut keep = |r: Result<Image>| -> Result<Option<Image>> {
+        match r {
+            Ok(i) => Ok(Some(i)),
+            Err(BuildError::Invalid { problems: p }) => {
+                problems.extend(p);
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    };
+    let base = keep(resolve(client, "source", &source))?;
+    let mut artifacts = Vec::new();
+    for (i, a) in spec.contents.artifacts.iter().enumerate() {
+        let field = format!("contents.artifacts[{i}].reference");
+        let r = Reference::parse(&a.reference).map_err(|m| BuildError::invalid(&field, m))?;
+        artifacts.push(keep(resolve(client, &field, &r))?);
+    }
+    let mut keys = Vec::new();
+    if let Some(base) = &base {
+        for (i, p) in spec.platforms.iter().enumerate() {
+            let key = spec_platform_key(&Platform::parse(p).map_err(|m| BuildError::invalid(format!("platforms[{i}]"), m))?);
+            if !base.platforms.contains_key(&key) {
+                problems.push(Problem::new(format!("platforms[{i}]"), format!("{p} is not in the source {} (it has {})", base.name, base.platform_list())));
+            }
+            for (j, a) in artifacts.iter().enumerate() {
+                if let Some(a) = a.as_ref().filter(|a| !a.platforms.contains_key(&key)) {
+                    problems.push(Problem::new(
+                        format!("platforms[{i}]"),
+                        format!("{p} is not in contents.artifacts[{j}] {} (it has {})", a.name, a.platform_list()),
+                    ));
+                }
+            }
+            keys.push(key);
+        }
+    }
+    let (Some(base), true) = (base, problems.is_empty()) else {
+        return Err(BuildError::Invalid { problems });
+    };
+    let artifacts: Vec<Image> = artifacts.into_iter().flatten().collect();
+
+    log(&format!("building {} for {}", spec.result_tag(), keys.join(", ")));
+    let built: Vec<Result<Built>> = std::thread::scope(|s| {
+        let handles: Vec<_> = keys.iter().map(|k| s.spawn(|| build_platform(opts, client, spec, &base, &artifacts, k))).collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(BuildError::Internal("platform build panicked".into())))).collect()
+    });
+    let built: Vec<Built> = built.into_iter().collect::<Result<_>>()?;
+
+    let entries: Vec<IndexEntry> = built
+        .iter()
+        .map(|b| IndexEntry { digest: &b.manifest.0, size: b.manifest.1.len() as u64, os: &b.os, architecture: &b.architecture, variant: b.variant.as_deref() })
+        .collect();
+    let mut annotations = spec.annotations.clone();
+    annotations.insert(BASE_DIGEST.into(), base.digest.to_string());
+    annotations.insert(BASE_NAME.into(), base_name(spec, opts));
+    let index = manifest::index(&entries, &annotations);
+    let dest = spec.destination_repository();
+    let tag = spec.result_tag();
+    log(&format!("publishing {dest}:{tag}"));
+    let t = publish(opts, client, &dest, &base.repo, &built, &index, &tag)?;
+    let mut overridden: Vec<String> = built.iter().flat_map(|b| b.overridden.iter().cloned()).collect();
+    overridden.sort();
+    overridden.dedup();
+    Ok(Report {
+        tag: format!("{dest}:{tag}"),
+        index_digest: Digest::of(&index),
+        manifests: built.iter().map(|b| (b.key.clone(), b.manifest.0.clone())).collect(),
+        bytes_uploaded: t.uploaded,
+        bytes_reused: t.reused,
+        overridden_base_paths: overridden,
+        duration_ms: started.elapsed().as_millis() as u64,
+    })
+}

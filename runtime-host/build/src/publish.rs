@@ -1,0 +1,80 @@
+//! Publish in crash-safe order: every blob, then the platform manifests and the index by
+//! digest, and only then the tag. A failure at any step leaves the old tag as it was.
+
+use std::collections::BTreeMap;
+
+use tailor_oci::{BlobSource, Client, Digest, media};
+
+use crate::platform::Built;
+use crate::{Options, Result};
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Transferred {
+    pub uploaded: u64,
+    pub reused: u64,
+}
+
+pub fn publish(opts: &Options, client: &Client, dest: &str, source: &str, built: &[Built], index: &[u8], tag: &str) -> Result<Transferred> {
+    let mut t = Transferred::default();
+    // Base layers: never re-uploaded; present already (same repository) or mounted.
+    let mut base: BTreeMap<&Digest, u64> = BTreeMap::new();
+    for b in built {
+        base.extend(b.base_layers.iter().map(|(d, s)| (d, *s)));
+    }
+    for (digest, size) in base {
+        if client.blob_exists(dest, digest)?.is_some() || (dest != source && client.mount_blob(dest, source, digest)?) {
+            t.reused += size;
+            continue;
+        }
+        (opts.log)(&format!("base layer {digest} could not be mounted into {dest}: copying it"));
+        let bytes = client.read_blob(source, digest, u64::MAX - 1)?;
+        client.put_blob(dest, digest, size, &BlobSource::Bytes(bytes.into()), opts.progress.as_ref())?;
+        t.uploaded += size;
+    }
+    // New blobs: layers and configs, each once.
+    let mut blobs: BTreeMap<&Digest, BlobSource> = BTreeMap::new();
+    for b in built {
+        for l in &b.layers {
+            blobs.insert(&l.digest, BlobSource::Bytes(l.blob.clone()));
+        }
+        blobs.insert(&b.config.0, BlobSource::Bytes(b.config.1.clone()));
+    }
+    let results: Vec<Result<Transferred>> = std::thread::scope(|s| {
+        let handles: Vec<_> = blobs
+            .iter()
+            .map(|(digest, src)| {
+                s.spawn(move || {
+                    let BlobSource::Bytes(bytes) = src else { unreachable!() };
+                    let size = bytes.len() as u64;
+                    if client.blob_exists(dest, digest)?.is_some() {
+                        return Ok(Transferred { uploaded: 0, reused: size });
+                    }
+                    (opts.log)(&format!("uploading {digest} ({})", human(size)));
+                    client.put_blob(dest, digest, size, src, opts.progress.as_ref())?;
+                    Ok(Transferred { uploaded: size, reused: 0 })
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(crate::BuildError::Internal("upload thread panicked".into())))).collect()
+    });
+    for r in results {
+        let r = r?;
+        t.uploaded += r.uploaded;
+        t.reused += r.reused;
+    }
+    for b in built {
+        client.put_manifest(dest, b.manifest.0.as_str(), media::OCI_MANIFEST, &b.manifest.1)?;
+    }
+    let index_digest = Digest::of(index);
+    client.put_manifest(dest, index_digest.as_str(), media::OCI_INDEX, index)?;
+    client.put_manifest(dest, tag, media::OCI_INDEX, index)?;
+    Ok(t)
+}
+
+pub fn human(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / f64::from(1u32 << 20)),
+        b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
+        b => format!("{b} B"),
+    }
+}

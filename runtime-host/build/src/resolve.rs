@@ -1,0 +1,127 @@
+//! Resolve references to digests: an image (index or single manifest) and its platforms.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use oci_spec::image::{Descriptor, ImageIndex, ImageManifest};
+use serde::Deserialize;
+use tailor_oci::{Client, Digest, media};
+use tailor_spec::{Platform, Reference};
+
+use crate::compress::gunzip;
+use crate::tarfs::{Limits, TarReader};
+use crate::{BuildError, Result};
+
+/// Canonical platform text with default variants (`linux/arm64` ≡ `linux/arm64/v8`).
+pub fn platform_key(os: &str, arch: &str, variant: Option<&str>) -> String {
+    let variant = match (arch, variant) {
+        (_, Some(v)) if !v.is_empty() => Some(v),
+        ("arm64", _) => Some("v8"),
+        ("arm", _) => Some("v7"),
+        _ => None,
+    };
+    match variant {
+        Some(v) => format!("{os}/{arch}/{v}"),
+        None => format!("{os}/{arch}"),
+    }
+}
+
+pub fn spec_platform_key(p: &Platform) -> String {
+    platform_key(&p.os, &p.architecture, p.variant.as_deref())
+}
+
+/// A resolved image: its repository, the digest of what the reference names, and the manifest
+/// digest of each platform it offers.
+#[derive(Debug, Clone)]
+pub struct Image {
+    /// For messages: the reference as written.
+    pub name: String,
+    pub repo: String,
+    pub digest: Digest,
+    pub platforms: BTreeMap<String, Digest>,
+}
+
+impl Image {
+    pub fn platform_list(&self) -> String {
+        self.platforms.keys().cloned().collect::<Vec<_>>().join(", ")
+    }
+}
+
+const MANIFEST_LIMIT: u64 = 4 << 20;
+
+/// Resolve `reference` (for spec field `field`) to an [`Image`].
+pub fn resolve(client: &Client, field: &str, reference: &Reference) -> Result<Image> {
+    let name = reference.to_string();
+    let want = reference.digest.clone().or_else(|| reference.tag.clone()).unwrap_or_else(|| "latest".into());
+    let raw = match client.get_manifest(&reference.repository, &want) {
+        Ok(m) => m,
+        Err(e) if e.is_not_found() => {
+            let tags = client.list_tags(&reference.repository).ok().map(|t| t.into_iter().take(20).collect::<Vec<_>>().join(", "));
+            let hint = match tags {
+                Some(t) if !t.is_empty() => format!(" (tags there: {t})"),
+                _ => String::new(),
+            };
+            return Err(BuildError::invalid(field, format!("{name} not found in {}{hint}", client.describe())));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut platforms = BTreeMap::new();
+    if media::is_index(&raw.media_type) {
+        let index = ImageIndex::from_reader(&raw.bytes[..]).map_err(|e| BuildError::bad_input(&name, format!("invalid image index: {e}")))?;
+        for m in index.manifests() {
+            if !media::is_manifest(&m.media_type().to_string()) {
+                continue;
+            }
+            let Some(p) = m.platform() else { continue };
+            if p.os().to_string() == "unknown" {
+                continue; // attestation manifests in buildx indexes
+            }
+            let key = platform_key(&p.os().to_string(), &p.architecture().to_string(), p.variant().as_deref());
+            platforms.entry(key).or_insert(Digest::try_from(m.digest())?);
+        }
+    } else if media::is_manifest(&raw.media_type) {
+        let manifest = parse_manifest(&raw.bytes, &name)?;
+        let cfg = client.read_blob(&reference.repository, &Digest::try_from(manifest.config().digest())?, MANIFEST_LIMIT)?;
+        #[derive(Deserialize)]
+        struct P {
+            os: Option<String>,
+            architecture: Option<String>,
+            variant: Option<String>,
+        }
+        let p: P = serde_json::from_slice(&cfg).map_err(|e| BuildError::bad_input(&name, format!("invalid image config: {e}")))?;
+        let (Some(os), Some(arch)) = (p.os, p.architecture) else {
+            return Err(BuildError::bad_input(&name, "image config has no os/architecture"));
+        };
+        platforms.insert(platform_key(&os, &arch, p.variant.as_deref()), raw.digest.clone());
+    } else {
+        return Err(BuildError::bad_input(&name, format!("unsupported manifest media type {}", raw.media_type)));
+    }
+    Ok(Image { name, repo: reference.repository.clone(), digest: raw.digest, platforms })
+}
+
+pub fn parse_manifest(bytes: &[u8], name: &str) -> Result<ImageManifest> {
+    ImageManifest::from_reader(bytes).map_err(|e| BuildError::bad_input(name, format!("invalid image manifest: {e}")))
+}
+
+/// Fetch and parse one platform's manifest.
+pub fn fetch_manifest(client: &Client, image: &Image, digest: &Digest) -> Result<(Vec<u8>, ImageManifest)> {
+    let raw = client.get_manifest(&image.repo, digest.as_str())?;
+    let m = parse_manifest(&raw.bytes, &image.name)?;
+    Ok((raw.bytes, m))
+}
+
+/// A tar reader over a layer blob: digest verified while streaming, decompressed by media type.
+pub fn open_layer(client: &Client, repo: &str, layer: &Descriptor, limits: Limits, name: &str) -> Result<TarReader<Box<dyn Read + Send>>> {
+    let mt = layer.media_type().to_string();
+    let digest = Digest::try_from(layer.digest())?;
+    let raw = client.open_blob(repo, &digest, Some(layer.size()))?;
+    let reader: Box<dyn Read + Send> = match media::layer_compression(&mt) {
+        Some(media::Compression::Gzip) => Box::new(gunzip(raw)),
+        Some(media::Compression::None) => raw,
+        Some(media::Compression::Zstd) => {
+            return Err(BuildError::Unsupported(format!("{name}: zstd-compressed layer {digest}")));
+        }
+        None => return Err(BuildError::bad_input(name, format!("layer {digest} has unknown media type {mt}"))),
+    };
+    Ok(TarReader::new(reader, limits))
+}
