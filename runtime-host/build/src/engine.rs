@@ -136,7 +136,7 @@ pub fn build(spec: &Customization, client: &Client, opts: &Options) -> Result<Re
     Ok(Report {
         tag: format!("{dest}:{tag}"),
         index_digest: Digest::of(&index),
-        manifests: built.iter().map(|b| (b.key.clone(), b.manifest.0.clone())).collect(),
+        manifests: spec.platforms.iter().cloned().zip(built.iter().map(|b| b.manifest.0.clone())).collect(),
         bytes_uploaded: t.uploaded,
         bytes_reused: t.reused,
         overridden_base_paths: overridden,

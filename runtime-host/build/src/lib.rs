@@ -18,6 +18,7 @@ pub mod manifest;
 pub mod platform;
 pub mod publish;
 pub mod resolve;
+pub mod scratch;
 pub mod tarfs;
 
 pub use engine::{Options, Report, build};

@@ -1,0 +1,123 @@
+//! `tailor build -f FILE`.
+
+use std::path::PathBuf;
+
+use clap::Args as ClapArgs;
+use tailor_build::cache::Cache;
+use tailor_build::tarfs::Limits;
+use tailor_build::{BuildError, Options};
+use tailor_oci::Scope;
+use tailor_spec::{Customization, Problem, SpecError};
+
+use crate::Output;
+use crate::store::{StoreArgs, default_cache_dir, log, progress};
+
+#[derive(ClapArgs, Debug)]
+pub struct Args {
+    /// The customization file (YAML, or JSON when it ends in .json).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// Cache directory for layers and indexes [default: $XDG_CACHE_HOME/tailor or ~/.cache/tailor].
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+    /// Do not read or write the cache.
+    #[arg(long, conflicts_with = "cache")]
+    pub no_cache: bool,
+    /// Refuse input layers that decompress to more than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_layer_bytes)]
+    pub max_layer_size: u64,
+    /// No progress on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+fn print_problems(output: Output, file: &str, problems: &[Problem]) {
+    match output {
+        Output::Json => println!("{}", serde_json::json!({ "error": { "code": "invalid", "file": file, "details": problems } })),
+        Output::Text => {
+            eprintln!("error: {file}: the customization is invalid ({} problem{}):", problems.len(), if problems.len() == 1 { "" } else { "s" });
+            for p in problems {
+                eprintln!("  - {p}");
+            }
+        }
+    }
+}
+
+fn fail(output: Output, code: &str, message: &str) -> u8 {
+    match output {
+        Output::Json => println!("{}", serde_json::json!({ "error": { "code": code, "message": message } })),
+        Output::Text => eprintln!("error: {message}"),
+    }
+    1
+}
+
+pub fn run(args: Args) -> u8 {
+    let file = args.file.display().to_string();
+    let text = match std::fs::read_to_string(&args.file) {
+        Ok(t) => t,
+        Err(e) => return fail(args.output, "io", &format!("cannot read {file}: {e}")),
+    };
+    let parsed = if file.ends_with(".json") { Customization::parse_json(&text) } else { Customization::parse_yaml(&text) };
+    let spec = match parsed {
+        Ok(s) => s,
+        Err(e @ (SpecError::Parse(_) | SpecError::Invalid(_))) => {
+            print_problems(args.output, &file, &e.problems());
+            return 2;
+        }
+    };
+    let source = spec.source_ref();
+    let scope = Scope::new([source.namespace().to_string()], [spec.destination_repository()]);
+    let (client, host) = match args.store.client(source.registry.as_deref(), scope) {
+        Ok(c) => c,
+        Err(e) => return fail(args.output, "store", &format!("{e:#}")),
+    };
+    let cache = match (args.no_cache, args.cache.clone().or_else(default_cache_dir)) {
+        (false, Some(dir)) => Cache::at(dir),
+        _ => Cache::disabled(),
+    };
+    let quiet = args.quiet;
+    let opts = Options {
+        cache,
+        limits: Limits { max_layer_bytes: args.max_layer_size },
+        progress: progress(quiet),
+        log: log(quiet),
+        registry_host: host,
+        ..Options::default()
+    };
+    match tailor_build::build(&spec, &client, &opts) {
+        Ok(report) => {
+            match args.output {
+                Output::Json => println!("{}", serde_json::to_string(&report).unwrap_or_default()),
+                Output::Text => {
+                    println!("built {} ({})", report.tag, report.index_digest);
+                    for (p, d) in &report.manifests {
+                        println!("  {p}: {d}");
+                    }
+                    println!(
+                        "  uploaded {} bytes, reused {} bytes, {} ms",
+                        report.bytes_uploaded, report.bytes_reused, report.duration_ms
+                    );
+                    if !report.overridden_base_paths.is_empty() {
+                        println!(
+                            "warning: these base paths were replaced; the image may break at run time if the base relies on them:"
+                        );
+                        for p in &report.overridden_base_paths {
+                            println!("  {p}");
+                        }
+                    }
+                }
+            }
+            0
+        }
+        Err(BuildError::Invalid { problems }) => {
+            print_problems(args.output, &file, &problems);
+            2
+        }
+        Err(e) => fail(args.output, "build", &format!("build failed: {e}")),
+    }
+}
