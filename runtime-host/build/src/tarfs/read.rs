@@ -247,19 +247,25 @@ impl<R: Read> TarReader<R> {
                     return Err(bad(format!("tar entry `{raw_path}` has type {other:?}, which is not supported yet")));
                 }
             };
-            let field = |r: io::Result<u64>, name: &str| r.map_err(|_| bad(format!("tar entry `{raw_path}` has an unreadable {name}")));
-            let mode = field(header.mode().map(u64::from), "mode")? as u32 & 0o7777;
+            // A field left empty (all NUL or spaces) reads as 0, as Go's archive/tar does.
+            let old = header.as_old();
+            let field = |r: io::Result<u64>, raw: &[u8], name: &str| match r {
+                Ok(v) => Ok(v),
+                Err(_) if raw.iter().all(|b| *b == 0 || *b == b' ') => Ok(0),
+                Err(_) => Err(bad(format!("tar entry `{raw_path}` has an unreadable {name}"))),
+            };
+            let mode = field(header.mode().map(u64::from), &old.mode, "mode")? as u32 & 0o7777;
             let uid = match ext.uid {
                 Some(v) => v,
-                None => field(header.uid(), "uid")?,
+                None => field(header.uid(), &old.uid, "uid")?,
             };
             let gid = match ext.gid {
                 Some(v) => v,
-                None => field(header.gid(), "gid")?,
+                None => field(header.gid(), &old.gid, "gid")?,
             };
             let mtime = match ext.mtime {
                 Some(v) => v,
-                None => field(header.mtime(), "mtime")?,
+                None => field(header.mtime(), &old.mtime, "mtime")?,
             };
             let mut xattrs = std::mem::take(&mut ext.xattrs);
             xattrs.sort();
