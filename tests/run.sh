@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The test command (README "Run all tests"): installs what the tests need on a fresh
+# Debian machine, then runs every test. Nothing is skipped: a missing tool is installed here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+for pkg in docker-registry skopeo umoci apache2-utils openssl; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "tests/run.sh: installing ${need[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+rustup target add wasm32-wasip2 >/dev/null
+
+# The spec crate also runs inside the WASM functions: it must build for wasm32-wasip2.
+cargo build --locked -p tailor-spec --target wasm32-wasip2
+# Unit and end-to-end tests (the e2e tests start the real registry, skopeo and umoci).
+cargo test --locked --workspace
