@@ -20,9 +20,9 @@ impl Customization {
     /// repository if set, else the source repository.
     pub fn destination_repository(&self) -> String {
         match &self.destination {
-            Some(destination) => Reference::parse(destination)
-                .map(|r| r.repository)
-                .unwrap_or_else(|_| destination.clone()),
+            Some(destination) => {
+                Reference::parse(destination).map(|r| r.repository).unwrap_or_else(|_| destination.clone())
+            }
             None => self.source_ref().repository,
         }
     }
@@ -48,10 +48,7 @@ impl Customization {
     /// Who the image runs as, if set. An invalid value (not validated) comes back as a
     /// name, so that it fails to resolve rather than silently meaning root.
     pub fn run_as(&self) -> Option<RunAs> {
-        self.accounts
-            .run_as
-            .as_ref()
-            .map(|text| RunAs::parse(text).unwrap_or_else(|_| RunAs::Name(text.clone())))
+        self.accounts.run_as.as_ref().map(|text| RunAs::parse(text).unwrap_or_else(|_| RunAs::Name(text.clone())))
     }
 
     /// Checks every rule and returns all problems found, each with its field path.

@@ -19,9 +19,7 @@ impl Customization {
         let mut deserializer = serde_json::Deserializer::from_str(text);
         let spec: Self = serde_path_to_error::deserialize(&mut deserializer)
             .map_err(|err| parse_error(&segments(err.path()), &err.inner().to_string()))?;
-        deserializer
-            .end()
-            .map_err(|err| parse_error(&[], &err.to_string()))?;
+        deserializer.end().map_err(|err| parse_error(&[], &err.to_string()))?;
         Ok(spec)
     }
 

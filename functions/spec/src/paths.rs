@@ -19,9 +19,7 @@ pub fn normalize_check(path: &str) -> Result<(), String> {
         match segment {
             "" => return Err("must not contain empty segments (`//`)".to_owned()),
             "." | ".." => {
-                return Err(format!(
-                    "must be normalized: no `.` or `..` segments (found `{segment}`)"
-                ));
+                return Err(format!("must be normalized: no `.` or `..` segments (found `{segment}`)"));
             }
             _ => {}
         }

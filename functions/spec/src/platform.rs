@@ -30,17 +30,12 @@ impl Platform {
                 ));
             }
         };
-        for (what, part) in [("os", os), ("architecture", architecture)]
-            .into_iter()
-            .chain(variant.map(|v| ("variant", v)))
+        for (what, part) in
+            [("os", os), ("architecture", architecture)].into_iter().chain(variant.map(|v| ("variant", v)))
         {
             check_part(what, part)?;
         }
-        Ok(Platform {
-            os: os.to_owned(),
-            architecture: architecture.to_owned(),
-            variant: variant.map(str::to_owned),
-        })
+        Ok(Platform { os: os.to_owned(), architecture: architecture.to_owned(), variant: variant.map(str::to_owned) })
     }
 }
 
@@ -48,18 +43,13 @@ fn check_part(what: &str, part: &str) -> Result<(), String> {
     if part.is_empty() {
         return Err(format!("{what} is empty (expected e.g. `linux/amd64`)"));
     }
-    let ok = part
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'));
+    let ok = part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'));
     if ok {
         Ok(())
     } else if part.bytes().any(|b| b.is_ascii_uppercase()) {
         Err(format!("{what} {} must be lowercase", shown(part)))
     } else {
-        Err(format!(
-            "{what} {} may only contain lowercase letters, digits, `.`, `_` and `-`",
-            shown(part)
-        ))
+        Err(format!("{what} {} may only contain lowercase letters, digits, `.`, `_` and `-`", shown(part)))
     }
 }
 

@@ -42,10 +42,7 @@ impl Reference {
         };
         let last_start = rest.rfind('/').map_or(0, |i| i + 1);
         let (repository, tag) = match rest[last_start..].find(':') {
-            Some(colon) => (
-                &rest[..last_start + colon],
-                Some(&rest[last_start + colon + 1..]),
-            ),
+            Some(colon) => (&rest[..last_start + colon], Some(&rest[last_start + colon + 1..])),
             None => (rest, None),
         };
 
@@ -55,9 +52,7 @@ impl Reference {
         check_repository(repository)?;
         let full_len = registry.map_or(0, |h| h.len() + 1) + repository.len();
         if full_len > MAX_NAME_LEN {
-            return Err(format!(
-                "name is {full_len} characters long; at most {MAX_NAME_LEN} are allowed"
-            ));
+            return Err(format!("name is {full_len} characters long; at most {MAX_NAME_LEN} are allowed"));
         }
         if let Some(tag) = tag {
             check_tag(tag)?;
@@ -75,9 +70,7 @@ impl Reference {
 
     /// First component of the repository (`acme` in `acme/dhi-python`).
     pub fn namespace(&self) -> &str {
-        self.repository
-            .split_once('/')
-            .map_or(self.repository.as_str(), |(first, _)| first)
+        self.repository.split_once('/').map_or(self.repository.as_str(), |(first, _)| first)
     }
 
     /// The same repository with `tag`; the digest is dropped because it pinned the old content.
@@ -122,9 +115,7 @@ pub fn is_valid_tag(s: &str) -> bool {
         Some((first, rest)) => {
             bytes.len() <= MAX_TAG_LEN
                 && (first.is_ascii_alphanumeric() || *first == b'_')
-                && rest
-                    .iter()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+                && rest.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
         }
         None => false,
     }
@@ -141,12 +132,7 @@ fn is_registry_like(first: &str) -> bool {
 }
 
 fn check_registry(host_port: &str) -> Result<(), String> {
-    let bad = || {
-        format!(
-            "registry host {} is not a valid host[:port]",
-            shown(host_port)
-        )
-    };
+    let bad = || format!("registry host {} is not a valid host[:port]", shown(host_port));
     let (host, port) = match host_port.split_once(':') {
         Some((host, port)) => (host, Some(port)),
         None => (host_port, None),
@@ -176,10 +162,7 @@ fn check_repository(repository: &str) -> Result<(), String> {
     }
     for component in repository.split('/') {
         if component.is_empty() {
-            return Err(format!(
-                "repository {} has an empty path component",
-                shown(repository)
-            ));
+            return Err(format!("repository {} has an empty path component", shown(repository)));
         }
         if !is_valid_component(component) {
             let hint = if component.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -216,10 +199,7 @@ fn check_tag(tag: &str) -> Result<(), String> {
         return Err("tag after `:` is empty".to_owned());
     }
     if tag.len() > MAX_TAG_LEN {
-        return Err(format!(
-            "tag is {} characters long; at most {MAX_TAG_LEN} are allowed",
-            tag.len()
-        ));
+        return Err(format!("tag is {} characters long; at most {MAX_TAG_LEN} are allowed", tag.len()));
     }
     if !is_valid_tag(tag) {
         return Err(format!(
@@ -232,18 +212,12 @@ fn check_tag(tag: &str) -> Result<(), String> {
 }
 
 fn check_digest(digest: &str) -> Result<(), String> {
-    let ok = digest.strip_prefix("sha256:").is_some_and(|hex| {
-        hex.len() == 64
-            && hex
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    });
+    let ok = digest
+        .strip_prefix("sha256:")
+        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "digest {} is invalid: expected `sha256:` followed by 64 lowercase hex digits",
-            shown(digest)
-        ))
+        Err(format!("digest {} is invalid: expected `sha256:` followed by 64 lowercase hex digits", shown(digest)))
     }
 }

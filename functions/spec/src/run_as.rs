@@ -33,9 +33,7 @@ impl RunAs {
         };
         if numeric(uid) || gid.is_some() {
             let uid = parse_id(uid).map_err(|e| format!("uid {e}"))?;
-            let gid = gid
-                .map(|g| parse_id(g).map_err(|e| format!("gid {e}")))
-                .transpose()?;
+            let gid = gid.map(|g| parse_id(g).map_err(|e| format!("gid {e}"))).transpose()?;
             return Ok(RunAs::Id { uid, gid });
         }
         check_account_name(s)?;
@@ -48,10 +46,7 @@ impl fmt::Display for RunAs {
         match self {
             RunAs::Name(name) => f.write_str(name),
             RunAs::Id { uid, gid: None } => write!(f, "{uid}"),
-            RunAs::Id {
-                uid,
-                gid: Some(gid),
-            } => write!(f, "{uid}:{gid}"),
+            RunAs::Id { uid, gid: Some(gid) } => write!(f, "{uid}:{gid}"),
         }
     }
 }
@@ -69,11 +64,7 @@ fn parse_id(s: &str) -> Result<u32, String> {
 
 /// Checks an id field value.
 pub(crate) fn check_id(id: u64) -> Result<(), String> {
-    if id <= MAX_ID {
-        Ok(())
-    } else {
-        Err(format!("{id} {}", id_range_message()))
-    }
+    if id <= MAX_ID { Ok(()) } else { Err(format!("{id} {}", id_range_message())) }
 }
 
 fn id_range_message() -> String {
@@ -86,18 +77,11 @@ pub(crate) fn check_account_name(name: &str) -> Result<(), String> {
         return Err("name is empty".to_owned());
     }
     if name.len() > MAX_ACCOUNT_NAME_LEN {
-        return Err(format!(
-            "name is {} characters long; at most {MAX_ACCOUNT_NAME_LEN} are allowed",
-            name.len()
-        ));
+        return Err(format!("name is {} characters long; at most {MAX_ACCOUNT_NAME_LEN} are allowed", name.len()));
     }
     let bytes = name.as_bytes();
-    let first_ok = bytes
-        .first()
-        .is_some_and(|b| b.is_ascii_lowercase() || *b == b'_');
-    let rest_ok = bytes[1..]
-        .iter()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-'));
+    let first_ok = bytes.first().is_some_and(|b| b.is_ascii_lowercase() || *b == b'_');
+    let rest_ok = bytes[1..].iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-'));
     if first_ok && rest_ok {
         Ok(())
     } else {

@@ -36,7 +36,10 @@ pub fn merge(passwd: &str, group: &str, spec: &Accounts) -> Result<MergedAccount
     for (i, g) in spec.groups.iter().enumerate() {
         let field = format!("accounts.groups[{i}]");
         if let Some(r) = find(group, &g.name, usize::MAX) {
-            problems.push(Problem::new(&field, format!("group `{}` already exists below (gid {})", g.name, r.get(2).unwrap_or(&"?"))));
+            problems.push(Problem::new(
+                &field,
+                format!("group `{}` already exists below (gid {})", g.name, r.get(2).unwrap_or(&"?")),
+            ));
         } else if let Some(r) = records(group).find(|r| r.get(2) == Some(&g.gid.to_string().as_str())) {
             problems.push(Problem::new(&field, format!("gid {} is already used by group `{}` below", g.gid, r[0])));
         }
@@ -46,7 +49,10 @@ pub fn merge(passwd: &str, group: &str, spec: &Accounts) -> Result<MergedAccount
     for (i, u) in spec.users.iter().enumerate() {
         let field = format!("accounts.users[{i}]");
         if let Some(r) = find(passwd, &u.name, usize::MAX) {
-            problems.push(Problem::new(&field, format!("user `{}` already exists below (uid {})", u.name, r.get(2).unwrap_or(&"?"))));
+            problems.push(Problem::new(
+                &field,
+                format!("user `{}` already exists below (uid {})", u.name, r.get(2).unwrap_or(&"?")),
+            ));
         } else if let Some(r) = records(passwd).find(|r| r.get(2) == Some(&u.uid.to_string().as_str())) {
             problems.push(Problem::new(&field, format!("uid {} is already used by user `{}` below", u.uid, r[0])));
         }
@@ -90,7 +96,8 @@ mod tests {
     use super::*;
     use tailor_spec::{GroupSpec, UserSpec};
 
-    const PASSWD: &str = "root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n";
+    const PASSWD: &str =
+        "root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n";
     const GROUP: &str = "root:x:0:\nnogroup:x:65534:";
 
     fn user(name: &str, uid: u64) -> UserSpec {
@@ -116,16 +123,22 @@ mod tests {
     #[test]
     fn clashes_name_both_sides() {
         let spec = Accounts {
-            groups: vec![GroupSpec { name: "nogroup".into(), gid: 7, members: vec![] }, GroupSpec { name: "x".into(), gid: 0, members: vec![] }],
+            groups: vec![
+                GroupSpec { name: "nogroup".into(), gid: 7, members: vec![] },
+                GroupSpec { name: "x".into(), gid: 0, members: vec![] },
+            ],
             users: vec![user("root", 1000), user("other", 65534)],
             run_as: None,
         };
         let problems: Vec<String> = merge(PASSWD, GROUP, &spec).unwrap_err().iter().map(|p| p.to_string()).collect();
-        assert_eq!(problems, vec![
-            "accounts.groups[0]: group `nogroup` already exists below (gid 65534)",
-            "accounts.groups[1]: gid 0 is already used by group `root` below",
-            "accounts.users[0]: user `root` already exists below (uid 0)",
-            "accounts.users[1]: uid 65534 is already used by user `nobody` below",
-        ]);
+        assert_eq!(
+            problems,
+            vec![
+                "accounts.groups[0]: group `nogroup` already exists below (gid 65534)",
+                "accounts.groups[1]: gid 0 is already used by group `root` below",
+                "accounts.users[0]: user `root` already exists below (uid 0)",
+                "accounts.users[1]: uid 65534 is already used by user `nobody` below",
+            ]
+        );
     }
 }

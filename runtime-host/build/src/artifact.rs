@@ -63,20 +63,26 @@ pub fn filtered(client: &Client, cache: &Cache, i: &Input, limits: Limits, paren
         let reader = open_layer(client, &i.image.repo, layer, limits, &i.image.name)?;
         tree.apply_layer(reader.read_all().map_err(|e| BuildError::bad_input(&input, e))?);
     }
-    let out = filter(&tree, &i.spec.includes, &i.spec.excludes, parent_mtime).map_err(|missing| BuildError::Invalid {
-        problems: missing
-            .iter()
-            .map(|m| {
-                let j = i.spec.includes.iter().position(|x| x == m).unwrap_or(0);
-                Problem::new(
-                    format!("contents.artifacts[{}].includes[{j}]", i.index),
-                    format!("{m} does not exist in {} ({})", i.image.name, i.platform),
-                )
-            })
-            .collect(),
-    })?;
+    let out =
+        filter(&tree, &i.spec.includes, &i.spec.excludes, parent_mtime).map_err(|missing| BuildError::Invalid {
+            problems: missing
+                .iter()
+                .map(|m| {
+                    let j = i.spec.includes.iter().position(|x| x == m).unwrap_or(0);
+                    Problem::new(
+                        format!("contents.artifacts[{}].includes[{j}]", i.index),
+                        format!("{m} does not exist in {} ({})", i.image.name, i.platform),
+                    )
+                })
+                .collect(),
+        })?;
     let tar = write_tar(&out.entries).map_err(|e| BuildError::Internal(e.to_string()))?;
-    let text = |p: &str| out.entries.iter().find(|e| e.path == p && e.kind == Kind::File).map(|e| String::from_utf8_lossy(&e.data).into_owned());
+    let text = |p: &str| {
+        out.entries
+            .iter()
+            .find(|e| e.path == p && e.kind == Kind::File)
+            .map(|e| String::from_utf8_lossy(&e.data).into_owned())
+    };
     let summary = Summary {
         tar: Digest::of(&tar),
         kinds: out.entries.iter().map(|e| (e.path.clone(), kind_letter(&e.kind))).collect(),
@@ -104,14 +110,17 @@ pub fn layer(
     threads: usize,
 ) -> Result<(Option<Layer>, Summary)> {
     let dropped: Vec<&String> = f.summary.added_parents.iter().filter(|p| dir_below(p)).collect();
-    let k = key(std::iter::once(format!("artifact-layer {}", f.summary.tar)).chain(dropped.iter().map(|p| p.to_string())));
+    let k =
+        key(std::iter::once(format!("artifact-layer {}", f.summary.tar)).chain(dropped.iter().map(|p| p.to_string())));
     let dropped: BTreeSet<String> = dropped.into_iter().cloned().collect();
     let summary = f.summary.clone();
     let layer = Layer::cached(cache, &k, || {
         let entries = match f.entries {
             Some(e) => e,
             None => match cache.get_blob(&f.summary.tar) {
-                Some(tar) => TarReader::new(&tar[..], limits).read_all().map_err(|e| BuildError::Internal(format!("cached tree: {e}")))?,
+                Some(tar) => TarReader::new(&tar[..], limits)
+                    .read_all()
+                    .map_err(|e| BuildError::Internal(format!("cached tree: {e}")))?,
                 None => {
                     // The summary outlived its tree: recompute without the cache.
                     let fresh = filtered(client, &Cache::disabled(), i, limits, parent_mtime)?;
@@ -127,7 +136,11 @@ pub fn layer(
 
 /// Paths of `kinds` that replace something of the base (a non-directory over anything, or a
 /// directory over a non-directory), as absolute paths.
-pub fn overrides<'a>(kinds: impl Iterator<Item = (&'a str, char)>, base: &FileIndex, skip: &BTreeSet<String>) -> Vec<String> {
+pub fn overrides<'a>(
+    kinds: impl Iterator<Item = (&'a str, char)>,
+    base: &FileIndex,
+    skip: &BTreeSet<String>,
+) -> Vec<String> {
     kinds
         .filter(|(p, _)| !skip.contains(*p))
         .filter(|(p, k)| match base.kinds.get(*p) {

@@ -41,7 +41,9 @@ impl FileIndex {
     }
 
     pub fn from_tree(tree: &Tree) -> FileIndex {
-        let text = |p: &str| tree.get(p).filter(|e| e.kind == Kind::File).map(|e| String::from_utf8_lossy(&e.data).into_owned());
+        let text = |p: &str| {
+            tree.get(p).filter(|e| e.kind == Kind::File).map(|e| String::from_utf8_lossy(&e.data).into_owned())
+        };
         FileIndex {
             kinds: tree.entries.iter().map(|(p, e)| (p.clone(), kind_letter(&e.kind))).collect(),
             passwd: text(PASSWD),
@@ -51,8 +53,16 @@ impl FileIndex {
 }
 
 /// The file index of `manifest`'s layers, from the cache or by streaming the layers once.
-pub fn file_index(client: &Client, repo: &str, name: &str, manifest: &ImageManifest, cache: &Cache, limits: Limits) -> Result<FileIndex> {
-    let k = key(std::iter::once("base-index".to_string()).chain(manifest.layers().iter().map(|l| l.digest().to_string())));
+pub fn file_index(
+    client: &Client,
+    repo: &str,
+    name: &str,
+    manifest: &ImageManifest,
+    cache: &Cache,
+    limits: Limits,
+) -> Result<FileIndex> {
+    let k =
+        key(std::iter::once("base-index".to_string()).chain(manifest.layers().iter().map(|l| l.digest().to_string())));
     if let Some(ix) = cache.get_json::<FileIndex>("base-index", &k) {
         return Ok(ix);
     }

@@ -22,16 +22,22 @@ pub struct ConfigEdit {
 /// Apply `edit` to the base config bytes. `base_layers` is the number of layers of the base
 /// manifest, checked against the config's diff IDs.
 pub fn edit(base: &[u8], base_layers: usize, edit: &ConfigEdit) -> Result<Vec<u8>, String> {
-    let mut cfg: Value = serde_json::from_slice(base).map_err(|e| format!("the base's image config is not valid JSON: {e}"))?;
+    let mut cfg: Value =
+        serde_json::from_slice(base).map_err(|e| format!("the base's image config is not valid JSON: {e}"))?;
     if !cfg.is_object() {
         return Err("the base's image config is not a JSON object".into());
     }
     let diff_ids = cfg.pointer("/rootfs/diff_ids").and_then(Value::as_array).map_or(0, Vec::len);
     if diff_ids != base_layers {
-        return Err(format!("the base's config lists {diff_ids} layer diff IDs but its manifest has {base_layers} layers"));
+        return Err(format!(
+            "the base's config lists {diff_ids} layer diff IDs but its manifest has {base_layers} layers"
+        ));
     }
     let created = cfg.get("created").cloned();
-    let c = cfg.as_object_mut().and_then(|o| Some(o.entry("config").or_insert_with(|| json!({})))).filter(|c| c.is_object());
+    let c = cfg
+        .as_object_mut()
+        .map(|o| o.entry("config").or_insert_with(|| json!({})))
+        .filter(|c| c.is_object() || c.is_null());
     let Some(c) = c else { return Err("the base's config has a non-object `config` field".into()) };
     if c.is_null() {
         *c = json!({});
@@ -93,7 +99,9 @@ pub fn edit(base: &[u8], base_layers: usize, edit: &ConfigEdit) -> Result<Vec<u8
 }
 
 fn string_list(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array).map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect()).unwrap_or_default()
+    v.and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
 }
 
 /// Seconds since the epoch of an RFC 3339 timestamp (`2024-05-01T10:00:00.123Z`,
@@ -156,7 +164,10 @@ mod tests {
         assert_eq!(c["Labels"], json!({"a": "1", "b": "2"}));
         assert_eq!(c["Healthcheck"], json!({"Test": ["CMD", "true"]}));
         assert_eq!(out["rootfs"]["diff_ids"], json!(["sha256:aa", "sha256:bb"]));
-        assert_eq!(out["history"][2], json!({"created": "2024-01-02T03:04:05Z", "created_by": "config", "comment": "tailor", "empty_layer": true}));
+        assert_eq!(
+            out["history"][2],
+            json!({"created": "2024-01-02T03:04:05Z", "created_by": "config", "comment": "tailor", "empty_layer": true})
+        );
         assert!(edit(base, 2, &e).unwrap_err().contains("2 layers"));
     }
 

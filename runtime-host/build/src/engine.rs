@@ -91,9 +91,13 @@ pub fn build(spec: &Customization, client: &Client, opts: &Options) -> Result<Re
     let mut keys = Vec::new();
     if let Some(base) = &base {
         for (i, p) in spec.platforms.iter().enumerate() {
-            let key = spec_platform_key(&Platform::parse(p).map_err(|m| BuildError::invalid(format!("platforms[{i}]"), m))?);
+            let key =
+                spec_platform_key(&Platform::parse(p).map_err(|m| BuildError::invalid(format!("platforms[{i}]"), m))?);
             if !base.platforms.contains_key(&key) {
-                problems.push(Problem::new(format!("platforms[{i}]"), format!("{p} is not in the source {} (it has {})", base.name, base.platform_list())));
+                problems.push(Problem::new(
+                    format!("platforms[{i}]"),
+                    format!("{p} is not in the source {} (it has {})", base.name, base.platform_list()),
+                ));
             }
             for (j, a) in artifacts.iter().enumerate() {
                 if let Some(a) = a.as_ref().filter(|a| !a.platforms.contains_key(&key)) {
@@ -113,14 +117,24 @@ pub fn build(spec: &Customization, client: &Client, opts: &Options) -> Result<Re
 
     log(&format!("building {} for {}", spec.result_tag(), keys.join(", ")));
     let built: Vec<Result<Built>> = std::thread::scope(|s| {
-        let handles: Vec<_> = keys.iter().map(|k| s.spawn(|| build_platform(opts, client, spec, &base, &artifacts, k))).collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(BuildError::Internal("platform build panicked".into())))).collect()
+        let handles: Vec<_> =
+            keys.iter().map(|k| s.spawn(|| build_platform(opts, client, spec, &base, &artifacts, k))).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(BuildError::Internal("platform build panicked".into()))))
+            .collect()
     });
     let built: Vec<Built> = built.into_iter().collect::<Result<_>>()?;
 
     let entries: Vec<IndexEntry> = built
         .iter()
-        .map(|b| IndexEntry { digest: &b.manifest.0, size: b.manifest.1.len() as u64, os: &b.os, architecture: &b.architecture, variant: b.variant.as_deref() })
+        .map(|b| IndexEntry {
+            digest: &b.manifest.0,
+            size: b.manifest.1.len() as u64,
+            os: &b.os,
+            architecture: &b.architecture,
+            variant: b.variant.as_deref(),
+        })
         .collect();
     let mut annotations = spec.annotations.clone();
     annotations.insert(BASE_DIGEST.into(), base.digest.to_string());

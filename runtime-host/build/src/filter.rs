@@ -21,7 +21,12 @@ pub fn spec_path(p: &str) -> &str {
 }
 
 /// Filter `tree`. `Err` lists the includes that name nothing in the tree (as given).
-pub fn filter(tree: &Tree, includes: &[String], excludes: &[String], parent_mtime: u64) -> Result<Filtered, Vec<String>> {
+pub fn filter(
+    tree: &Tree,
+    includes: &[String],
+    excludes: &[String],
+    parent_mtime: u64,
+) -> Result<Filtered, Vec<String>> {
     let excludes: Vec<&str> = excludes.iter().map(|e| spec_path(e)).collect();
     let excluded = |p: &str| excludes.iter().any(|x| is_under(p, x));
     let mut kept: BTreeMap<String, Entry> = BTreeMap::new();
@@ -43,8 +48,11 @@ pub fn filter(tree: &Tree, includes: &[String], excludes: &[String], parent_mtim
     }
     relink(tree, &mut kept);
     let mut added_parents = BTreeSet::new();
-    let needed: BTreeSet<String> =
-        kept.keys().flat_map(|p| ancestors(p).map(str::to_string).collect::<Vec<_>>()).filter(|a| !kept.contains_key(a)).collect();
+    let needed: BTreeSet<String> = kept
+        .keys()
+        .flat_map(|p| ancestors(p).map(str::to_string).collect::<Vec<_>>())
+        .filter(|a| !kept.contains_key(a))
+        .collect();
     for parent in needed {
         let entry = match tree.get(&parent) {
             Some(e) if e.is_dir() => e.clone(),
@@ -75,7 +83,11 @@ fn relink(tree: &Tree, kept: &mut BTreeMap<String, Entry>) {
         let first = members[0].clone();
         for (i, m) in members.iter().enumerate() {
             let materialized = Entry { path: m.clone(), ..src.clone() };
-            let entry = if i == 0 { materialized } else { Entry { kind: Kind::Hardlink(first.clone()), data: crate::tarfs::empty(), ..materialized } };
+            let entry = if i == 0 {
+                materialized
+            } else {
+                Entry { kind: Kind::Hardlink(first.clone()), data: crate::tarfs::empty(), ..materialized }
+            };
             kept.insert(m.clone(), entry);
         }
     }

@@ -30,7 +30,11 @@ impl Tree {
             self.entries.keys().cloned().collect()
         } else {
             let start = format!("{path}/");
-            self.entries.range(start.clone()..).take_while(|(k, _)| k.starts_with(&start)).map(|(k, _)| k.clone()).collect()
+            self.entries
+                .range(start.clone()..)
+                .take_while(|(k, _)| k.starts_with(&start))
+                .map(|(k, _)| k.clone())
+                .collect()
         };
         for k in doomed {
             self.entries.remove(&k);
@@ -70,7 +74,11 @@ impl Tree {
 
     /// Entries under `root` (inclusive), in path order.
     pub fn subtree<'a>(&'a self, root: &'a str) -> impl Iterator<Item = &'a Entry> + 'a {
-        self.entries.range(root.to_string()..).map(|(_, e)| e).take_while(move |e| e.path.starts_with(root)).filter(move |e| is_under(&e.path, root))
+        self.entries
+            .range(root.to_string()..)
+            .map(|(_, e)| e)
+            .take_while(move |e| e.path.starts_with(root))
+            .filter(move |e| is_under(&e.path, root))
     }
 }
 

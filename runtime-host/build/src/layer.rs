@@ -55,7 +55,11 @@ impl Layer {
         if let Some(l) = &layer {
             cache.put_blob(&l.digest, &l.blob);
         }
-        cache.put_json("layers", key, &layer.as_ref().map(|l| LayerMeta { digest: l.digest.clone(), diff_id: l.diff_id.clone() }));
+        cache.put_json(
+            "layers",
+            key,
+            &layer.as_ref().map(|l| LayerMeta { digest: l.digest.clone(), diff_id: l.diff_id.clone() }),
+        );
         Ok(layer)
     }
 

@@ -33,7 +33,7 @@ pub fn canonical(v: &Value) -> Vec<u8> {
 /// A descriptor of a base layer, with the OCI media type for Docker ones.
 pub fn base_layer(d: &Descriptor) -> Value {
     let mut v = json!({
-        "mediaType": media::oci_layer_type(&d.media_type().to_string()),
+        "mediaType": media::oci_layer_type(d.media_type().as_ref()),
         "digest": d.digest().to_string(),
         "size": d.size(),
     });
@@ -50,7 +50,12 @@ pub fn layer(digest: &Digest, size: u64) -> Value {
     json!({ "mediaType": media::OCI_LAYER_GZIP, "digest": digest.as_str(), "size": size })
 }
 
-pub fn image_manifest(config: &Digest, config_size: u64, layers: Vec<Value>, annotations: &BTreeMap<String, String>) -> Vec<u8> {
+pub fn image_manifest(
+    config: &Digest,
+    config_size: u64,
+    layers: Vec<Value>,
+    annotations: &BTreeMap<String, String>,
+) -> Vec<u8> {
     let mut m = json!({
         "schemaVersion": 2,
         "mediaType": media::OCI_MANIFEST,

@@ -52,7 +52,8 @@ impl Below<'_> {
 
 /// Parent directories (0755 root) for `paths` that nothing below provides, plus the entries.
 fn with_parents(mut entries: BTreeMap<String, Entry>, below: &Below, mtime: u64) -> Vec<Entry> {
-    let parents: BTreeSet<String> = entries.keys().flat_map(|p| ancestors(p).map(str::to_string).collect::<Vec<_>>()).collect();
+    let parents: BTreeSet<String> =
+        entries.keys().flat_map(|p| ancestors(p).map(str::to_string).collect::<Vec<_>>()).collect();
     for p in parents {
         if !below.is_dir(&p) && !entries.contains_key(&p) {
             entries.insert(p.clone(), Entry::dir(&p, 0o755, 0, 0, mtime));
@@ -65,13 +66,22 @@ fn kinds(entries: &[Entry]) -> Vec<(String, char)> {
     entries.iter().map(|e| (e.path.clone(), crate::base::kind_letter(&e.kind))).collect()
 }
 
-pub fn build_platform(opts: &Options, client: &tailor_oci::Client, spec: &Customization, base: &Image, artifacts: &[Image], key: &str) -> Result<Built> {
+pub fn build_platform(
+    opts: &Options,
+    client: &tailor_oci::Client,
+    spec: &Customization,
+    base: &Image,
+    artifacts: &[Image],
+    key: &str,
+) -> Result<Built> {
     let (_, base_manifest) = fetch_manifest(client, base, &base.platforms[key])?;
     let cfg_digest = Digest::try_from(base_manifest.config().digest())?;
     let base_cfg = client.read_blob(&base.repo, &cfg_digest, 4 << 20)?;
-    let cfg: Value = serde_json::from_slice(&base_cfg).map_err(|e| BuildError::bad_input(&base.name, format!("invalid image config: {e}")))?;
+    let cfg: Value = serde_json::from_slice(&base_cfg)
+        .map_err(|e| BuildError::bad_input(&base.name, format!("invalid image config: {e}")))?;
     let mtime = cfg["created"].as_str().and_then(rfc3339_seconds).unwrap_or(0);
-    let (os, arch) = (cfg["os"].as_str().unwrap_or("linux").to_string(), cfg["architecture"].as_str().unwrap_or("").to_string());
+    let (os, arch) =
+        (cfg["os"].as_str().unwrap_or("linux").to_string(), cfg["architecture"].as_str().unwrap_or("").to_string());
     let variant = cfg["variant"].as_str().map(str::to_string);
 
     // The base's file index streams the base layers while the artifacts are flattened.
@@ -85,7 +95,8 @@ pub fn build_platform(opts: &Options, client: &tailor_oci::Client, spec: &Custom
         .collect();
     let (index, filtered) = std::thread::scope(|s| {
         let ix = s.spawn(|| file_index(client, &base.repo, &base.name, &base_manifest, &opts.cache, opts.limits));
-        let filtered: Result<Vec<_>> = inputs.iter().map(|i| artifact::filtered(client, &opts.cache, i, opts.limits, mtime)).collect();
+        let filtered: Result<Vec<_>> =
+            inputs.iter().map(|i| artifact::filtered(client, &opts.cache, i, opts.limits, mtime)).collect();
         let ix = ix.join().unwrap_or_else(|_| Err(BuildError::Internal("base index thread panicked".into())));
         (ix, filtered)
     });
@@ -99,7 +110,8 @@ pub fn build_platform(opts: &Options, client: &tailor_oci::Client, spec: &Custom
 
     for (i, f) in inputs.iter().zip(filtered) {
         let dir_below = |p: &str| below.is_dir(p);
-        let (layer, summary) = artifact::layer(client, &opts.cache, i, f, &dir_below, opts.limits, mtime, opts.threads)?;
+        let (layer, summary) =
+            artifact::layer(client, &opts.cache, i, f, &dir_below, opts.limits, mtime, opts.threads)?;
         overridden.extend(overrides(summary.kinds.iter().map(|(p, k)| (p.as_str(), *k)), &index, &BTreeSet::new()));
         if let Some(p) = summary.passwd.clone() {
             passwd = p;
@@ -137,7 +149,11 @@ pub fn build_platform(opts: &Options, client: &tailor_oci::Client, spec: &Custom
             }
         }
         let entries = with_parents(files, &below, mtime);
-        overridden.extend(overrides(entries.iter().map(|e| (e.path.as_str(), crate::base::kind_letter(&e.kind))), &index, &BTreeSet::new()));
+        overridden.extend(overrides(
+            entries.iter().map(|e| (e.path.as_str(), crate::base::kind_letter(&e.kind))),
+            &index,
+            &BTreeSet::new(),
+        ));
         below.add(kinds(&entries));
         if let Some(l) = Layer::from_entries(&entries, opts.threads).map_err(|e| BuildError::Internal(e.to_string()))? {
             let names: Vec<&str> = spec.files.iter().map(|f| f.path.as_str()).collect();
@@ -151,8 +167,14 @@ pub fn build_platform(opts: &Options, client: &tailor_oci::Client, spec: &Custom
     if !accounts.users.is_empty() || !accounts.groups.is_empty() {
         let merged = merge(&passwd, &group, accounts).map_err(|problems| BuildError::Invalid { problems })?;
         let mut entries = BTreeMap::new();
-        entries.insert(crate::base::PASSWD.to_string(), Entry::file(crate::base::PASSWD, merged.passwd.as_bytes().to_vec(), 0o644, 0, 0, mtime));
-        entries.insert(crate::base::GROUP.to_string(), Entry::file(crate::base::GROUP, merged.group.as_bytes().to_vec(), 0o644, 0, 0, mtime));
+        entries.insert(
+            crate::base::PASSWD.to_string(),
+            Entry::file(crate::base::PASSWD, merged.passwd.as_bytes().to_vec(), 0o644, 0, 0, mtime),
+        );
+        entries.insert(
+            crate::base::GROUP.to_string(),
+            Entry::file(crate::base::GROUP, merged.group.as_bytes().to_vec(), 0o644, 0, 0, mtime),
+        );
         for u in &accounts.users {
             let home = home_of(u);
             let p = spec_path(&home);
@@ -164,7 +186,12 @@ pub fn build_platform(opts: &Options, client: &tailor_oci::Client, spec: &Custom
         let entries = with_parents(entries, &below, mtime);
         below.add(kinds(&entries));
         if let Some(l) = Layer::from_entries(&entries, opts.threads).map_err(|e| BuildError::Internal(e.to_string()))? {
-            let names: Vec<&str> = accounts.users.iter().map(|u| u.name.as_str()).chain(accounts.groups.iter().map(|g| g.name.as_str())).collect();
+            let names: Vec<&str> = accounts
+                .users
+                .iter()
+                .map(|u| u.name.as_str())
+                .chain(accounts.groups.iter().map(|g| g.name.as_str()))
+                .collect();
             history.push((l.diff_id.to_string(), format!("tailor: add accounts {}", names.join(" "))));
             layers.push(l);
         }
@@ -174,7 +201,11 @@ pub fn build_platform(opts: &Options, client: &tailor_oci::Client, spec: &Custom
         Some(r) => Some(resolve_run_as(&r, &passwd).map_err(|p| BuildError::Invalid { problems: vec![p] })?),
         None => None,
     };
-    let config_changes = !spec.environment.is_empty() || !spec.labels.is_empty() || user.is_some() || !spec.entrypoint.is_empty() || !spec.cmd.is_empty();
+    let config_changes = !spec.environment.is_empty()
+        || !spec.labels.is_empty()
+        || user.is_some()
+        || !spec.entrypoint.is_empty()
+        || !spec.cmd.is_empty();
     let edit_spec = ConfigEdit {
         env: spec.environment.clone(),
         labels: spec.labels.clone(),

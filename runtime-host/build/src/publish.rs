@@ -14,7 +14,15 @@ pub struct Transferred {
     pub reused: u64,
 }
 
-pub fn publish(opts: &Options, client: &Client, dest: &str, source: &str, built: &[Built], index: &[u8], tag: &str) -> Result<Transferred> {
+pub fn publish(
+    opts: &Options,
+    client: &Client,
+    dest: &str,
+    source: &str,
+    built: &[Built],
+    index: &[u8],
+    tag: &str,
+) -> Result<Transferred> {
     let mut t = Transferred::default();
     // Base layers: never re-uploaded; present already (same repository) or mounted.
     let mut base: BTreeMap<&Digest, u64> = BTreeMap::new();
@@ -55,7 +63,10 @@ pub fn publish(opts: &Options, client: &Client, dest: &str, source: &str, built:
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(crate::BuildError::Internal("upload thread panicked".into())))).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(crate::BuildError::Internal("upload thread panicked".into()))))
+            .collect()
     });
     for r in results {
         let r = r?;

@@ -56,7 +56,10 @@ pub fn resolve(client: &Client, field: &str, reference: &Reference) -> Result<Im
     let raw = match client.get_manifest(&reference.repository, &want) {
         Ok(m) => m,
         Err(e) if e.is_not_found() => {
-            let tags = client.list_tags(&reference.repository).ok().map(|t| t.into_iter().take(20).collect::<Vec<_>>().join(", "));
+            let tags = client
+                .list_tags(&reference.repository)
+                .ok()
+                .map(|t| t.into_iter().take(20).collect::<Vec<_>>().join(", "));
             let hint = match tags {
                 Some(t) if !t.is_empty() => format!(" (tags there: {t})"),
                 _ => String::new(),
@@ -67,9 +70,10 @@ pub fn resolve(client: &Client, field: &str, reference: &Reference) -> Result<Im
     };
     let mut platforms = BTreeMap::new();
     if media::is_index(&raw.media_type) {
-        let index = ImageIndex::from_reader(&raw.bytes[..]).map_err(|e| BuildError::bad_input(&name, format!("invalid image index: {e}")))?;
+        let index = ImageIndex::from_reader(&raw.bytes[..])
+            .map_err(|e| BuildError::bad_input(&name, format!("invalid image index: {e}")))?;
         for m in index.manifests() {
-            if !media::is_manifest(&m.media_type().to_string()) {
+            if !media::is_manifest(m.media_type().as_ref()) {
                 continue;
             }
             let Some(p) = m.platform() else { continue };
@@ -81,14 +85,16 @@ pub fn resolve(client: &Client, field: &str, reference: &Reference) -> Result<Im
         }
     } else if media::is_manifest(&raw.media_type) {
         let manifest = parse_manifest(&raw.bytes, &name)?;
-        let cfg = client.read_blob(&reference.repository, &Digest::try_from(manifest.config().digest())?, MANIFEST_LIMIT)?;
+        let cfg =
+            client.read_blob(&reference.repository, &Digest::try_from(manifest.config().digest())?, MANIFEST_LIMIT)?;
         #[derive(Deserialize)]
         struct P {
             os: Option<String>,
             architecture: Option<String>,
             variant: Option<String>,
         }
-        let p: P = serde_json::from_slice(&cfg).map_err(|e| BuildError::bad_input(&name, format!("invalid image config: {e}")))?;
+        let p: P = serde_json::from_slice(&cfg)
+            .map_err(|e| BuildError::bad_input(&name, format!("invalid image config: {e}")))?;
         let (Some(os), Some(arch)) = (p.os, p.architecture) else {
             return Err(BuildError::bad_input(&name, "image config has no os/architecture"));
         };
@@ -111,7 +117,13 @@ pub fn fetch_manifest(client: &Client, image: &Image, digest: &Digest) -> Result
 }
 
 /// A tar reader over a layer blob: digest verified while streaming, decompressed by media type.
-pub fn open_layer(client: &Client, repo: &str, layer: &Descriptor, limits: Limits, name: &str) -> Result<TarReader<Box<dyn Read + Send>>> {
+pub fn open_layer(
+    client: &Client,
+    repo: &str,
+    layer: &Descriptor,
+    limits: Limits,
+    name: &str,
+) -> Result<TarReader<Box<dyn Read + Send>>> {
     let mt = layer.media_type().to_string();
     let digest = Digest::try_from(layer.digest())?;
     let raw = client.open_blob(repo, &digest, Some(layer.size()))?;

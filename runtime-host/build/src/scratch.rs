@@ -34,14 +34,26 @@ pub fn entries_of(dir: &Path, uid: u64, gid: u64, mtime: u64) -> Result<Vec<Entr
     Ok(out)
 }
 
-fn walk(root: &Path, dir: &Path, uid: u64, gid: u64, mtime: u64, out: &mut Vec<Entry>, inodes: &mut BTreeMap<(u64, u64), String>) -> Result<()> {
+fn walk(
+    root: &Path,
+    dir: &Path,
+    uid: u64,
+    gid: u64,
+    mtime: u64,
+    out: &mut Vec<Entry>,
+    inodes: &mut BTreeMap<(u64, u64), String>,
+) -> Result<()> {
     let io = |p: &Path, e: std::io::Error| BuildError::bad_input(p.display().to_string(), e);
-    let mut names: Vec<_> = fs::read_dir(dir).map_err(|e| io(dir, e))?.collect::<std::io::Result<Vec<_>>>().map_err(|e| io(dir, e))?;
+    let mut names: Vec<_> =
+        fs::read_dir(dir).map_err(|e| io(dir, e))?.collect::<std::io::Result<Vec<_>>>().map_err(|e| io(dir, e))?;
     names.sort_by_key(|e| e.file_name());
     for ent in names {
         let path = ent.path();
         let rel = path.strip_prefix(root).unwrap_or(&path);
-        let rel = rel.to_str().ok_or_else(|| BuildError::bad_input(path.display().to_string(), "file name is not UTF-8"))?.to_string();
+        let rel = rel
+            .to_str()
+            .ok_or_else(|| BuildError::bad_input(path.display().to_string(), "file name is not UTF-8"))?
+            .to_string();
         let meta = fs::symlink_metadata(&path).map_err(|e| io(&path, e))?;
         let mode = meta.permissions().mode() & 0o7777;
         let ft = meta.file_type();
@@ -65,7 +77,10 @@ fn walk(root: &Path, dir: &Path, uid: u64, gid: u64, mtime: u64, out: &mut Vec<E
             e.kind = Kind::File;
             e.data = fs::read(&path).map_err(|e| io(&path, e))?.into();
         } else {
-            return Err(BuildError::bad_input(path.display().to_string(), "sockets, devices and FIFOs cannot go into an artifact"));
+            return Err(BuildError::bad_input(
+                path.display().to_string(),
+                "sockets, devices and FIFOs cannot go into an artifact",
+            ));
         }
         out.push(e);
     }
@@ -73,7 +88,17 @@ fn walk(root: &Path, dir: &Path, uid: u64, gid: u64, mtime: u64, out: &mut Vec<E
 }
 
 /// Build the image of `dir` for `platforms` and push it to `repo:tag`.
-pub fn push_directory(client: &Client, dir: &Path, repo: &str, tag: &str, platforms: &[Platform], uid: u64, gid: u64, mtime: u64, opts: &Options) -> Result<PushReport> {
+pub fn push_directory(
+    client: &Client,
+    dir: &Path,
+    repo: &str,
+    tag: &str,
+    platforms: &[Platform],
+    uid: u64,
+    gid: u64,
+    mtime: u64,
+    opts: &Options,
+) -> Result<PushReport> {
     if platforms.is_empty() {
         return Err(BuildError::invalid("--platform", "give at least one platform, e.g. linux/amd64"));
     }
@@ -117,7 +142,13 @@ pub fn push_directory(client: &Client, dir: &Path, repo: &str, tag: &str, platfo
     }
     let entries: Vec<IndexEntry> = built
         .iter()
-        .map(|(p, d, size)| IndexEntry { digest: d, size: *size, os: &p.os, architecture: &p.architecture, variant: p.variant.as_deref() })
+        .map(|(p, d, size)| IndexEntry {
+            digest: d,
+            size: *size,
+            os: &p.os,
+            architecture: &p.architecture,
+            variant: p.variant.as_deref(),
+        })
         .collect();
     let index = manifest::index(&entries, &BTreeMap::new());
     let index_digest = client.put_manifest(repo, Digest::of(&index).as_str(), media::OCI_INDEX, &index)?;

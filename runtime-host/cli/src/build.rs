@@ -38,9 +38,15 @@ pub struct Args {
 
 fn print_problems(output: Output, file: &str, problems: &[Problem]) {
     match output {
-        Output::Json => println!("{}", serde_json::json!({ "error": { "code": "invalid", "file": file, "details": problems } })),
+        Output::Json => {
+            println!("{}", serde_json::json!({ "error": { "code": "invalid", "file": file, "details": problems } }))
+        }
         Output::Text => {
-            eprintln!("error: {file}: the customization is invalid ({} problem{}):", problems.len(), if problems.len() == 1 { "" } else { "s" });
+            eprintln!(
+                "error: {file}: the customization is invalid ({} problem{}):",
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" }
+            );
             for p in problems {
                 eprintln!("  - {p}");
             }
@@ -62,7 +68,8 @@ pub fn run(args: Args) -> u8 {
         Ok(t) => t,
         Err(e) => return fail(args.output, "io", &format!("cannot read {file}: {e}")),
     };
-    let parsed = if file.ends_with(".json") { Customization::parse_json(&text) } else { Customization::parse_yaml(&text) };
+    let parsed =
+        if file.ends_with(".json") { Customization::parse_json(&text) } else { Customization::parse_yaml(&text) };
     let spec = match parsed {
         Ok(s) => s,
         Err(e @ (SpecError::Parse(_) | SpecError::Invalid(_))) => {

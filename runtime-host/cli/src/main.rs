@@ -9,7 +9,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(name = "tailor", version, about = "Customize hardened container images: reproducible, layer-merging builds pushed to your registry")]
+#[command(
+    name = "tailor",
+    version,
+    about = "Customize hardened container images: reproducible, layer-merging builds pushed to your registry"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

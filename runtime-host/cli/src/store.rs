@@ -23,7 +23,11 @@ pub struct StoreArgs {
 /// The scheme to use for a registry host named in a reference.
 fn url_for_host(host: &str) -> String {
     let name = host.rsplit_once(':').map_or(host, |(h, _)| h);
-    if name == "localhost" || name.starts_with("127.") || name == "[::1]" { format!("http://{host}") } else { format!("https://{host}") }
+    if name == "localhost" || name.starts_with("127.") || name == "[::1]" {
+        format!("http://{host}")
+    } else {
+        format!("https://{host}")
+    }
 }
 
 pub fn host_of(url: &str) -> String {
@@ -35,7 +39,9 @@ impl StoreArgs {
     pub fn client(&self, named_host: Option<&str>, scope: Scope) -> Result<(Client, Option<String>)> {
         if let Some(dir) = &self.layout {
             if let Some(h) = named_host {
-                bail!("the references name registry {h}, but --layout was given: drop the registry host from the references or use --registry");
+                bail!(
+                    "the references name registry {h}, but --layout was given: drop the registry host from the references or use --registry"
+                );
             }
             return Ok((Client::layout(dir, scope), None));
         }
@@ -57,7 +63,7 @@ pub struct StderrProgress;
 
 impl Progress for StderrProgress {
     fn transfer(&self, what: &str, done: u64, total: u64) {
-        if total >= 8 << 20 && (done == total || done % (16 << 20) == 0) {
+        if total >= 8 << 20 && (done == total || done.is_multiple_of(16 << 20)) {
             eprintln!("tailor:   {what}: {} / {} MiB", done >> 20, total >> 20);
         }
     }

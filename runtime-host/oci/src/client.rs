@@ -78,7 +78,14 @@ impl Client {
         self.backend.blob_exists(repo, digest)
     }
 
-    pub fn put_blob(&self, repo: &str, digest: &Digest, size: u64, source: &BlobSource, progress: &dyn Progress) -> Result<()> {
+    pub fn put_blob(
+        &self,
+        repo: &str,
+        digest: &Digest,
+        size: u64,
+        source: &BlobSource,
+        progress: &dyn Progress,
+    ) -> Result<()> {
         self.scope.check_write(repo)?;
         self.backend.put_blob(repo, digest, size, source, progress)
     }

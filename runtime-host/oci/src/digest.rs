@@ -33,9 +33,8 @@ impl Digest {
 
     /// Whether `s` is a well-formed sha256 digest string.
     pub fn is_valid(s: &str) -> bool {
-        s.strip_prefix("sha256:").is_some_and(|h| {
-            h.len() == 64 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        })
+        s.strip_prefix("sha256:")
+            .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
     }
 }
 

@@ -26,7 +26,10 @@ impl LayoutStore {
     fn repo_dir(&self, repo: &str) -> Result<PathBuf> {
         let ok = !repo.is_empty()
             && repo.split('/').all(|c| {
-                !c.is_empty() && c != "." && c != ".." && c.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+                !c.is_empty()
+                    && c != "."
+                    && c != ".."
+                    && c.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
             });
         if !ok {
             return Err(Error::InvalidManifest(format!("`{repo}` is not a valid repository name")));
@@ -140,7 +143,14 @@ impl Backend for LayoutStore {
         Ok(fs::metadata(self.blob_path(repo, digest)?).ok().filter(|m| m.is_file()).map(|m| m.len()))
     }
 
-    fn put_blob(&self, repo: &str, digest: &Digest, size: u64, source: &BlobSource, progress: &dyn Progress) -> Result<()> {
+    fn put_blob(
+        &self,
+        repo: &str,
+        digest: &Digest,
+        size: u64,
+        source: &BlobSource,
+        progress: &dyn Progress,
+    ) -> Result<()> {
         self.write_blob_from(repo, digest, Some(size), source.open()?)?;
         progress.transfer(&format!("blob {}", digest), size, size);
         Ok(())
@@ -164,7 +174,11 @@ impl Backend for LayoutStore {
     fn put_manifest(&self, repo: &str, reference: &str, media_type: &str, bytes: &[u8]) -> Result<Digest> {
         let digest = Digest::of(bytes);
         if Digest::is_valid(reference) && reference != digest.as_str() {
-            return Err(Error::DigestMismatch { what: format!("manifest for {repo}"), expected: reference.parse()?, actual: digest });
+            return Err(Error::DigestMismatch {
+                what: format!("manifest for {repo}"),
+                expected: reference.parse()?,
+                actual: digest,
+            });
         }
         self.write_blob_from(repo, &digest, Some(bytes.len() as u64), bytes)?;
         if Digest::is_valid(reference) {
@@ -241,7 +255,10 @@ mod tests {
         let err = c.put_blob("acme/a", &d, 5, &BlobSource::Bytes(b"wrong".to_vec().into()), &Quiet).unwrap_err();
         assert!(err.to_string().contains("does not match"), "{err}");
         assert_eq!(c.blob_exists("acme/a", &d).unwrap(), None);
-        assert!(matches!(c.put_blob("acme/z", &d, 5, &BlobSource::Bytes(b"right".to_vec().into()), &Quiet), Err(Error::OutOfScope { .. })));
+        assert!(matches!(
+            c.put_blob("acme/z", &d, 5, &BlobSource::Bytes(b"right".to_vec().into()), &Quiet),
+            Err(Error::OutOfScope { .. })
+        ));
         assert!(matches!(c.get_manifest("other/x", "1"), Err(Error::OutOfScope { .. })));
         assert!(!dir.path().join("acme/z").exists() && !dir.path().join("other").exists());
     }

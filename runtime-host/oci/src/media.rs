@@ -41,9 +41,7 @@ pub fn layer_compression(media_type: &str) -> Option<Compression> {
         | DOCKER_LAYER_GZIP
         | DOCKER_FOREIGN_LAYER_GZIP
         | "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip" => Some(Compression::Gzip),
-        OCI_LAYER_ZSTD | "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd" => {
-            Some(Compression::Zstd)
-        }
+        OCI_LAYER_ZSTD | "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd" => Some(Compression::Zstd),
         _ => None,
     }
 }

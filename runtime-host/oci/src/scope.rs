@@ -31,7 +31,9 @@ impl Scope {
     pub fn can_read(&self, repo: &str) -> bool {
         self.can_write(repo)
             || self.read_prefixes.iter().any(|p| {
-                p.is_empty() || repo == p || (repo.starts_with(p.as_str()) && repo.as_bytes().get(p.len()) == Some(&b'/'))
+                p.is_empty()
+                    || repo == p
+                    || (repo.starts_with(p.as_str()) && repo.as_bytes().get(p.len()) == Some(&b'/'))
             })
     }
 

@@ -61,7 +61,14 @@ pub(crate) trait Backend: Send + Sync {
     fn open_blob(&self, repo: &str, digest: &Digest) -> Result<Box<dyn Read + Send>>;
     /// Size of the blob when present.
     fn blob_exists(&self, repo: &str, digest: &Digest) -> Result<Option<u64>>;
-    fn put_blob(&self, repo: &str, digest: &Digest, size: u64, source: &BlobSource, progress: &dyn Progress) -> Result<()>;
+    fn put_blob(
+        &self,
+        repo: &str,
+        digest: &Digest,
+        size: u64,
+        source: &BlobSource,
+        progress: &dyn Progress,
+    ) -> Result<()>;
     /// Try to make a blob of `from` available in `repo` without transferring it. `Ok(false)` when
     /// the store could not (the caller then uploads).
     fn mount_blob(&self, repo: &str, from: &str, digest: &Digest) -> Result<bool>;

@@ -30,8 +30,10 @@ fn build_with_auth(options: RegistryOptions) {
     let docker = work.path().join("docker");
     std::fs::create_dir_all(&docker).unwrap();
     let auth = base64_encode(format!("{user}:{pass}").as_bytes());
-    std::fs::write(docker.join("config.json"), format!(r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#, reg.host())).unwrap();
-    let again = build_json(&spec, &["--registry", &reg.url(), "--no-cache"], &[("DOCKER_CONFIG", docker.to_str().unwrap())]);
+    std::fs::write(docker.join("config.json"), format!(r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#, reg.host()))
+        .unwrap();
+    let again =
+        build_json(&spec, &["--registry", &reg.url(), "--no-cache"], &[("DOCKER_CONFIG", docker.to_str().unwrap())]);
     assert_eq!(again["index_digest"], report["index_digest"]);
 }
 
@@ -47,5 +49,9 @@ fn build_against_a_basic_auth_registry() {
 
 #[test]
 fn build_against_a_bearer_token_registry() {
-    build_with_auth(RegistryOptions { htpasswd: Some(("builder".into(), "t0ken-pass".into())), token_auth: true, ..Default::default() });
+    build_with_auth(RegistryOptions {
+        htpasswd: Some(("builder".into(), "t0ken-pass".into())),
+        token_auth: true,
+        ..Default::default()
+    });
 }

@@ -44,8 +44,15 @@ impl Case {
         let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
         assert_eq!(o.status.code(), Some(code), "{out}");
         assert!(!out.contains("panicked"), "{out}");
-        let tags = Command::new("skopeo").args(["list-tags", "--tls-verify=false", &format!("docker://{}/acme/base", self.reg.host())]).output().unwrap();
-        assert!(!String::from_utf8_lossy(&tags.stdout).contains("_custom"), "nothing may be tagged: {}", String::from_utf8_lossy(&tags.stdout));
+        let tags = Command::new("skopeo")
+            .args(["list-tags", "--tls-verify=false", &format!("docker://{}/acme/base", self.reg.host())])
+            .output()
+            .unwrap();
+        assert!(
+            !String::from_utf8_lossy(&tags.stdout).contains("_custom"),
+            "nothing may be tagged: {}",
+            String::from_utf8_lossy(&tags.stdout)
+        );
         out
     }
 
@@ -75,7 +82,11 @@ impl Case {
     }
 
     fn with_artifact(&self, reference: &str) -> String {
-        self.spec(&|s| s.replace("acme/tools:2", reference).replace("includes: [/opt/app, /etc/ssl/certs/ca.crt]", "includes: [/]").replace("excludes: [/opt/app/docs]", "excludes: []"))
+        self.spec(&|s| {
+            s.replace("acme/tools:2", reference)
+                .replace("includes: [/opt/app, /etc/ssl/certs/ca.crt]", "includes: [/]")
+                .replace("excludes: [/opt/app/docs]", "excludes: []")
+        })
     }
 }
 
@@ -129,7 +140,8 @@ fn missing_tag_names_the_field() {
 #[test]
 fn platform_missing_from_an_artifact_names_artifact_and_platform() {
     let c = Case::new();
-    let out = c.fails(&c.spec(&|s| s.replace("platforms: [linux/amd64]", "platforms: [linux/amd64, linux/arm64]")), &[], 2);
+    let out =
+        c.fails(&c.spec(&|s| s.replace("platforms: [linux/amd64]", "platforms: [linux/amd64, linux/arm64]")), &[], 2);
     assert!(out.contains("linux/arm64 is not in the source acme/base:1"), "{out}");
     assert!(out.contains("linux/arm64 is not in contents.artifacts[0] acme/tools:2"), "{out}");
 }
@@ -144,7 +156,13 @@ fn include_that_does_not_exist_is_an_error() {
 #[test]
 fn account_clash_and_unknown_run_as_are_errors() {
     let c = Case::new();
-    let out = c.fails(&c.spec(&|s| s.replace("{name: app, uid: 1000", "{name: nobody, uid: 1000").replace("run_as: app", "run_as: ghost")), &[], 2);
+    let out = c.fails(
+        &c.spec(&|s| {
+            s.replace("{name: app, uid: 1000", "{name: nobody, uid: 1000").replace("run_as: app", "run_as: ghost")
+        }),
+        &[],
+        2,
+    );
     assert!(out.contains("accounts.users[0]: user `nobody` already exists"), "{out}");
     let out = c.fails(&c.spec(&|s| s.replace("run_as: app", "run_as: ghost")), &[], 2);
     assert!(out.contains("accounts.run_as: user `ghost`"), "{out}");
@@ -192,7 +210,11 @@ fn layer_whose_digest_does_not_match_is_refused() {
     tar.extend_from_slice(&[0; 1024]);
     c.push_raw_artifact("acme/tamper", &tar);
     // Replace the stored layer blob with other valid gzip bytes.
-    let m: serde_json::Value = serde_json::from_slice(&crate::harness::skopeo_inspect_raw(&format!("docker://{}/acme/tamper:1", c.reg.host()), None)).unwrap();
+    let m: serde_json::Value = serde_json::from_slice(&crate::harness::skopeo_inspect_raw(
+        &format!("docker://{}/acme/tamper:1", c.reg.host()),
+        None,
+    ))
+    .unwrap();
     let layer = m["layers"][0]["digest"].as_str().unwrap();
     let mut other = raw_entry(b"opt/file", b"tampered content");
     other.extend_from_slice(&[0; 1024]);

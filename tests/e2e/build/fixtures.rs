@@ -25,7 +25,10 @@ pub fn tailor_bin() -> &'static Path {
 /// Run `tailor ARGS…` with `env`, without failing on a non-zero exit.
 pub fn tailor(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(tailor_bin());
-    cmd.args(args).env_remove("TAILOR_REGISTRY_USER").env_remove("TAILOR_REGISTRY_PASSWORD").env("HOME", std::env::temp_dir());
+    cmd.args(args)
+        .env_remove("TAILOR_REGISTRY_USER")
+        .env_remove("TAILOR_REGISTRY_PASSWORD")
+        .env("HOME", std::env::temp_dir());
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -41,8 +44,15 @@ pub fn build_json(spec: &Path, store: &[&str], env: &[(&str, &str)]) -> Value {
     let mut args = vec!["build", "-f", spec.to_str().unwrap(), "--output", "json"];
     args.extend_from_slice(store);
     let o = tailor(&args, env);
-    assert!(o.status.success(), "tailor build failed ({}):\n{}\n{}", o.status, String::from_utf8_lossy(&o.stdout), stderr(&o));
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}): {}", String::from_utf8_lossy(&o.stdout)))
+    assert!(
+        o.status.success(),
+        "tailor build failed ({}):\n{}\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        stderr(&o)
+    );
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}): {}", String::from_utf8_lossy(&o.stdout)))
 }
 
 /// A filesystem change for one layer, applied to an unpacked rootfs.
@@ -57,7 +67,21 @@ pub fn umoci_image(work: &Path, tag: &str, arch: &str, layers: &[LayerFn]) -> St
     }
     let image = format!("{}:{tag}", layout.display());
     run(Command::new("umoci").args(["new", "--image", &image]));
-    run(Command::new("umoci").args(["config", "--image", &image, "--os", "linux", "--architecture", arch, "--config.env", "PATH=/usr/bin:/bin", "--config.cmd", "/usr/bin/tool", "--created", "2025-01-02T03:04:05Z"]));
+    run(Command::new("umoci").args([
+        "config",
+        "--image",
+        &image,
+        "--os",
+        "linux",
+        "--architecture",
+        arch,
+        "--config.env",
+        "PATH=/usr/bin:/bin",
+        "--config.cmd",
+        "/usr/bin/tool",
+        "--created",
+        "2025-01-02T03:04:05Z",
+    ]));
     for (i, f) in layers.iter().enumerate() {
         let bundle = work.join(format!("bundle-{tag}-{i}"));
         run(Command::new("umoci").args(["unpack", "--image", &image]).arg(&bundle));
@@ -97,7 +121,14 @@ pub fn mkdir(root: &Path, rel: &str, mode: u32) {
 /// The base: a small root filesystem with accounts, a tool and a private /etc/ssl.
 pub fn base_layer(r: &Path) {
     mkdir(r, "etc", 0o755);
-    put(r, "etc/passwd", b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n", 0o644, 0, 0);
+    put(
+        r,
+        "etc/passwd",
+        b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+        0o644,
+        0,
+        0,
+    );
     put(r, "etc/group", b"root:x:0:\nnogroup:x:65534:\n", 0o644, 0, 0);
     mkdir(r, "etc/ssl", 0o700);
     put(r, "etc/ssl/openssl.cnf", b"# base openssl config\n", 0o644, 0, 0);
@@ -153,7 +184,10 @@ cmd: [serve]
 /// Unpack one platform of `image` (skopeo transport string) as root with umoci; the rootfs.
 pub fn unpack(image: &str, arch: &str, work: &Path, name: &str) -> PathBuf {
     let layout = work.join(format!("pulled-{name}"));
-    run(Command::new("skopeo").args(["copy", "-q", "--src-tls-verify=false", "--override-arch", arch]).arg(image).arg(format!("oci:{}:x", layout.display())));
+    run(Command::new("skopeo")
+        .args(["copy", "-q", "--src-tls-verify=false", "--override-arch", arch])
+        .arg(image)
+        .arg(format!("oci:{}:x", layout.display())));
     let bundle = work.join(format!("unpacked-{name}"));
     run(Command::new("umoci").args(["unpack", "--image"]).arg(format!("{}:x", layout.display())).arg(&bundle));
     bundle.join("rootfs")
@@ -178,7 +212,11 @@ pub fn check_rootfs(r: &Path) {
     assert_eq!(stat(r, "etc/ssl/certs/ca.crt"), (0o444, 0, 0));
     // The base's private /etc/ssl keeps its mode: the added parent is not in the layer.
     assert_eq!(stat(r, "etc/ssl"), (0o700, 0, 0));
-    assert_eq!(fs::read(r.join("etc/ssl/openssl.cnf")).unwrap(), b"# base openssl config\n", "not included: base file stays");
+    assert_eq!(
+        fs::read(r.join("etc/ssl/openssl.cnf")).unwrap(),
+        b"# base openssl config\n",
+        "not included: base file stays"
+    );
     assert_eq!(fs::read(r.join("docker-entrypoint.d/10-init.sh")).unwrap(), b"#!/bin/sh\necho init\n");
     assert_eq!(stat(r, "docker-entrypoint.d/10-init.sh"), (0o750, 1000, 1000));
     let passwd = fs::read_to_string(r.join("etc/passwd")).unwrap();

@@ -18,8 +18,10 @@ fn build_into_layouts_matches_the_registry_build_semantics() {
     let raw = crate::harness::run(std::process::Command::new("skopeo").args(["inspect", "--raw", &image])).stdout;
     assert_eq!(format!("sha256:{}", super::registry::sha256_hex(&raw)), report["index_digest"].as_str().unwrap());
     check_rootfs(&unpack(&image, "amd64", work.path(), "layout"));
-    let cfg: serde_json::Value =
-        serde_json::from_slice(&crate::harness::run(std::process::Command::new("skopeo").args(["inspect", "--config", &image])).stdout).unwrap();
+    let cfg: serde_json::Value = serde_json::from_slice(
+        &crate::harness::run(std::process::Command::new("skopeo").args(["inspect", "--config", &image])).stdout,
+    )
+    .unwrap();
     check_config(&cfg);
     // Reproducible in another process.
     assert_eq!(build_json(&spec, &args, &[])["index_digest"], report["index_digest"]);
@@ -32,12 +34,26 @@ fn the_readme_example_builds_into_a_layout() {
     let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
     for (dir, tag) in [("base", "acme/base:1"), ("rootca", "acme/rootca:1")] {
         let o = tailor(
-            &["artifact", "push", examples.join(dir).to_str().unwrap(), "--tag", tag, "--platform", "linux/amd64,linux/arm64", "--layout", store.to_str().unwrap()],
+            &[
+                "artifact",
+                "push",
+                examples.join(dir).to_str().unwrap(),
+                "--tag",
+                tag,
+                "--platform",
+                "linux/amd64,linux/arm64",
+                "--layout",
+                store.to_str().unwrap(),
+            ],
             &[],
         );
         assert!(o.status.success(), "{}", stderr(&o));
     }
-    let report = build_json(&examples.join("python-rootca.yaml"), &["--layout", store.to_str().unwrap()], &[("XDG_CACHE_HOME", work.path().join("c").to_str().unwrap())]);
+    let report = build_json(
+        &examples.join("python-rootca.yaml"),
+        &["--layout", store.to_str().unwrap()],
+        &[("XDG_CACHE_HOME", work.path().join("c").to_str().unwrap())],
+    );
     assert_eq!(report["tag"], "acme/base:1_custom");
     let r = unpack(&format!("oci:{}/acme/base:1_custom", store.display()), "arm64", work.path(), "example");
     assert!(r.join("etc/ssl/certs/acme-root.crt").is_file());

@@ -38,16 +38,26 @@ fn build_pushes_a_correct_reproducible_image() {
     assert_eq!(index["manifests"][0]["digest"], report["manifests"]["linux/amd64"]);
     assert_eq!(index["annotations"]["org.opencontainers.image.vendor"], "Acme");
     let base_index = skopeo_inspect_raw(&format!("docker://{}/acme/base:1", reg.host()), None);
-    assert_eq!(index["annotations"]["org.opencontainers.image.base.digest"], format!("sha256:{}", sha256_hex(&base_index)));
+    assert_eq!(
+        index["annotations"]["org.opencontainers.image.base.digest"],
+        format!("sha256:{}", sha256_hex(&base_index))
+    );
     assert_eq!(index["annotations"]["org.opencontainers.image.base.name"], format!("{}/acme/base:1", reg.host()));
 
     // The platform manifest: base layers reused by digest, then artifact, files, accounts.
-    let manifest: Value = serde_json::from_slice(&skopeo_inspect_raw(&format!("docker://{}/acme/base@{}", reg.host(), report["manifests"]["linux/amd64"].as_str().unwrap()), None)).unwrap();
+    let manifest: Value = serde_json::from_slice(&skopeo_inspect_raw(
+        &format!("docker://{}/acme/base@{}", reg.host(), report["manifests"]["linux/amd64"].as_str().unwrap()),
+        None,
+    ))
+    .unwrap();
     let base_manifest: Value = serde_json::from_slice(&base_index).unwrap();
     let layers = manifest["layers"].as_array().unwrap();
     assert_eq!(layers.len(), base_manifest["layers"].as_array().unwrap().len() + 3);
     assert_eq!(layers[0]["digest"], base_manifest["layers"][0]["digest"]);
-    assert_eq!(manifest["annotations"]["org.opencontainers.image.base.digest"], format!("sha256:{}", sha256_hex(&base_index)));
+    assert_eq!(
+        manifest["annotations"]["org.opencontainers.image.base.digest"],
+        format!("sha256:{}", sha256_hex(&base_index))
+    );
     check_config(&skopeo_inspect_config(&image, None));
     assert!(report["bytes_reused"].as_u64().unwrap() > 0);
     assert_eq!(report["overridden_base_paths"], serde_json::json!([]));
@@ -69,12 +79,15 @@ fn destination_in_another_repository_mounts_base_layers() {
     let work = tempfile::tempdir().unwrap();
     push_inputs(&reg, work.path(), None);
     let spec = full_spec(work.path(), "acme/base:1", "acme/tools:2", "linux/amd64");
-    let text = std::fs::read_to_string(&spec).unwrap().replace("tag_suffix: custom", "tag_suffix: custom\ndestination: acme/base-custom");
+    let text = std::fs::read_to_string(&spec)
+        .unwrap()
+        .replace("tag_suffix: custom", "tag_suffix: custom\ndestination: acme/base-custom");
     std::fs::write(&spec, text).unwrap();
     let report = build_json(&spec, &["--registry", &reg.url(), "--no-cache"], &[]);
     assert_eq!(report["tag"], "acme/base-custom:1_custom");
     let base_layer_size: u64 = {
-        let m: Value = serde_json::from_slice(&skopeo_inspect_raw(&format!("docker://{}/acme/base:1", reg.host()), None)).unwrap();
+        let m: Value =
+            serde_json::from_slice(&skopeo_inspect_raw(&format!("docker://{}/acme/base:1", reg.host()), None)).unwrap();
         m["layers"].as_array().unwrap().iter().map(|l| l["size"].as_u64().unwrap()).sum()
     };
     assert!(report["bytes_reused"].as_u64().unwrap() >= base_layer_size, "{report}");
@@ -93,17 +106,42 @@ fn multi_platform_build_against_the_registry() {
     std::fs::remove_file(art_dir.join("opt/app/old")).unwrap();
     put(&art_dir, "opt/app/new", b"added in layer 2", 0o640, 1000, 1000);
     for (dir, tag) in [(&base_dir, "acme/base:1"), (&art_dir, "acme/tools:2")] {
-        let o = tailor(&["artifact", "push", dir.to_str().unwrap(), "--tag", tag, "--platform", "linux/amd64,linux/arm64", "--registry", &reg.url()], &[]);
+        let o = tailor(
+            &[
+                "artifact",
+                "push",
+                dir.to_str().unwrap(),
+                "--tag",
+                tag,
+                "--platform",
+                "linux/amd64,linux/arm64",
+                "--registry",
+                &reg.url(),
+            ],
+            &[],
+        );
         assert!(o.status.success(), "{}", stderr(&o));
     }
     let spec = full_spec(work.path(), "acme/base:1", "acme/tools:2", "linux/amd64, linux/arm64");
     let report = build_json(&spec, &["--registry", &reg.url(), "--no-cache"], &[]);
     let image = format!("docker://{}/acme/base:1_custom", reg.host());
     let index: Value = serde_json::from_slice(&skopeo_inspect_raw(&image, None)).unwrap();
-    let archs: Vec<&str> = index["manifests"].as_array().unwrap().iter().map(|m| m["platform"]["architecture"].as_str().unwrap()).collect();
+    let archs: Vec<&str> = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["platform"]["architecture"].as_str().unwrap())
+        .collect();
     assert_eq!(archs, vec!["amd64", "arm64"]);
     assert_eq!(report["manifests"].as_object().unwrap().len(), 2);
-    let arm = run(Command::new("skopeo").args(["inspect", "--tls-verify=false", "--override-arch", "arm64", "--config", &image]));
+    let arm = run(Command::new("skopeo").args([
+        "inspect",
+        "--tls-verify=false",
+        "--override-arch",
+        "arm64",
+        "--config",
+        &image,
+    ]));
     let arm: Value = serde_json::from_slice(&arm.stdout).unwrap();
     assert_eq!(arm["architecture"], "arm64");
     check_config(&arm_config_with_base_cmd(arm));

@@ -83,9 +83,5 @@ pub(crate) fn assert_single(spec: &Customization, field: &str, phrase: &str) {
     let found = problems(spec);
     assert_eq!(found.len(), 1, "expected one problem, got {found:#?}");
     assert_eq!(found[0].field, field, "{found:#?}");
-    assert!(
-        found[0].problem.contains(phrase),
-        "`{}` does not contain `{phrase}`",
-        found[0].problem
-    );
+    assert!(found[0].problem.contains(phrase), "`{}` does not contain `{phrase}`", found[0].problem);
 }

@@ -21,10 +21,7 @@ fn example_parses_identically_from_yaml_and_json() {
     assert_eq!(from_yaml.labels["com.acme.team"], "payments");
     // And survives a JSON round trip.
     let text = serde_json::to_string(&from_yaml).expect("serializes");
-    assert_eq!(
-        Customization::parse_json(&text).expect("round trip"),
-        from_yaml
-    );
+    assert_eq!(Customization::parse_json(&text).expect("round trip"), from_yaml);
 }
 
 #[test]
@@ -46,17 +43,8 @@ fn derived_values_with_registry_and_destination() {
     spec.accounts.run_as = Some("1000:1000".into());
     assert_eq!(spec.validate(), Ok(()));
     assert_eq!(spec.destination_repository(), "acme/python-custom");
-    assert_eq!(
-        spec.result_ref().to_string(),
-        "127.0.0.1:5000/acme/python-custom:3.13_custom"
-    );
-    assert_eq!(
-        spec.run_as(),
-        Some(RunAs::Id {
-            uid: 1000,
-            gid: Some(1000)
-        })
-    );
+    assert_eq!(spec.result_ref().to_string(), "127.0.0.1:5000/acme/python-custom:3.13_custom");
+    assert_eq!(spec.run_as(), Some(RunAs::Id { uid: 1000, gid: Some(1000) }));
 }
 
 #[test]
@@ -82,28 +70,17 @@ fn defaults_apply() {
     assert_eq!(spec.run_as(), None);
     let with_file = format!("{MINIMAL_YAML}files: [{{path: /a, content: ''}}]\n");
     let spec = Customization::parse_yaml(&with_file).expect("valid");
-    assert_eq!(
-        (spec.files[0].mode.as_str(), spec.files[0].uid),
-        ("0644", 0)
-    );
+    assert_eq!((spec.files[0].mode.as_str(), spec.files[0].uid), ("0644", 0));
 }
 
 #[test]
 fn unknown_field_in_yaml_names_its_path() {
-    let text = format!(
-        "{MINIMAL_YAML}contents:\n  artifacts:\n    - reference: acme/c:1\n      include: [/x]\n"
-    );
+    let text = format!("{MINIMAL_YAML}contents:\n  artifacts:\n    - reference: acme/c:1\n      include: [/x]\n");
     let p = parse_problem(Customization::from_yaml(&text));
     assert_eq!(p.field, "contents.artifacts[0].include");
     assert!(p.problem.starts_with("unknown field `include`"), "{p}");
-    assert!(
-        p.problem.contains("`includes`"),
-        "lists the expected fields: {p}"
-    );
-    assert!(
-        p.to_string()
-            .starts_with("contents.artifacts[0].include: unknown field")
-    );
+    assert!(p.problem.contains("`includes`"), "lists the expected fields: {p}");
+    assert!(p.to_string().starts_with("contents.artifacts[0].include: unknown field"));
 }
 
 #[test]
@@ -133,9 +110,7 @@ fn missing_and_duplicate_fields_name_the_field() {
     let text = format!("{MINIMAL_YAML}files: [{{path: /a}}]\n");
     let p = parse_problem(Customization::from_yaml(&text));
     assert_eq!(p.field, "files[0].content");
-    let p = parse_problem(Customization::from_yaml(&format!(
-        "{MINIMAL_YAML}name: y\n"
-    )));
+    let p = parse_problem(Customization::from_yaml(&format!("{MINIMAL_YAML}name: y\n")));
     assert_eq!(p.field, "name");
     assert!(p.problem.contains("duplicate field"), "{p}");
 }
@@ -197,17 +172,7 @@ fn invalid_displays_one_problem_per_line() {
 fn hostile_documents_do_not_panic() {
     let long = "a".repeat(100_000);
     let nested = "[".repeat(10_000);
-    for text in [
-        "",
-        ":",
-        "@",
-        "\0",
-        "~",
-        "- - -",
-        &long,
-        &nested,
-        "a: &a [*a]",
-    ] {
+    for text in ["", ":", "@", "\0", "~", "- - -", &long, &nested, "a: &a [*a]"] {
         assert!(Customization::parse_yaml(text).is_err(), "{text:.20}");
         assert!(Customization::parse_json(text).is_err(), "{text:.20}");
     }

@@ -2,12 +2,7 @@ use crate::{FileSpec, RunAs, is_under, normalize_check};
 
 #[test]
 fn accepts_normalized_absolute_paths() {
-    for p in [
-        "/",
-        "/etc",
-        "/etc/ssl/certs/ca-certificates.crt",
-        "/a.b/..c/.d",
-    ] {
+    for p in ["/", "/etc", "/etc/ssl/certs/ca-certificates.crt", "/a.b/..c/.d"] {
         assert_eq!(normalize_check(p), Ok(()), "{p}");
     }
 }
@@ -42,13 +37,7 @@ fn under_is_by_whole_segments() {
 }
 
 fn file(mode: &str) -> FileSpec {
-    FileSpec {
-        path: "/x".into(),
-        content: String::new(),
-        uid: 0,
-        gid: 0,
-        mode: mode.into(),
-    }
+    FileSpec { path: "/x".into(), content: String::new(), uid: 0, gid: 0, mode: mode.into() }
 }
 
 #[test]
@@ -73,20 +62,8 @@ fn mode_bits() {
 fn run_as_parsing() {
     assert_eq!(RunAs::parse("app"), Ok(RunAs::Name("app".into())));
     assert_eq!(RunAs::parse("_svc-1"), Ok(RunAs::Name("_svc-1".into())));
-    assert_eq!(
-        RunAs::parse("1000"),
-        Ok(RunAs::Id {
-            uid: 1000,
-            gid: None
-        })
-    );
-    assert_eq!(
-        RunAs::parse("0:2147483647"),
-        Ok(RunAs::Id {
-            uid: 0,
-            gid: Some(2_147_483_647)
-        })
-    );
+    assert_eq!(RunAs::parse("1000"), Ok(RunAs::Id { uid: 1000, gid: None }));
+    assert_eq!(RunAs::parse("0:2147483647"), Ok(RunAs::Id { uid: 0, gid: Some(2_147_483_647) }));
     for (s, phrase) in [
         ("2147483648", "out of range"),
         ("99999999999999999999999", "out of range"),
@@ -100,12 +77,5 @@ fn run_as_parsing() {
         let e = RunAs::parse(s).expect_err(s);
         assert!(e.contains(phrase), "{s:?}: `{e}` lacks `{phrase}`");
     }
-    assert_eq!(
-        RunAs::Id {
-            uid: 1,
-            gid: Some(2)
-        }
-        .to_string(),
-        "1:2"
-    );
+    assert_eq!(RunAs::Id { uid: 1, gid: Some(2) }.to_string(), "1:2");
 }

@@ -27,10 +27,7 @@ fn without_registry_host() {
 #[test]
 fn single_component_and_no_tag() {
     let r = ok("python");
-    assert_eq!(
-        (r.registry, r.repository.as_str(), r.tag),
-        (None, "python", None)
-    );
+    assert_eq!((r.registry, r.repository.as_str(), r.tag), (None, "python", None));
     // Without a slash, `localhost:5000` is a repository with a tag, as in docker.
     let r = ok("localhost:5000");
     assert_eq!(r.registry, None);
@@ -149,20 +146,14 @@ fn name_length_limit() {
 
 #[test]
 fn hostile_strings_do_not_panic() {
-    for s in [
-        "", ":", "@", "/", "//", ":@", "@:", "a@b@c", "a:b:c", "::::", "a/:", "\0", "é:é", "/:/",
-    ] {
+    for s in ["", ":", "@", "/", "//", ":@", "@:", "a@b@c", "a:b:c", "::::", "a/:", "\0", "é:é", "/:/"] {
         assert!(Reference::parse(s).is_err(), "{s:?}");
     }
     let huge = "a".repeat(100_000);
     assert!(Reference::parse(&huge).is_err());
     let huge_tag = format!("a:{huge}");
     let message = Reference::parse(&huge_tag).expect_err("too long");
-    assert!(
-        message.len() < 200,
-        "messages stay short: {}",
-        message.len()
-    );
+    assert!(message.len() < 200, "messages stay short: {}", message.len());
 }
 
 #[test]

@@ -2,22 +2,11 @@ use super::{assert_single, valid};
 use crate::{GroupSpec, UserSpec};
 
 fn group(name: &str, gid: u64) -> GroupSpec {
-    GroupSpec {
-        name: name.into(),
-        gid,
-        members: Vec::new(),
-    }
+    GroupSpec { name: name.into(), gid, members: Vec::new() }
 }
 
 fn user(name: &str, uid: u64) -> UserSpec {
-    UserSpec {
-        name: name.into(),
-        uid,
-        gid: uid,
-        home: None,
-        shell: None,
-        gecos: None,
-    }
+    UserSpec { name: name.into(), uid, gid: uid, home: None, shell: None, gecos: None }
 }
 
 #[test]
@@ -48,11 +37,7 @@ fn group_gid_in_range() {
 fn group_names_and_gids_are_unique() {
     let mut spec = valid();
     spec.accounts.groups = vec![group("app", 1000), group("web", 1001), group("app", 1002)];
-    assert_single(
-        &spec,
-        "accounts.groups[2].name",
-        "group `app` is added twice (see accounts.groups[0])",
-    );
+    assert_single(&spec, "accounts.groups[2].name", "group `app` is added twice (see accounts.groups[0])");
     spec.accounts.groups = vec![group("app", 1000), group("web", 1000)];
     assert_single(&spec, "accounts.groups[1].gid", "gid 1000 is used twice");
 }
@@ -61,11 +46,7 @@ fn group_names_and_gids_are_unique() {
 fn group_members_are_user_names() {
     let mut spec = valid();
     spec.accounts.groups[0].members = vec!["app".into(), "Bad Name".into()];
-    assert_single(
-        &spec,
-        "accounts.groups[0].members[1]",
-        "not a valid account name",
-    );
+    assert_single(&spec, "accounts.groups[0].members[1]", "not a valid account name");
 }
 
 #[test]
@@ -85,11 +66,7 @@ fn user_name_and_ids() {
 fn user_names_and_uids_are_unique() {
     let mut spec = valid();
     spec.accounts.users.push(user("app", 1001));
-    assert_single(
-        &spec,
-        "accounts.users[1].name",
-        "user `app` is added twice (see accounts.users[0])",
-    );
+    assert_single(&spec, "accounts.users[1].name", "user `app` is added twice (see accounts.users[0])");
     spec.accounts.users[1] = user("web", 1000);
     assert_single(&spec, "accounts.users[1].uid", "uid 1000 is used twice");
 }
@@ -107,11 +84,7 @@ fn user_home_and_shell_are_absolute_paths() {
 #[test]
 fn user_gecos_rules() {
     let mut spec = valid();
-    for (gecos, phrase) in [
-        ("App: user", "`:`"),
-        ("App\nuser", "line breaks"),
-        ("App\0", "NUL"),
-    ] {
+    for (gecos, phrase) in [("App: user", "`:`"), ("App\nuser", "line breaks"), ("App\0", "NUL")] {
         spec.accounts.users[0].gecos = Some(gecos.into());
         assert_single(&spec, "accounts.users[0].gecos", phrase);
     }

@@ -33,11 +33,7 @@ fn label_and_annotation_keys() {
             ("a\0", format!("{map}.\"a\\0\""), "NUL"),
         ] {
             let mut spec = valid();
-            let entries = if map == "labels" {
-                &mut spec.labels
-            } else {
-                &mut spec.annotations
-            };
+            let entries = if map == "labels" { &mut spec.labels } else { &mut spec.annotations };
             entries.insert(key.into(), "v".into());
             assert_single(&spec, &field, phrase);
         }
@@ -50,8 +46,7 @@ fn label_and_annotation_values_have_no_nul() {
     spec.labels.insert("com.acme.team".into(), "pay\0".into());
     assert_single(&spec, "labels.com.acme.team", "NUL");
     let mut spec = valid();
-    spec.annotations
-        .insert("org.opencontainers.image.vendor".into(), "\0".into());
+    spec.annotations.insert("org.opencontainers.image.vendor".into(), "\0".into());
     assert_single(&spec, "annotations.org.opencontainers.image.vendor", "NUL");
 }
 

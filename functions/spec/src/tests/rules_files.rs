@@ -2,13 +2,7 @@ use super::{assert_single, problems, valid};
 use crate::FileSpec;
 
 fn file(path: &str) -> FileSpec {
-    FileSpec {
-        path: path.into(),
-        content: "x".into(),
-        uid: 0,
-        gid: 0,
-        mode: "0644".into(),
-    }
+    FileSpec { path: path.into(), content: "x".into(), uid: 0, gid: 0, mode: "0644".into() }
 }
 
 #[test]
@@ -68,21 +62,8 @@ fn file_content_may_be_anything() {
 #[test]
 fn every_file_problem_is_reported() {
     let mut spec = valid();
-    spec.files = vec![FileSpec {
-        path: "rel".into(),
-        content: String::new(),
-        uid: u64::MAX,
-        gid: u64::MAX,
-        mode: "9".into(),
-    }];
+    spec.files =
+        vec![FileSpec { path: "rel".into(), content: String::new(), uid: u64::MAX, gid: u64::MAX, mode: "9".into() }];
     let fields: Vec<String> = problems(&spec).into_iter().map(|p| p.field).collect();
-    assert_eq!(
-        fields,
-        [
-            "files[0].path",
-            "files[0].mode",
-            "files[0].uid",
-            "files[0].gid"
-        ]
-    );
+    assert_eq!(fields, ["files[0].path", "files[0].mode", "files[0].uid", "files[0].gid"]);
 }

@@ -31,9 +31,7 @@ fn source_needs_a_tag() {
     let mut spec = valid();
     spec.source = "acme/dhi-python".into();
     assert_single(&spec, "source", "has no tag");
-    spec.source =
-        "acme/dhi-python@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-            .into();
+    spec.source = "acme/dhi-python@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".into();
     assert_single(&spec, "source", "e.g. `acme/dhi-python:3.13`");
     spec.source = "acme/dhi-python:3.13@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".into();
     assert_eq!(spec.validate(), Ok(()), "a digest is allowed as a pin");
@@ -88,11 +86,7 @@ fn platform_rules() {
     assert_single(&spec, "platforms[1]", "os/architecture[/variant]");
     spec.platforms = vec!["linux/amd64".into(), "Linux/arm64".into()];
     assert_single(&spec, "platforms[1]", "lowercase");
-    spec.platforms = vec![
-        "linux/arm64/v8".into(),
-        "linux/amd64".into(),
-        "linux/arm64/v8".into(),
-    ];
+    spec.platforms = vec!["linux/arm64/v8".into(), "linux/amd64".into(), "linux/arm64/v8".into()];
     assert_single(&spec, "platforms[2]", "listed twice (see platforms[0])");
 }
 
@@ -107,18 +101,10 @@ fn validation_collects_every_problem() {
     let fields: Vec<&str> = found.iter().map(|p| p.field.as_str()).collect();
     assert_eq!(
         fields,
-        [
-            "name",
-            "contents.artifacts[0].excludes[0]",
-            "files[0].mode",
-            "environment.1BAD"
-        ],
+        ["name", "contents.artifacts[0].excludes[0]", "files[0].mode", "environment.1BAD"],
         "{found:#?}"
     );
-    assert_eq!(
-        found[1].to_string(),
-        "contents.artifacts[0].excludes[0]: /opt is not under any include"
-    );
+    assert_eq!(found[1].to_string(), "contents.artifacts[0].excludes[0]: /opt is not under any include");
 }
 
 #[test]

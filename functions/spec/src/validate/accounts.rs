@@ -12,9 +12,7 @@ pub(super) fn check(accounts: &Accounts, problems: &mut Problems) {
     if let Some(run_as) = &accounts.run_as {
         problems.check(
             "accounts.run_as",
-            RunAs::parse(run_as)
-                .map(|_| ())
-                .map_err(|err| format!("{err}; expected a user name, `uid` or `uid:gid`")),
+            RunAs::parse(run_as).map(|_| ()).map_err(|err| format!("{err}; expected a user name, `uid` or `uid:gid`")),
         );
     }
 }
@@ -29,22 +27,14 @@ fn check_groups(groups: &[GroupSpec], problems: &mut Problems) {
         {
             problems.push(
                 format!("{at}.name"),
-                format!(
-                    "group {} is added twice (see accounts.groups[{first}])",
-                    shown(&group.name)
-                ),
+                format!("group {} is added twice (see accounts.groups[{first}])", shown(&group.name)),
             );
         }
         if problems.check(format!("{at}.gid"), check_id(group.gid))
             && let Some(first) = gids.first(group.gid, i)
         {
-            problems.push(
-                format!("{at}.gid"),
-                format!(
-                    "gid {} is used twice (see accounts.groups[{first}])",
-                    group.gid
-                ),
-            );
+            problems
+                .push(format!("{at}.gid"), format!("gid {} is used twice (see accounts.groups[{first}])", group.gid));
         }
         for (j, member) in group.members.iter().enumerate() {
             problems.check(format!("{at}.members[{j}]"), check_account_name(member));
@@ -62,22 +52,13 @@ fn check_users(users: &[UserSpec], problems: &mut Problems) {
         {
             problems.push(
                 format!("{at}.name"),
-                format!(
-                    "user {} is added twice (see accounts.users[{first}])",
-                    shown(&user.name)
-                ),
+                format!("user {} is added twice (see accounts.users[{first}])", shown(&user.name)),
             );
         }
         if problems.check(format!("{at}.uid"), check_id(user.uid))
             && let Some(first) = uids.first(user.uid, i)
         {
-            problems.push(
-                format!("{at}.uid"),
-                format!(
-                    "uid {} is used twice (see accounts.users[{first}])",
-                    user.uid
-                ),
-            );
+            problems.push(format!("{at}.uid"), format!("uid {} is used twice (see accounts.users[{first}])", user.uid));
         }
         problems.check(format!("{at}.gid"), check_id(user.gid));
         for (field, path) in [("home", &user.home), ("shell", &user.shell)] {

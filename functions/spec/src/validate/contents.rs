@@ -16,22 +16,14 @@ pub(super) fn check(contents: &Contents, context: &Context, problems: &mut Probl
                 if let Some(first) = seen.first(name, i) {
                     problems.push(
                         field,
-                        format!(
-                            "package {} is listed twice (see contents.packages[{first}])",
-                            shown(name)
-                        ),
+                        format!("package {} is listed twice (see contents.packages[{first}])", shown(name)),
                     );
                 }
             }
         }
     }
     for (i, artifact) in contents.artifacts.iter().enumerate() {
-        check_artifact(
-            artifact,
-            &format!("contents.artifacts[{i}]"),
-            context,
-            problems,
-        );
+        check_artifact(artifact, &format!("contents.artifacts[{i}]"), context, problems);
     }
 }
 
@@ -45,12 +37,9 @@ fn check_package(package: &str) -> Result<&str, String> {
     if bytes.is_empty() {
         return Err("package name is empty; expected `name` or `name=version`".to_owned());
     }
-    let first_ok = bytes
-        .first()
-        .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-    let rest_ok = bytes.iter().all(|b| {
-        b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'+' | b'.' | b'_' | b'-')
-    });
+    let first_ok = bytes.first().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    let rest_ok =
+        bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'+' | b'.' | b'_' | b'-'));
     if !(first_ok && rest_ok) {
         return Err(format!(
             "package name {} is invalid: use lowercase letters, digits, `+`, `.`, `_` and `-`, \
@@ -60,9 +49,9 @@ fn check_package(package: &str) -> Result<&str, String> {
     }
     if let Some(version) = version {
         let version_ok = !version.is_empty()
-            && version.bytes().all(|b| {
-                b.is_ascii_alphanumeric() || matches!(b, b'.' | b'+' | b'~' | b':' | b'_' | b'-')
-            });
+            && version
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'+' | b'~' | b':' | b'_' | b'-'));
         if !version_ok {
             return Err(format!(
                 "version {} of package {} is invalid: use letters, digits, `.`, `+`, `~`, `:`, \
@@ -76,16 +65,10 @@ fn check_package(package: &str) -> Result<&str, String> {
 }
 
 fn check_artifact(artifact: &ArtifactSpec, at: &str, context: &Context, problems: &mut Problems) {
-    problems.check(
-        format!("{at}.reference"),
-        check_artifact_reference(&artifact.reference, context),
-    );
+    problems.check(format!("{at}.reference"), check_artifact_reference(&artifact.reference, context));
 
     if artifact.includes.is_empty() {
-        problems.push(
-            format!("{at}.includes"),
-            "nothing is included by default: list the paths to include",
-        );
+        problems.push(format!("{at}.includes"), "nothing is included by default: list the paths to include");
     }
     let includes_ok = check_path_list(&artifact.includes, &format!("{at}.includes"), problems);
     check_path_list(&artifact.excludes, &format!("{at}.excludes"), problems);
@@ -98,10 +81,7 @@ fn check_artifact(artifact: &ArtifactSpec, at: &str, context: &Context, problems
         if valid && !artifact.includes.iter().any(|inc| is_under(exclude, inc)) {
             problems.push(
                 format!("{at}.excludes[{i}]"),
-                format!(
-                    "{} is not under any include",
-                    exclude.escape_debug().collect::<String>()
-                ),
+                format!("{} is not under any include", exclude.escape_debug().collect::<String>()),
             );
         }
     }
@@ -109,8 +89,7 @@ fn check_artifact(artifact: &ArtifactSpec, at: &str, context: &Context, problems
 
 fn check_artifact_reference(text: &str, context: &Context) -> Result<(), String> {
     const EXAMPLE: &str = "e.g. `acme/rootca:20250101`";
-    let reference =
-        Reference::parse(text).map_err(|err| format!("{err}; expected a reference, {EXAMPLE}"))?;
+    let reference = Reference::parse(text).map_err(|err| format!("{err}; expected a reference, {EXAMPLE}"))?;
     if reference.tag.is_none() && reference.digest.is_none() {
         return Err(format!("needs a tag or a digest, {EXAMPLE}"));
     }
@@ -118,16 +97,10 @@ fn check_artifact_reference(text: &str, context: &Context) -> Result<(), String>
         return Ok(());
     };
     if reference.registry != source.registry {
-        return Err(format!(
-            "artifacts must come from the source's registry, {}",
-            context.registry_name()
-        ));
+        return Err(format!("artifacts must come from the source's registry, {}", context.registry_name()));
     }
     if reference.namespace() != source.namespace() {
-        return Err(format!(
-            "artifacts must be in the organization's namespace `{}`",
-            source.namespace()
-        ));
+        return Err(format!("artifacts must be in the organization's namespace `{}`", source.namespace()));
     }
     Ok(())
 }
@@ -142,10 +115,7 @@ fn check_path_list(paths: &[String], at: &str, problems: &mut Problems) -> bool 
         if !problems.check(field.clone(), normalize_check(path)) {
             all_ok = false;
         } else if let Some(first) = seen.first(path.as_str(), i) {
-            problems.push(
-                field,
-                format!("{} is listed twice (see {at}[{first}])", shown(path)),
-            );
+            problems.push(field, format!("{} is listed twice (see {at}[{first}])", shown(path)));
         }
     }
     all_ok

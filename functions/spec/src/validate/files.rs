@@ -12,13 +12,7 @@ pub(super) fn check(files: &[FileSpec], problems: &mut Problems) {
         let at = format!("files[{i}]");
         let path_ok = problems.check(format!("{at}.path"), check_path(&file.path));
         if path_ok && let Some(first) = seen.first(file.path.as_str(), i) {
-            problems.push(
-                format!("{at}.path"),
-                format!(
-                    "{} is written twice (see files[{first}])",
-                    shown(&file.path)
-                ),
-            );
+            problems.push(format!("{at}.path"), format!("{} is written twice (see files[{first}])", shown(&file.path)));
         }
         problems.check(format!("{at}.mode"), parse_mode(&file.mode).map(|_| ()));
         problems.check(format!("{at}.uid"), check_id(file.uid));

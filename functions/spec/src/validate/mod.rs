@@ -71,11 +71,7 @@ impl Context {
 
 /// Checks a string that has no other rule than "no NUL".
 pub(crate) fn no_nul(value: &str) -> Result<(), String> {
-    if value.contains('\0') {
-        Err("must not contain NUL characters".to_owned())
-    } else {
-        Ok(())
-    }
+    if value.contains('\0') { Err("must not contain NUL characters".to_owned()) } else { Ok(()) }
 }
 
 /// Field path of a map entry: `map.key`, or `map."key"` (escaped) when the key is empty or
@@ -95,9 +91,5 @@ pub(crate) fn validate(spec: &Customization) -> Result<(), Vec<Problem>> {
     files::check(&spec.files, &mut problems);
     accounts::check(&spec.accounts, &mut problems);
     top::check_config(spec, &mut problems);
-    if problems.0.is_empty() {
-        Ok(())
-    } else {
-        Err(problems.0)
-    }
+    if problems.0.is_empty() { Ok(()) } else { Err(problems.0) }
 }

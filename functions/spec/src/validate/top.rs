@@ -46,16 +46,11 @@ fn check_name(name: &str) -> Result<(), String> {
         return Err("must not be empty".to_owned());
     }
     if name.len() > MAX_NAME_LEN {
-        return Err(format!(
-            "is {} characters long; at most {MAX_NAME_LEN} are allowed",
-            name.len()
-        ));
+        return Err(format!("is {} characters long; at most {MAX_NAME_LEN} are allowed", name.len()));
     }
     let bytes = name.as_bytes();
     let first_ok = bytes.first().is_some_and(u8::is_ascii_alphanumeric);
-    let rest_ok = bytes
-        .iter()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    let rest_ok = bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
     if first_ok && rest_ok {
         Ok(())
     } else {
@@ -69,10 +64,7 @@ fn check_name(name: &str) -> Result<(), String> {
 fn check_source(source: &str, problems: &mut Problems) -> Option<Reference> {
     match Reference::parse(source) {
         Err(err) => {
-            problems.push(
-                "source",
-                format!("{err}; expected a repository with a tag, {SOURCE_EXAMPLE}"),
-            );
+            problems.push("source", format!("{err}; expected a repository with a tag, {SOURCE_EXAMPLE}"));
             None
         }
         Ok(reference) if reference.tag.is_none() => {
@@ -91,8 +83,7 @@ fn check_source(source: &str, problems: &mut Problems) -> Option<Reference> {
 
 fn check_destination(destination: &str, context: &Context) -> Result<(), String> {
     const EXAMPLE: &str = "e.g. `acme/dhi-python-custom`";
-    let reference = Reference::parse(destination)
-        .map_err(|err| format!("{err}; expected a repository, {EXAMPLE}"))?;
+    let reference = Reference::parse(destination).map_err(|err| format!("{err}; expected a repository, {EXAMPLE}"))?;
     if reference.tag.is_some() || reference.digest.is_some() {
         return Err(format!(
             "must be a repository without tag or digest, {EXAMPLE} (the result is tagged \
@@ -103,16 +94,10 @@ fn check_destination(destination: &str, context: &Context) -> Result<(), String>
         return Ok(());
     };
     if reference.registry != source.registry {
-        return Err(format!(
-            "must be in the source's registry, {}",
-            context.registry_name()
-        ));
+        return Err(format!("must be in the source's registry, {}", context.registry_name()));
     }
     if reference.namespace() != source.namespace() {
-        return Err(format!(
-            "must be in the source's namespace `{}`",
-            source.namespace()
-        ));
+        return Err(format!("must be in the source's namespace `{}`", source.namespace()));
     }
     Ok(())
 }
@@ -121,14 +106,9 @@ fn check_tag_suffix(suffix: &str, context: &Context) -> Result<(), String> {
     if suffix.is_empty() {
         return Err("must not be empty, e.g. `custom`".to_owned());
     }
-    let charset_ok = suffix
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    let charset_ok = suffix.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
     if !charset_ok {
-        return Err(format!(
-            "{} is invalid: use letters, digits, `.`, `_` and `-`",
-            shown(suffix)
-        ));
+        return Err(format!("{} is invalid: use letters, digits, `.`, `_` and `-`", shown(suffix)));
     }
     if let Some(tag) = context.source.as_ref().and_then(|s| s.tag.as_deref()) {
         let result = format!("{tag}_{suffix}");
@@ -146,10 +126,7 @@ fn check_tag_suffix(suffix: &str, context: &Context) -> Result<(), String> {
 
 fn check_platforms(platforms: &[String], problems: &mut Problems) {
     if platforms.is_empty() {
-        problems.push(
-            "platforms",
-            "at least one platform is required, e.g. `linux/amd64`",
-        );
+        problems.push("platforms", "at least one platform is required, e.g. `linux/amd64`");
     }
     let mut seen = Seen::new();
     for (i, text) in platforms.iter().enumerate() {
@@ -158,10 +135,7 @@ fn check_platforms(platforms: &[String], problems: &mut Problems) {
             Err(err) => problems.push(field, err),
             Ok(platform) => {
                 if let Some(first) = seen.first(platform, i) {
-                    problems.push(
-                        field,
-                        format!("{} is listed twice (see platforms[{first}])", shown(text)),
-                    );
+                    problems.push(field, format!("{} is listed twice (see platforms[{first}])", shown(text)));
                 }
             }
         }
@@ -170,12 +144,8 @@ fn check_platforms(platforms: &[String], problems: &mut Problems) {
 
 fn check_env_key(key: &str) -> Result<(), String> {
     let bytes = key.as_bytes();
-    let first_ok = bytes
-        .first()
-        .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_');
-    let rest_ok = bytes
-        .iter()
-        .all(|b| b.is_ascii_alphanumeric() || *b == b'_');
+    let first_ok = bytes.first().is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_');
+    let rest_ok = bytes.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_');
     if first_ok && rest_ok {
         Ok(())
     } else {

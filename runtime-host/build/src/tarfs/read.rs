@@ -80,7 +80,8 @@ fn skip<R: Read>(r: &mut R, n: u64) -> io::Result<()> {
 
 fn verify_checksum(block: &[u8; 512]) -> io::Result<()> {
     let stored = Header::from_byte_slice(block).cksum().map_err(|_| bad("tar header has an unreadable checksum"))?;
-    let sum: u32 = block.iter().enumerate().map(|(i, b)| if (148..156).contains(&i) { 32 } else { u32::from(*b) }).sum();
+    let sum: u32 =
+        block.iter().enumerate().map(|(i, b)| if (148..156).contains(&i) { 32 } else { u32::from(*b) }).sum();
     if sum != stored {
         return Err(bad("tar header checksum mismatch (corrupt layer)"));
     }

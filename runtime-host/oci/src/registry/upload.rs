@@ -1,0 +1,229 @@
+//! Blob uploads (`POST` a session, then one `PUT ?digest=`, or `PATCH` chunks and a final
+//! `PUT`) and cross-repository mounts.
+
+use std::io::{self, Read};
+use std::time::Duration;
+
+use ::http::{Method, StatusCode};
+use sha2::{Digest as _, Sha256};
+
+use super::http::{Request, header, status_error};
+use super::url::{add_query, check_followed};
+use super::{RegistryStore, push_scope};
+use crate::{BlobSource, Digest, Error, Progress, Result};
+
+/// Blobs up to this size go up in one `PUT`; larger ones in `PATCH` chunks of this size.
+const CHUNK: u64 = 16 * 1024 * 1024;
+/// Whole uploads tried at most this often (a failed `PATCH` cannot be resent alone).
+const UPLOAD_ATTEMPTS: u32 = 2;
+
+const OCTET_STREAM: &str = "application/octet-stream";
+
+impl RegistryStore {
+    pub(super) fn upload_blob(
+        &self,
+        repo: &str,
+        digest: &Digest,
+        size: u64,
+        source: &BlobSource,
+        progress: &dyn Progress,
+    ) -> Result<()> {
+        let what = digest.as_str();
+        let mut attempt = 1;
+        loop {
+            if crate::store::Backend::blob_exists(self, repo, digest)?.is_some() {
+                progress.transfer(what, size, size);
+                return Ok(());
+            }
+            match self.upload_once(repo, digest, size, source, progress) {
+                Ok(()) => return Ok(()),
+                Err(e) if attempt < UPLOAD_ATTEMPTS && retryable(&e) => {
+                    std::thread::sleep(Duration::from_millis(500));
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Start a session, send the bytes, and cancel the session when anything fails. A small
+    /// blob is read and checked before the session starts; a large one while it is sent.
+    fn upload_once(
+        &self,
+        repo: &str,
+        digest: &Digest,
+        size: u64,
+        source: &BlobSource,
+        progress: &dyn Progress,
+    ) -> Result<()> {
+        let whole = if size <= CHUNK { Some(read_whole(repo, digest, size, source)?) } else { None };
+        let scopes = push_scope(repo);
+        let req = Request::new(Method::POST, self.url(repo, "blobs/uploads/"));
+        let resp = self.send(&req, &scopes)?;
+        if resp.status() != StatusCode::ACCEPTED {
+            return Err(status_error(&req, resp));
+        }
+        let mut session = self.location(&req, header(&resp, "location"))?;
+        drop(resp);
+        let result = match &whole {
+            Some(body) => self.finish(&session, digest, body, &scopes),
+            None => self.send_chunks(&mut session, repo, digest, size, source, progress, &scopes),
+        };
+        if result.is_err() {
+            self.cancel(&session, &scopes);
+        } else if whole.is_some() {
+            progress.transfer(digest.as_str(), size, size);
+        }
+        result
+    }
+
+    /// `PATCH` chunks of at most [`CHUNK`] bytes, each to the `Location` the previous one
+    /// returned, then the final `PUT`. The content is checked against `digest` before that.
+    #[allow(clippy::too_many_arguments)]
+    fn send_chunks(
+        &self,
+        session: &mut String,
+        repo: &str,
+        digest: &Digest,
+        size: u64,
+        source: &BlobSource,
+        progress: &dyn Progress,
+        scopes: &[String],
+    ) -> Result<()> {
+        let mut reader = source.open()?;
+        let mut hasher = Sha256::new();
+        let mut offset: u64 = 0;
+        loop {
+            let mut chunk = Vec::new();
+            (&mut reader).take(CHUNK).read_to_end(&mut chunk).map_err(|e| read_error(repo, digest, e))?;
+            if chunk.is_empty() {
+                break;
+            }
+            let len = chunk.len() as u64;
+            if offset + len > size {
+                return Err(too_long(repo, digest, size));
+            }
+            hasher.update(&chunk);
+            let req = Request::new(Method::PATCH, session.clone())
+                .header("content-type", OCTET_STREAM)
+                .header("content-range", format!("{offset}-{}", offset + len - 1))
+                .body(&chunk);
+            let resp = self.send(&req, scopes)?;
+            if resp.status() != StatusCode::ACCEPTED {
+                return Err(status_error(&req, resp));
+            }
+            *session = self.location(&req, header(&resp, "location"))?;
+            offset += len;
+            progress.transfer(digest.as_str(), offset, size);
+        }
+        check_content(repo, digest, size, source, offset, Digest::from_hasher(hasher))?;
+        self.finish(session, digest, &[], scopes)
+    }
+
+    /// `PUT <session>&digest=…` with the rest of the content (all of it for a monolithic upload).
+    fn finish(&self, session: &str, digest: &Digest, body: &[u8], scopes: &[String]) -> Result<()> {
+        let req = Request::new(Method::PUT, add_query(session, "digest", digest.as_str()))
+            .header("content-type", OCTET_STREAM)
+            .body(body);
+        let resp = self.send(&req, scopes)?;
+        if !resp.status().is_success() {
+            return Err(status_error(&req, resp));
+        }
+        Ok(())
+    }
+
+    /// `POST …/blobs/uploads/?mount=<digest>&from=<from>`: 201 = mounted; 202 = the registry
+    /// opened an upload session instead, which is cancelled.
+    pub(super) fn mount(&self, repo: &str, from: &str, digest: &Digest) -> Result<bool> {
+        let mut scopes = push_scope(repo);
+        if from != repo {
+            scopes.push(format!("repository:{from}:pull"));
+        }
+        let url = add_query(&add_query(&self.url(repo, "blobs/uploads/"), "mount", digest.as_str()), "from", from);
+        let req = Request::new(Method::POST, url);
+        let resp = self.send(&req, &scopes)?;
+        match resp.status() {
+            StatusCode::CREATED => Ok(true),
+            StatusCode::ACCEPTED => {
+                if let Ok(session) = self.location(&req, header(&resp, "location")) {
+                    drop(resp);
+                    self.cancel(&session, &scopes);
+                }
+                Ok(false)
+            }
+            _ => Err(status_error(&req, resp)),
+        }
+    }
+
+    /// The absolute URL of a `Location` answer header.
+    fn location(&self, req: &Request<'_>, location: Option<&str>) -> Result<String> {
+        let location = location.ok_or_else(|| Error::Transport {
+            method: req.method.to_string(),
+            url: super::url::redact(&req.url),
+            message: format!("the registry answered without a Location header (at {})", self.base.display()),
+        })?;
+        let url = self.base.resolve(&req.url, location)?;
+        check_followed(&url, self.insecure, "upload location")?;
+        Ok(url)
+    }
+
+    /// Best effort: `DELETE` an upload session so it does not linger.
+    fn cancel(&self, session: &str, scopes: &[String]) {
+        let req = Request::new(Method::DELETE, session.to_string()).no_retry();
+        let _ = self.send(&req, scopes);
+    }
+}
+
+/// Read a whole (small) blob and check it before anything is sent.
+fn read_whole(repo: &str, digest: &Digest, size: u64, source: &BlobSource) -> Result<Vec<u8>> {
+    let mut body = Vec::new();
+    source.open()?.take(size + 1).read_to_end(&mut body).map_err(|e| read_error(repo, digest, e))?;
+    if body.len() as u64 > size {
+        return Err(too_long(repo, digest, size));
+    }
+    check_content(repo, digest, size, source, body.len() as u64, Digest::of(&body))?;
+    Ok(body)
+}
+
+fn check_content(repo: &str, digest: &Digest, size: u64, source: &BlobSource, read: u64, actual: Digest) -> Result<()> {
+    if read != size {
+        return Err(read_error(
+            repo,
+            digest,
+            io::Error::new(io::ErrorKind::InvalidData, format!("the source has {read} bytes, expected {size}")),
+        ));
+    }
+    if actual != *digest {
+        return Err(Error::DigestMismatch {
+            what: format!("blob to upload to {repo} ({})", describe_source(source)),
+            expected: digest.clone(),
+            actual,
+        });
+    }
+    Ok(())
+}
+
+fn read_error(repo: &str, digest: &Digest, e: io::Error) -> Error {
+    Error::io(format!("reading blob {digest} to upload to {repo}"), e)
+}
+
+fn too_long(repo: &str, digest: &Digest, size: u64) -> Error {
+    let e = io::Error::new(io::ErrorKind::InvalidData, format!("the source has more than the expected {size} bytes"));
+    read_error(repo, digest, e)
+}
+
+/// Transport failures and 5xx answers may go away on a second try.
+fn retryable(e: &Error) -> bool {
+    match e {
+        Error::Transport { .. } => true,
+        Error::Http { status, .. } => *status >= 500,
+        _ => false,
+    }
+}
+
+fn describe_source(source: &BlobSource) -> String {
+    match source {
+        BlobSource::Bytes(b) => format!("{} bytes in memory", b.len()),
+        BlobSource::File(p) => p.display().to_string(),
+    }
+}
