@@ -19,4 +19,8 @@ rustup target add wasm32-wasip2 >/dev/null
 # The spec crate also runs inside the WASM functions: it must build for wasm32-wasip2.
 cargo build --locked -p tailor-spec --target wasm32-wasip2
 # Unit and end-to-end tests (the e2e tests start the real registry, skopeo and umoci).
-cargo test --locked --workspace
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --locked --workspace 2>&1 | tee "$log"
+# One closing line for the whole run (cargo's last line is the empty doc-test summary).
+awk '/^test result:/ { p += $4; f += $6 } END { printf "all tests: %d passed, %d failed\n", p, f }' "$log"
