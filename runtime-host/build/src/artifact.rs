@@ -11,7 +11,7 @@ use tailor_spec::{ArtifactSpec, Problem};
 
 use crate::base::{FileIndex, GROUP, PASSWD, kind_letter};
 use crate::cache::{Cache, key};
-use crate::filter::filter;
+use crate::filter::{FilterError, filter};
 use crate::flatten::Tree;
 use crate::layer::Layer;
 use crate::resolve::{Image, fetch_manifest, open_layer};
@@ -63,8 +63,12 @@ pub fn filtered(client: &Client, cache: &Cache, i: &Input, limits: Limits, paren
         let reader = open_layer(client, &i.image.repo, layer, limits, &i.image.name)?;
         tree.apply_layer(reader.read_all().map_err(|e| BuildError::bad_input(&input, e))?);
     }
-    let out =
-        filter(&tree, &i.spec.includes, &i.spec.excludes, parent_mtime).map_err(|missing| BuildError::Invalid {
+    let out = filter(&tree, &i.spec.includes, &i.spec.excludes, parent_mtime).map_err(|e| match e {
+        FilterError::DanglingLink { path, target } => BuildError::bad_input(
+            format!("{} ({})", i.image.name, i.platform),
+            format!("hard link /{path} points to /{target}, which is not a regular file in the artifact"),
+        ),
+        FilterError::MissingIncludes(missing) => BuildError::Invalid {
             problems: missing
                 .iter()
                 .map(|m| {
@@ -75,7 +79,8 @@ pub fn filtered(client: &Client, cache: &Cache, i: &Input, limits: Limits, paren
                     )
                 })
                 .collect(),
-        })?;
+        },
+    })?;
     let tar = write_tar(&out.entries).map_err(|e| BuildError::Internal(e.to_string()))?;
     let text = |p: &str| {
         out.entries

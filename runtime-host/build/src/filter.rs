@@ -20,13 +20,22 @@ pub fn spec_path(p: &str) -> &str {
     p.trim_start_matches('/')
 }
 
-/// Filter `tree`. `Err` lists the includes that name nothing in the tree (as given).
+/// Why an artifact's files cannot be selected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FilterError {
+    /// Includes (as given) that name nothing in the tree.
+    MissingIncludes(Vec<String>),
+    /// A kept hard link whose target is not a regular file of the artifact.
+    DanglingLink { path: String, target: String },
+}
+
+/// Filter `tree`.
 pub fn filter(
     tree: &Tree,
     includes: &[String],
     excludes: &[String],
     parent_mtime: u64,
-) -> Result<Filtered, Vec<String>> {
+) -> Result<Filtered, FilterError> {
     let excludes: Vec<&str> = excludes.iter().map(|e| spec_path(e)).collect();
     let excluded = |p: &str| excludes.iter().any(|x| is_under(p, x));
     let mut kept: BTreeMap<String, Entry> = BTreeMap::new();
@@ -44,9 +53,9 @@ pub fn filter(
         }
     }
     if !missing.is_empty() {
-        return Err(missing);
+        return Err(FilterError::MissingIncludes(missing));
     }
-    relink(tree, &mut kept);
+    relink(tree, &mut kept)?;
     let mut added_parents = BTreeSet::new();
     let needed: BTreeSet<String> = kept
         .keys()
@@ -66,7 +75,7 @@ pub fn filter(
 
 /// Make hard links self-contained: within each group of kept paths sharing one content, the
 /// first path (in order) carries the content and metadata; the others link to it.
-fn relink(tree: &Tree, kept: &mut BTreeMap<String, Entry>) {
+fn relink(tree: &Tree, kept: &mut BTreeMap<String, Entry>) -> Result<(), FilterError> {
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (path, e) in kept.iter() {
         if let Kind::Hardlink(target) = &e.kind {
@@ -79,7 +88,9 @@ fn relink(tree: &Tree, kept: &mut BTreeMap<String, Entry>) {
             members.push(source.clone());
         }
         members.sort();
-        let Some(src) = tree.get(&source).filter(|s| s.kind == Kind::File) else { continue };
+        let Some(src) = tree.get(&source).filter(|s| s.kind == Kind::File) else {
+            return Err(FilterError::DanglingLink { path: members[0].clone(), target: source });
+        };
         let first = members[0].clone();
         for (i, m) in members.iter().enumerate() {
             let materialized = Entry { path: m.clone(), ..src.clone() };
@@ -91,6 +102,7 @@ fn relink(tree: &Tree, kept: &mut BTreeMap<String, Entry>) {
             kept.insert(m.clone(), entry);
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -160,8 +172,23 @@ mod tests {
     }
 
     #[test]
+    fn hardlink_to_a_missing_target_is_refused() {
+        let mut t = tree();
+        let link = Entry {
+            kind: Kind::Hardlink("opt/gone".into()),
+            ..Entry::file("opt/app/ghost", Vec::new(), 0o644, 0, 0, 0)
+        };
+        t.apply_layer(vec![link]);
+        let err = filter(&t, &s(&["/opt/app"]), &[], 0).unwrap_err();
+        assert_eq!(err, FilterError::DanglingLink { path: "opt/app/ghost".into(), target: "opt/gone".into() });
+    }
+
+    #[test]
     fn include_of_missing_path_is_reported_and_root_includes_all() {
-        assert_eq!(filter(&tree(), &s(&["/nope", "/etc"]), &[], 0).unwrap_err(), vec!["/nope"]);
+        assert_eq!(
+            filter(&tree(), &s(&["/nope", "/etc"]), &[], 0).unwrap_err(),
+            FilterError::MissingIncludes(s(&["/nope"]))
+        );
         assert_eq!(filter(&tree(), &s(&["/"]), &[], 0).unwrap().entries.len(), tree().entries.len());
         // Synthesized parents when the artifact lacks the directory entry.
         let mut t = Tree::default();
