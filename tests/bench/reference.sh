@@ -208,9 +208,12 @@ measure() {  # measure KEY -- command...   (appends ms to TIMES[KEY], registry g
   TIMES[$key]+="$(( (t1 - t0) / 1000000 )) "
   BYTES[$key]+="$(( b1 - b0 )) "
 }
-tailor_build() {  # tailor_build KEY ARGS...
+tailor_build() {  # tailor_build KEY ARGS...   (timed: only the tailor process)
   local key=$1; shift
   "$TAILOR" build -f "$W/ref.yaml" --registry "$URL" --output json -q "$@" >"$W/$key.json"
+}
+tailor_report() {  # tailor_report KEY   (untimed: reads the JSON report of the last tailor_build)
+  local key=$1
   JSON[$key]+="$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("%s/%s" % (r.get("bytes_uploaded"), r.get("bytes_reused")))' "$W/$key.json") "
 }
 set_env() { sed -i "s/^environment: .*/environment: {APP_ENV: $1}/" "$W/ref.yaml"; sed -i "s/^ENV APP_ENV=.*/ENV APP_ENV=$1/" "$W/ctx/Dockerfile"; }
@@ -219,6 +222,7 @@ log "cold: tailor ($RUNS runs)"
 for i in $(seq "$RUNS"); do
   push_base "tailor-cold-$i-$(now_ns)"
   measure tailor_cold -- tailor_build tailor_cold --no-cache
+  tailor_report tailor_cold
 done
 log "cold: buildah ($RUNS runs)"
 for i in $(seq "$RUNS"); do
@@ -233,6 +237,7 @@ set_env prod
 for i in $(seq "$RUNS"); do
   set_env "prod$i"
   measure tailor_warm -- tailor_build tailor_warm --cache "$W/tailor-cache"
+  tailor_report tailor_warm
 done
 log "warm: buildah ($RUNS runs)"
 set_env prod
