@@ -1,0 +1,103 @@
+//! The catalog: repositories and tags as last seen (from notifications, polls and builds),
+//! and which customizations depend on a repository:tag.
+
+use crate::db::Db;
+use crate::error::Result;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatalogTag {
+    pub repository: String,
+    pub tag: String,
+    pub digest: Option<String>,
+    pub platforms: Vec<String>,
+    pub updated_at: i64,
+}
+
+/// Records that `repository:tag` now points at `digest` (unknown for senders that give
+/// none). Returns whether this is news: a new tag, another digest, or an unknown digest.
+pub async fn record_push<D: Db>(db: &D, repository: &str, tag: &str, digest: Option<&str>, now: i64) -> Result<bool> {
+    let rows = db
+        .exec("SELECT digest FROM catalog WHERE repository = ? AND tag = ?", &[repository.into(), tag.into()])
+        .await?;
+    let before = rows.first().map(|r| r.opt_text("digest")).transpose()?;
+    let changed = match (&before, digest) {
+        (Some(Some(old)), Some(new)) => old != new,
+        _ => true,
+    };
+    if changed {
+        db.exec(
+            "INSERT INTO catalog (repository, tag, digest, platforms, updated_at) VALUES (?, ?, ?, NULL, ?) \
+             ON CONFLICT (repository, tag) DO UPDATE SET digest = excluded.digest, platforms = NULL, \
+             updated_at = excluded.updated_at",
+            &[repository.into(), tag.into(), digest.into(), now.into()],
+        )
+        .await?;
+    }
+    Ok(changed)
+}
+
+/// Records the digest and platforms of `repository:tag` as resolved by a worker.
+pub async fn record_platforms<D: Db>(
+    db: &D,
+    repository: &str,
+    tag: &str,
+    digest: &str,
+    platforms: &[String],
+    now: i64,
+) -> Result<()> {
+    let platforms = serde_json::to_string(platforms).unwrap_or_else(|_| "[]".into());
+    db.exec(
+        "INSERT INTO catalog (repository, tag, digest, platforms, updated_at) VALUES (?, ?, ?, ?, ?) \
+         ON CONFLICT (repository, tag) DO UPDATE SET digest = excluded.digest, platforms = excluded.platforms, \
+         updated_at = excluded.updated_at",
+        &[repository.into(), tag.into(), digest.into(), platforms.into(), now.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Tags of the repositories in `org`'s namespace, by repository then tag.
+pub async fn list_catalog<D: Db>(db: &D, org: &str) -> Result<Vec<CatalogTag>> {
+    let prefix = format!("{org}/");
+    let rows = db
+        .exec(
+            "SELECT repository, tag, digest, platforms, updated_at FROM catalog \
+             WHERE SUBSTR(repository, 1, ?) = ? ORDER BY repository, tag",
+            &[(prefix.len() as i64).into(), prefix.into()],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(CatalogTag {
+                repository: r.text("repository")?,
+                tag: r.text("tag")?,
+                digest: r.opt_text("digest")?,
+                platforms: r.opt_text("platforms")?.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default(),
+                updated_at: r.int("updated_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Customizations (id) that build from `repository:tag`.
+pub async fn affected_by<D: Db>(db: &D, repository: &str, tag: &str) -> Result<Vec<String>> {
+    let rows = db
+        .exec(
+            "SELECT DISTINCT customization_id FROM dependencies WHERE repository = ? AND tag = ? ORDER BY customization_id",
+            &[repository.into(), tag.into()],
+        )
+        .await?;
+    rows.iter().map(|r| r.text("customization_id")).collect()
+}
+
+/// Every (org, repository, tag) some customization depends on, for the slow poll.
+pub async fn dependency_tags<D: Db>(db: &D) -> Result<Vec<(String, String, String)>> {
+    let rows = db
+        .exec(
+            "SELECT DISTINCT c.org AS org, d.repository AS repository, d.tag AS tag FROM dependencies d \
+             JOIN customizations c ON c.id = d.customization_id WHERE d.tag <> '' ORDER BY org, repository, tag",
+            &[],
+        )
+        .await?;
+    rows.iter().map(|r| Ok((r.text("org")?, r.text("repository")?, r.text("tag")?))).collect()
+}

@@ -1,0 +1,120 @@
+//! The executor interface and typed access to result rows.
+
+use crate::error::{Result, StoreError};
+
+/// A SQL value (the `spin:sqlite` value variant).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::Text(s.to_owned())
+    }
+}
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::Text(s)
+    }
+}
+impl From<&String> for Value {
+    fn from(s: &String) -> Value {
+        Value::Text(s.clone())
+    }
+}
+impl From<i64> for Value {
+    fn from(i: i64) -> Value {
+        Value::Integer(i)
+    }
+}
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(o: Option<T>) -> Value {
+        o.map_or(Value::Null, Into::into)
+    }
+}
+
+/// One statement's result.
+#[derive(Debug, Clone, Default)]
+pub struct Rows {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+/// A row with its column names, for access by name.
+pub struct Row<'a> {
+    columns: &'a [String],
+    values: &'a [Value],
+}
+
+impl Rows {
+    pub fn iter(&self) -> impl Iterator<Item = Row<'_>> {
+        self.rows.iter().map(|values| Row { columns: &self.columns, values })
+    }
+    pub fn first(&self) -> Option<Row<'_>> {
+        self.iter().next()
+    }
+}
+
+impl Row<'_> {
+    fn value(&self, name: &str) -> Result<&Value> {
+        self.columns
+            .iter()
+            .position(|c| c == name)
+            .and_then(|i| self.values.get(i))
+            .ok_or_else(|| StoreError::Corrupt(format!("column {name} missing")))
+    }
+    pub fn text(&self, name: &str) -> Result<String> {
+        match self.value(name)? {
+            Value::Text(s) => Ok(s.clone()),
+            other => Err(StoreError::Corrupt(format!("column {name}: expected text, found {other:?}"))),
+        }
+    }
+    pub fn opt_text(&self, name: &str) -> Result<Option<String>> {
+        match self.value(name)? {
+            Value::Null => Ok(None),
+            _ => self.text(name).map(Some),
+        }
+    }
+    pub fn int(&self, name: &str) -> Result<i64> {
+        match self.value(name)? {
+            Value::Integer(i) => Ok(*i),
+            other => Err(StoreError::Corrupt(format!("column {name}: expected integer, found {other:?}"))),
+        }
+    }
+    pub fn opt_int(&self, name: &str) -> Result<Option<i64>> {
+        match self.value(name)? {
+            Value::Null => Ok(None),
+            _ => self.int(name).map(Some),
+        }
+    }
+    pub fn json<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<T> {
+        let text = self.text(name)?;
+        serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("column {name}: {e}")))
+    }
+}
+
+/// Something that runs one SQL statement with `?` parameters. Statements on one `Db` run on
+/// one connection, so `BEGIN`/`COMMIT` through [`in_tx`] make a transaction.
+pub trait Db {
+    async fn exec(&self, sql: &str, params: &[Value]) -> Result<Rows>;
+}
+
+/// Runs `f` in a write transaction: committed when it returns `Ok`, rolled back otherwise.
+pub async fn in_tx<D: Db, T>(db: &D, f: impl AsyncFnOnce(&D) -> Result<T>) -> Result<T> {
+    db.exec("BEGIN IMMEDIATE", &[]).await?;
+    match f(db).await {
+        Ok(v) => {
+            db.exec("COMMIT", &[]).await?;
+            Ok(v)
+        }
+        Err(e) => {
+            let _ = db.exec("ROLLBACK", &[]).await;
+            Err(e)
+        }
+    }
+}

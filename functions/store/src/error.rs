@@ -1,0 +1,19 @@
+use thiserror::Error;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The database said no (I/O, constraint, syntax).
+    #[error("database: {0}")]
+    Db(String),
+    /// A stored value has the wrong shape (a column missing or of another type).
+    #[error("stored data is not as expected: {0}")]
+    Corrupt(String),
+    /// The revision given with If-Match is not the current one.
+    #[error("revision {given} is not the current revision {current}")]
+    Conflict { given: i64, current: i64 },
+    /// The database schema is newer than this program.
+    #[error("the database schema is version {found}; this tailor knows up to {known}: upgrade tailor")]
+    TooNew { found: i64, known: i64 },
+}

@@ -1,0 +1,45 @@
+//! tailor's store (DESIGN.md §2, issue B): the schema with its migrations, customizations with
+//! revisions, the build-request queue (one request per customization, coalescing, leases),
+//! build records, org tokens, the catalog of last-seen tags and webhook event ids.
+//!
+//! All SQL goes through the [`Db`] trait, so the same code runs in the Spin components (over
+//! `spin:sqlite`), in the native worker (over rusqlite, feature `rusqlite`) and in tests. The
+//! SQL is kept portable (SQLite ≥ 3.35 and PostgreSQL: `ON CONFLICT`, `RETURNING`, `?`
+//! placeholders that a PostgreSQL executor numbers). Times are Unix milliseconds passed in by
+//! the caller, so the logic is free of clocks and testable.
+
+#![allow(async_fn_in_trait)]
+
+mod builds;
+mod catalog;
+mod customizations;
+mod db;
+mod error;
+mod events;
+mod queue;
+mod schema;
+mod time;
+mod tokens;
+
+#[cfg(feature = "rusqlite")]
+mod sqlite;
+
+#[cfg(all(test, feature = "rusqlite"))]
+mod tests;
+
+pub use builds::{Build, BuildStatus, get_build, get_log, list_builds};
+pub use catalog::{CatalogTag, affected_by, dependency_tags, list_catalog, record_platforms, record_push};
+pub use customizations::{
+    Customization, create_customization, delete_customization, get_customization, list_customizations,
+    replace_customization,
+};
+pub use db::{Db, Row, Rows, Value, in_tx};
+pub use error::{Result, StoreError};
+pub use events::record_event;
+pub use queue::{Claim, Outcome, claim, enqueue, finish, heartbeat, release_owner, retry_later};
+pub use schema::{SCHEMA_VERSION, migrate};
+pub use time::rfc3339_ms;
+pub use tokens::{Role, TokenInfo, create_token, hash_token, lookup_token};
+
+#[cfg(feature = "rusqlite")]
+pub use sqlite::{SqliteDb, block_on, exec as sqlite_exec};

@@ -1,0 +1,347 @@
+//! The build-request queue: at most one row per customization, holding at most one queued
+//! build and one running build. Requests made while a build is queued coalesce into it; a
+//! request made while a build runs queues exactly one more. Workers claim with a lease that
+//! they renew; an expired lease (a crashed worker) makes the build claimable again, and after
+//! `max_attempts` claims the build fails.
+
+use serde_json::Value as Json;
+
+use crate::builds::{Build, BuildStatus};
+use crate::db::{Db, Value, in_tx};
+use crate::error::{Result, StoreError};
+
+async fn build_row<D: Db>(db: &D, id: &str, number: i64) -> Result<Build> {
+    crate::builds::get_build(db, id, number).await?.ok_or_else(|| StoreError::Corrupt(format!("build {id}#{number} missing")))
+}
+
+/// Enqueues a build of `customization_id` (inside the caller's transaction).
+pub(crate) async fn enqueue_in<D: Db>(db: &D, id: &str, reason: &str, now: i64) -> Result<Build> {
+    let request = db.exec("SELECT queued_build FROM requests WHERE customization_id = ?", &[id.into()]).await?;
+    if let Some(queued) = request.first().map(|r| r.opt_int("queued_build")).transpose()?.flatten() {
+        db.exec(
+            "UPDATE builds SET requests = requests + 1 WHERE customization_id = ? AND number = ?",
+            &[id.into(), queued.into()],
+        )
+        .await?;
+        return build_row(db, id, queued).await;
+    }
+    let c = db.exec("SELECT org, revision FROM customizations WHERE id = ?", &[id.into()]).await?;
+    let c = c.first().ok_or_else(|| StoreError::Corrupt(format!("customization {id} missing")))?;
+    let (org, revision) = (c.text("org")?, c.int("revision")?);
+    let next = db
+        .exec("SELECT COALESCE(MAX(number), 0) + 1 AS next FROM builds WHERE customization_id = ?", &[id.into()])
+        .await?;
+    let number = next.first().map(|r| r.int("next")).transpose()?.unwrap_or(1);
+    db.exec(
+        "INSERT INTO builds (customization_id, number, status, reason, revision, created_at) VALUES (?, ?, 'queued', ?, ?, ?)",
+        &[id.into(), number.into(), reason.into(), revision.into(), now.into()],
+    )
+    .await?;
+    if request.rows.is_empty() {
+        db.exec(
+            "INSERT INTO requests (customization_id, org, queued_build, requested_at) VALUES (?, ?, ?, ?)",
+            &[id.into(), org.into(), number.into(), now.into()],
+        )
+        .await?;
+    } else {
+        db.exec(
+            "UPDATE requests SET queued_build = ?, requested_at = ? WHERE customization_id = ?",
+            &[number.into(), now.into(), id.into()],
+        )
+        .await?;
+    }
+    build_row(db, id, number).await
+}
+
+/// Enqueues a build of `customization_id` for `reason`; returns the queued build (an
+/// existing one when the request coalesced), or `None` when there is no such customization.
+pub async fn enqueue<D: Db>(db: &D, customization_id: &str, reason: &str, now: i64) -> Result<Option<Build>> {
+    in_tx(db, async |db| {
+        let exists = db.exec("SELECT id FROM customizations WHERE id = ?", &[customization_id.into()]).await?;
+        if exists.rows.is_empty() {
+            return Ok(None);
+        }
+        enqueue_in(db, customization_id, reason, now).await.map(Some)
+    })
+    .await
+}
+
+/// A claimed build.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub customization_id: String,
+    pub org: String,
+    pub build: i64,
+    /// 1 for the first attempt.
+    pub attempt: i64,
+    pub revision: i64,
+    /// The customization's spec (JSON form of the model).
+    pub spec: Json,
+    /// Fingerprint of the last build that produced (or confirmed) the current result.
+    pub last_fingerprint: Option<String>,
+}
+
+/// Claims the oldest claimable build for `owner` until `now + lease_ms`. Builds whose
+/// lease expired `max_attempts` times are failed on the way.
+pub async fn claim<D: Db>(db: &D, owner: &str, now: i64, lease_ms: i64, max_attempts: i64) -> Result<Option<Claim>> {
+    loop {
+        let step = in_tx(db, async |db| {
+            let rows = db
+                .exec(
+                    "SELECT customization_id, org, queued_build, running_build FROM requests \
+                     WHERE not_before <= ? AND ((running_build IS NULL AND queued_build IS NOT NULL) \
+                        OR (running_build IS NOT NULL AND (lease_until IS NULL OR lease_until < ?))) \
+                     ORDER BY requested_at, customization_id LIMIT 1",
+                    &[now.into(), now.into()],
+                )
+                .await?;
+            let Some(row) = rows.first() else { return Ok(None) };
+            let id = row.text("customization_id")?;
+            let org = row.text("org")?;
+            let build = match row.opt_int("running_build")? {
+                Some(running) => running,
+                None => {
+                    let queued = row.int("queued_build")?;
+                    db.exec(
+                        "UPDATE requests SET running_build = ?, queued_build = NULL WHERE customization_id = ?",
+                        &[queued.into(), id.as_str().into()],
+                    )
+                    .await?;
+                    queued
+                }
+            };
+            let b = build_row(db, &id, build).await?;
+            if b.attempts >= max_attempts {
+                let error = format!(
+                    "gave up after {} attempts{}",
+                    b.attempts,
+                    b.error.as_deref().map(|e| format!("; last error: {e}")).unwrap_or_default()
+                );
+                finish_in(db, &id, build, BuildStatus::Failed, &Outcome::failed(error), "", now).await?;
+                return Ok(Some(None));
+            }
+            let c = db.exec("SELECT revision, spec FROM customizations WHERE id = ?", &[id.as_str().into()]).await?;
+            let c = c.first().ok_or_else(|| StoreError::Corrupt(format!("customization {id} missing")))?;
+            let (revision, spec) = (c.int("revision")?, c.json::<Json>("spec")?);
+            db.exec(
+                "UPDATE requests SET lease_owner = ?, lease_until = ?, not_before = 0 WHERE customization_id = ?",
+                &[owner.into(), (now + lease_ms).into(), id.as_str().into()],
+            )
+            .await?;
+            db.exec(
+                "UPDATE builds SET status = 'running', attempts = attempts + 1, revision = ?, \
+                 started_at = COALESCE(started_at, ?) WHERE customization_id = ? AND number = ?",
+                &[revision.into(), now.into(), id.as_str().into(), build.into()],
+            )
+            .await?;
+            let last = db
+                .exec(
+                    "SELECT fingerprint FROM builds WHERE customization_id = ? AND status IN ('succeeded', 'skipped') \
+                     AND fingerprint IS NOT NULL ORDER BY number DESC LIMIT 1",
+                    &[id.as_str().into()],
+                )
+                .await?;
+            let last_fingerprint = last.first().map(|r| r.text("fingerprint")).transpose()?;
+            Ok(Some(Some(Claim {
+                customization_id: id,
+                org,
+                build,
+                attempt: b.attempts + 1,
+                revision,
+                spec,
+                last_fingerprint,
+            })))
+        })
+        .await?;
+        match step {
+            None => return Ok(None),
+            Some(Some(claim)) => return Ok(Some(claim)),
+            Some(None) => continue,
+        }
+    }
+}
+
+async fn owns<D: Db>(db: &D, id: &str, build: i64, owner: &str) -> Result<bool> {
+    let rows = db
+        .exec(
+            "SELECT customization_id FROM requests WHERE customization_id = ? AND running_build = ? AND lease_owner = ?",
+            &[id.into(), build.into(), owner.into()],
+        )
+        .await?;
+    Ok(!rows.rows.is_empty())
+}
+
+/// Renews the lease and appends `log`; `false` when the lease is no longer `owner`'s (it
+/// expired and another worker took the build, or the customization was deleted).
+pub async fn heartbeat<D: Db>(
+    db: &D,
+    id: &str,
+    build: i64,
+    owner: &str,
+    log: &str,
+    now: i64,
+    lease_ms: i64,
+) -> Result<bool> {
+    in_tx(db, async |db| {
+        if !owns(db, id, build, owner).await? {
+            return Ok(false);
+        }
+        db.exec("UPDATE requests SET lease_until = ? WHERE customization_id = ?", &[(now + lease_ms).into(), id.into()])
+            .await?;
+        if !log.is_empty() {
+            db.exec(
+                "UPDATE builds SET log = log || ? WHERE customization_id = ? AND number = ?",
+                &[log.into(), id.into(), build.into()],
+            )
+            .await?;
+        }
+        Ok(true)
+    })
+    .await
+}
+
+/// How a build ended.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub fingerprint: Option<String>,
+    pub inputs: Option<Json>,
+    pub outputs: Option<Json>,
+    pub error: Option<String>,
+}
+
+impl Outcome {
+    pub fn failed(error: impl Into<String>) -> Outcome {
+        Outcome { error: Some(error.into()), ..Outcome::default() }
+    }
+}
+
+fn json_text(v: &Option<Json>) -> Value {
+    v.as_ref().map_or(Value::Null, |j| Value::Text(j.to_string()))
+}
+
+async fn finish_in<D: Db>(
+    db: &D,
+    id: &str,
+    build: i64,
+    status: BuildStatus,
+    outcome: &Outcome,
+    log: &str,
+    now: i64,
+) -> Result<()> {
+    db.exec(
+        "UPDATE builds SET status = ?, finished_at = ?, fingerprint = ?, inputs = ?, outputs = ?, error = ?, \
+         log = log || ? WHERE customization_id = ? AND number = ?",
+        &[
+            status.as_str().into(),
+            now.into(),
+            outcome.fingerprint.clone().into(),
+            json_text(&outcome.inputs),
+            json_text(&outcome.outputs),
+            outcome.error.clone().into(),
+            log.into(),
+            id.into(),
+            build.into(),
+        ],
+    )
+    .await?;
+    let r = db.exec("SELECT queued_build FROM requests WHERE customization_id = ?", &[id.into()]).await?;
+    match r.first().map(|r| r.opt_int("queued_build")).transpose()?.flatten() {
+        None => {
+            db.exec("DELETE FROM requests WHERE customization_id = ?", &[id.into()]).await?;
+        }
+        Some(_) => {
+            db.exec(
+                "UPDATE requests SET running_build = NULL, lease_owner = NULL, lease_until = NULL, not_before = 0 \
+                 WHERE customization_id = ?",
+                &[id.into()],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Records the end of `owner`'s build (`status` succeeded, failed or skipped). `false` when
+/// the lease was lost: nothing is recorded then.
+#[allow(clippy::too_many_arguments)]
+pub async fn finish<D: Db>(
+    db: &D,
+    id: &str,
+    build: i64,
+    owner: &str,
+    status: BuildStatus,
+    outcome: &Outcome,
+    log: &str,
+    now: i64,
+) -> Result<bool> {
+    in_tx(db, async |db| {
+        if !owns(db, id, build, owner).await? {
+            return Ok(false);
+        }
+        finish_in(db, id, build, status, outcome, log, now).await?;
+        Ok(true)
+    })
+    .await
+}
+
+/// Gives the build back after a failed attempt, to be claimed again after `now + delay_ms`.
+#[allow(clippy::too_many_arguments)]
+pub async fn retry_later<D: Db>(
+    db: &D,
+    id: &str,
+    build: i64,
+    owner: &str,
+    error: &str,
+    log: &str,
+    now: i64,
+    delay_ms: i64,
+) -> Result<bool> {
+    in_tx(db, async |db| {
+        if !owns(db, id, build, owner).await? {
+            return Ok(false);
+        }
+        db.exec(
+            "UPDATE requests SET lease_owner = NULL, lease_until = NULL, not_before = ? WHERE customization_id = ?",
+            &[(now + delay_ms).into(), id.into()],
+        )
+        .await?;
+        db.exec(
+            "UPDATE builds SET status = 'queued', error = ?, log = log || ? WHERE customization_id = ? AND number = ?",
+            &[error.into(), log.into(), id.into(), build.into()],
+        )
+        .await?;
+        Ok(true)
+    })
+    .await
+}
+
+/// Releases every lease held by `owner`: its running builds become claimable at once. On a
+/// graceful shutdown (`interrupted`) the attempt does not count; after a crash it does, so a
+/// build that kills its worker every time still ends as failed.
+pub async fn release_owner<D: Db>(db: &D, owner: &str, note: &str, interrupted: bool) -> Result<u64> {
+    in_tx(db, async |db| {
+        let rows = db
+            .exec("SELECT customization_id, running_build FROM requests WHERE lease_owner = ?", &[owner.into()])
+            .await?;
+        let mut n = 0;
+        for r in rows.iter() {
+            let (id, build) = (r.text("customization_id")?, r.opt_int("running_build")?);
+            db.exec(
+                "UPDATE requests SET lease_owner = NULL, lease_until = NULL WHERE customization_id = ?",
+                &[id.as_str().into()],
+            )
+            .await?;
+            if let Some(build) = build {
+                db.exec(
+                    "UPDATE builds SET status = 'queued', log = log || ?, attempts = attempts - ? \
+                     WHERE customization_id = ? AND number = ?",
+                    &[note.into(), i64::from(interrupted).into(), id.as_str().into(), build.into()],
+                )
+                .await?;
+            }
+            n += 1;
+        }
+        Ok(n)
+    })
+    .await
+}

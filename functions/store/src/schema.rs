@@ -1,0 +1,94 @@
+//! The schema, as numbered migrations applied in order inside one transaction each.
+//! A migration is never edited once released: a change is a new migration.
+
+use crate::db::{Db, Value, in_tx};
+use crate::error::{Result, StoreError};
+
+/// Migrations, the first being version 1.
+const MIGRATIONS: &[&[&str]] = &[&[
+    "CREATE TABLE tokens (
+        hash TEXT PRIMARY KEY,
+        org TEXT NOT NULL,
+        role TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created_at BIGINT NOT NULL)",
+    "CREATE TABLE customizations (
+        id TEXT PRIMARY KEY,
+        org TEXT NOT NULL,
+        name TEXT NOT NULL,
+        source_repository TEXT NOT NULL,
+        revision BIGINT NOT NULL,
+        spec TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL)",
+    "CREATE INDEX customizations_org ON customizations (org, source_repository)",
+    // What a customization is built from (source and artifacts), for webhook fan-out.
+    "CREATE TABLE dependencies (
+        customization_id TEXT NOT NULL,
+        repository TEXT NOT NULL,
+        tag TEXT NOT NULL,
+        role TEXT NOT NULL,
+        PRIMARY KEY (customization_id, repository, tag, role))",
+    "CREATE INDEX dependencies_tag ON dependencies (repository, tag)",
+    "CREATE TABLE builds (
+        customization_id TEXT NOT NULL,
+        number BIGINT NOT NULL,
+        status TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        revision BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        started_at BIGINT,
+        finished_at BIGINT,
+        attempts BIGINT NOT NULL DEFAULT 0,
+        requests BIGINT NOT NULL DEFAULT 1,
+        fingerprint TEXT,
+        inputs TEXT,
+        outputs TEXT,
+        error TEXT,
+        log TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (customization_id, number))",
+    // One row per customization with pending or running work: the queue.
+    "CREATE TABLE requests (
+        customization_id TEXT PRIMARY KEY,
+        org TEXT NOT NULL,
+        queued_build BIGINT,
+        running_build BIGINT,
+        lease_owner TEXT,
+        lease_until BIGINT,
+        not_before BIGINT NOT NULL DEFAULT 0,
+        requested_at BIGINT NOT NULL)",
+    "CREATE TABLE catalog (
+        repository TEXT NOT NULL,
+        tag TEXT NOT NULL,
+        digest TEXT,
+        platforms TEXT,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (repository, tag))",
+    "CREATE TABLE events (
+        id TEXT PRIMARY KEY,
+        endpoint TEXT NOT NULL,
+        received_at BIGINT NOT NULL)",
+]];
+
+/// The version this program's schema has.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the database to [`SCHEMA_VERSION`]; refuses a database from a newer tailor.
+pub async fn migrate<D: Db>(db: &D) -> Result<i64> {
+    db.exec("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)", &[]).await?;
+    in_tx(db, async |db| {
+        let rows = db.exec("SELECT MAX(version) AS version FROM schema_version", &[]).await?;
+        let found = rows.first().map(|r| r.opt_int("version")).transpose()?.flatten().unwrap_or(0);
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::TooNew { found, known: SCHEMA_VERSION });
+        }
+        for (i, statements) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+            for sql in *statements {
+                db.exec(sql, &[]).await?;
+            }
+            db.exec("INSERT INTO schema_version (version) VALUES (?)", &[Value::Integer(i as i64 + 1)]).await?;
+        }
+        Ok(SCHEMA_VERSION)
+    })
+    .await
+}

@@ -1,0 +1,172 @@
+//! The store over a real (in-memory) SQLite: queue coalescing, leases, conflicts, fan-out.
+
+use tailor_spec::Customization as Spec;
+
+use crate::*;
+
+fn db() -> SqliteDb {
+    let db = SqliteDb::memory().unwrap();
+    block_on(migrate(&db)).unwrap();
+    db
+}
+
+fn spec(name: &str, source: &str, artifacts: &[&str]) -> Spec {
+    let mut yaml = format!("name: {name}\nsource: {source}\ntag_suffix: custom\nplatforms: [linux/amd64]\n");
+    if !artifacts.is_empty() {
+        yaml.push_str("contents:\n  artifacts:\n");
+        for a in artifacts {
+            yaml.push_str(&format!("    - {{reference: {a}, includes: [/opt]}}\n"));
+        }
+    }
+    Spec::parse_yaml(&yaml).unwrap()
+}
+
+#[test]
+fn migrate_is_idempotent_and_refuses_newer() {
+    let db = db();
+    assert_eq!(block_on(migrate(&db)).unwrap(), SCHEMA_VERSION);
+    db.exec_now("INSERT INTO schema_version (version) VALUES (?)", &[Value::Integer(SCHEMA_VERSION + 1)]).unwrap();
+    let err = block_on(migrate(&db)).unwrap_err();
+    assert!(err.to_string().contains("upgrade tailor"), "{err}");
+}
+
+#[test]
+fn create_enqueues_and_requests_coalesce() {
+    let db = db();
+    let (c, b) = block_on(create_customization(&db, "acme", "c1", &spec("a", "acme/debian:12", &[]), 1000)).unwrap();
+    assert_eq!((c.revision, c.source_repository.as_str()), (1, "acme/debian"));
+    assert_eq!((b.number, b.status, b.reason.as_str()), (1, BuildStatus::Queued, "created"));
+    // Nine more requests while queued: the same build, counted.
+    for i in 0..9 {
+        let again = block_on(enqueue(&db, "c1", &format!("push {i}"), 1001 + i)).unwrap().unwrap();
+        assert_eq!(again.number, 1);
+    }
+    let b = block_on(get_build(&db, "c1", 1)).unwrap().unwrap();
+    assert_eq!(b.requests, 10);
+    assert_eq!(block_on(list_builds(&db, "c1", 50)).unwrap().len(), 1);
+    assert!(block_on(enqueue(&db, "nope", "x", 1)).unwrap().is_none());
+}
+
+#[test]
+fn a_request_during_a_build_queues_exactly_one_more() {
+    let db = db();
+    block_on(create_customization(&db, "acme", "c1", &spec("a", "acme/debian:12", &[]), 1000)).unwrap();
+    let claim = block_on(claim(&db, "w1", 2000, 30_000, 3)).unwrap().unwrap();
+    assert_eq!((claim.build, claim.attempt, claim.org.as_str()), (1, 1, "acme"));
+    assert!(block_on(crate::claim(&db, "w2", 2001, 30_000, 3)).unwrap().is_none(), "leased: nothing to claim");
+    for i in 0..5 {
+        assert_eq!(block_on(enqueue(&db, "c1", "push", 2100 + i)).unwrap().unwrap().number, 2);
+    }
+    assert!(block_on(crate::claim(&db, "w2", 2200, 30_000, 3)).unwrap().is_none(), "one build at a time");
+    let outcome = Outcome { fingerprint: Some("fp1".into()), ..Outcome::default() };
+    assert!(block_on(finish(&db, "c1", 1, "w1", BuildStatus::Succeeded, &outcome, "done\n", 2300)).unwrap());
+    let next = block_on(crate::claim(&db, "w2", 2400, 30_000, 3)).unwrap().unwrap();
+    assert_eq!((next.build, next.last_fingerprint.as_deref()), (2, Some("fp1")));
+    assert!(block_on(finish(&db, "c1", 2, "w2", BuildStatus::Skipped, &outcome, "", 2500)).unwrap());
+    assert!(block_on(crate::claim(&db, "w2", 2600, 30_000, 3)).unwrap().is_none());
+    let statuses: Vec<_> = block_on(list_builds(&db, "c1", 10)).unwrap().iter().map(|b| b.status).collect();
+    assert_eq!(statuses, [BuildStatus::Skipped, BuildStatus::Succeeded]);
+    assert_eq!(block_on(get_log(&db, "c1", 1)).unwrap().unwrap(), "done\n");
+}
+
+#[test]
+fn expired_leases_are_reclaimed_and_give_up_after_max_attempts() {
+    let db = db();
+    block_on(create_customization(&db, "acme", "c1", &spec("a", "acme/debian:12", &[]), 0)).unwrap();
+    let first = block_on(claim(&db, "dead", 10, 100, 2)).unwrap().unwrap();
+    assert_eq!(first.attempt, 1);
+    assert!(block_on(crate::claim(&db, "w2", 50, 100, 2)).unwrap().is_none(), "lease still valid");
+    assert!(!block_on(heartbeat(&db, "c1", 1, "w2", "", 60, 100)).unwrap(), "not w2's lease");
+    let second = block_on(crate::claim(&db, "w2", 200, 100, 2)).unwrap().unwrap();
+    assert_eq!((second.build, second.attempt), (1, 2));
+    // The dead worker's late finish is refused.
+    assert!(!block_on(finish(&db, "c1", 1, "dead", BuildStatus::Succeeded, &Outcome::default(), "", 210)).unwrap());
+    // w2 dies too: the third claim fails the build instead.
+    assert!(block_on(crate::claim(&db, "w3", 400, 100, 2)).unwrap().is_none());
+    let b = block_on(get_build(&db, "c1", 1)).unwrap().unwrap();
+    assert_eq!(b.status, BuildStatus::Failed);
+    assert!(b.error.unwrap().contains("gave up after 2 attempts"));
+}
+
+#[test]
+fn retry_later_waits_and_release_owner_frees_at_once() {
+    let db = db();
+    block_on(create_customization(&db, "acme", "c1", &spec("a", "acme/debian:12", &[]), 0)).unwrap();
+    block_on(claim(&db, "w1", 10, 1000, 5)).unwrap().unwrap();
+    assert!(block_on(retry_later(&db, "c1", 1, "w1", "registry down", "attempt 1 failed\n", 20, 500)).unwrap());
+    assert_eq!(block_on(get_build(&db, "c1", 1)).unwrap().unwrap().status, BuildStatus::Queued);
+    assert!(block_on(crate::claim(&db, "w1", 100, 1000, 5)).unwrap().is_none(), "backoff");
+    let again = block_on(crate::claim(&db, "w1", 600, 1000, 5)).unwrap().unwrap();
+    assert_eq!(again.attempt, 2);
+    assert_eq!(block_on(release_owner(&db, "w1", "shutting down\n", true)).unwrap(), 1);
+    let third = block_on(crate::claim(&db, "w2", 700, 1000, 5)).unwrap().unwrap();
+    assert_eq!(third.attempt, 2, "a graceful release does not count as an attempt");
+}
+
+#[test]
+fn replace_checks_the_revision_and_delete_removes_everything() {
+    let db = db();
+    block_on(create_customization(&db, "acme", "c1", &spec("a", "acme/debian:12", &[]), 0)).unwrap();
+    let err = block_on(replace_customization(&db, "acme", "c1", &spec("b", "acme/debian:13", &[]), Some(7), 5)).unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { given: 7, current: 1 }), "{err}");
+    let (c, b) =
+        block_on(replace_customization(&db, "acme", "c1", &spec("b", "acme/debian:13", &[]), Some(1), 5)).unwrap().unwrap();
+    assert_eq!((c.revision, c.name.as_str(), b.number), (2, "b", 1), "coalesced into the queued build");
+    assert!(block_on(replace_customization(&db, "other", "c1", &spec("b", "acme/x:1", &[]), None, 6)).unwrap().is_none());
+    assert_eq!(block_on(affected_by(&db, "acme/debian", "13")).unwrap(), ["c1"]);
+    assert!(block_on(affected_by(&db, "acme/debian", "12")).unwrap().is_empty());
+    assert!(!block_on(delete_customization(&db, "other", "c1", None)).unwrap(), "another org sees nothing");
+    assert!(block_on(delete_customization(&db, "acme", "c1", Some(2))).unwrap());
+    assert!(block_on(affected_by(&db, "acme/debian", "13")).unwrap().is_empty());
+    assert!(block_on(claim(&db, "w", 10, 10, 3)).unwrap().is_none(), "the request went with it");
+    assert!(block_on(list_builds(&db, "c1", 10)).unwrap().is_empty());
+}
+
+#[test]
+fn fan_out_lists_and_catalog() {
+    let db = db();
+    block_on(create_customization(&db, "acme", "c1", &spec("a", "acme/debian:12", &["acme/art:1"]), 0)).unwrap();
+    block_on(create_customization(&db, "acme", "c2", &spec("b", "acme/debian:12", &[]), 1)).unwrap();
+    block_on(create_customization(&db, "other", "c3", &spec("c", "other/debian:12", &[]), 2)).unwrap();
+    assert_eq!(block_on(affected_by(&db, "acme/debian", "12")).unwrap(), ["c1", "c2"]);
+    assert_eq!(block_on(affected_by(&db, "acme/art", "1")).unwrap(), ["c1"]);
+    let listed = block_on(list_customizations(&db, "acme", Some("acme/debian"))).unwrap();
+    assert_eq!(listed.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["c1", "c2"]);
+    assert!(block_on(list_customizations(&db, "acme", Some("acme/other"))).unwrap().is_empty());
+    assert_eq!(block_on(dependency_tags(&db)).unwrap().len(), 3);
+
+    assert!(block_on(record_push(&db, "acme/debian", "12", Some("sha256:a"), 10)).unwrap());
+    assert!(!block_on(record_push(&db, "acme/debian", "12", Some("sha256:a"), 11)).unwrap(), "same digest");
+    assert!(block_on(record_push(&db, "acme/debian", "12", Some("sha256:b"), 12)).unwrap());
+    assert!(block_on(record_push(&db, "acme/debian", "12", None, 13)).unwrap(), "no digest: assume news");
+    block_on(record_platforms(&db, "acme/debian", "12", "sha256:b", &["linux/amd64".into()], 14)).unwrap();
+    block_on(record_push(&db, "acmeco/x", "1", Some("sha256:c"), 15)).unwrap();
+    let cat = block_on(list_catalog(&db, "acme")).unwrap();
+    assert_eq!(cat.len(), 1, "acmeco is another org: {cat:?}");
+    assert_eq!((cat[0].digest.as_deref(), cat[0].platforms.as_slice()), (Some("sha256:b"), &["linux/amd64".to_string()][..]));
+}
+
+#[test]
+fn tokens_are_stored_hashed_and_events_deduplicate() {
+    let db = db();
+    block_on(create_token(&db, "tlr_secret", "acme", Role::Member, "ci", 0)).unwrap();
+    let info = block_on(lookup_token(&db, "tlr_secret")).unwrap().unwrap();
+    assert_eq!((info.org.as_str(), info.role), ("acme", Role::Member));
+    assert!(block_on(lookup_token(&db, "tlr_other")).unwrap().is_none());
+    let stored = db.exec_now("SELECT hash FROM tokens", &[]).unwrap();
+    assert_eq!(stored.rows[0][0], Value::Text(hash_token("tlr_secret")));
+    assert!(block_on(record_event(&db, "reg", "e1", 0)).unwrap());
+    assert!(!block_on(record_event(&db, "reg", "e1", 1)).unwrap());
+    assert!(block_on(record_event(&db, "hub", "e1", 1)).unwrap(), "ids are per endpoint");
+}
+
+#[test]
+fn a_failed_transaction_leaves_nothing() {
+    let db = db();
+    block_on(create_customization(&db, "acme", "c1", &spec("a", "acme/debian:12", &[]), 0)).unwrap();
+    // Same id again: the insert fails, and no second build or request appears.
+    assert!(block_on(create_customization(&db, "acme", "c1", &spec("a", "acme/debian:12", &[]), 0)).is_err());
+    assert_eq!(block_on(list_builds(&db, "c1", 10)).unwrap().len(), 1);
+    let n = db.exec_now("SELECT COUNT(*) AS n FROM requests", &[]).unwrap();
+    assert_eq!(n.rows[0][0], Value::Integer(1));
+}
