@@ -1,0 +1,22 @@
+//! The Spin entry point (wasm32 only): Spin's HTTP trigger → [`crate::handle`] over the
+//! component's default `spin:sqlite` database.
+//!
+//! The `#[http_service]` expansion (wit-bindgen's export glue) does not trip the workspace's
+//! `forbid(unsafe_code)`, so no `allow` is needed here.
+
+use tailor_guest::spin::{SpinDb, serve};
+use tailor_guest::{HttpResponse, now_ms};
+
+#[spin_sdk::http_service]
+async fn handle(req: spin_sdk::http::Request) -> impl spin_sdk::http::IntoResponse {
+    serve(req, async |request| match SpinDb::open().await {
+        Ok(db) => crate::handle(&db, request, now_ms()).await,
+        Err(e) => HttpResponse::error(
+            500,
+            "internal",
+            format!("store: {e}; try again later, and tell the operator if it persists"),
+            vec![],
+        ),
+    })
+    .await
+}

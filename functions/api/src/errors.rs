@@ -1,0 +1,80 @@
+//! The error responses shared by the handlers. Every message says what to do next.
+
+use tailor_guest::{Detail, HttpResponse};
+use tailor_store::StoreError;
+
+/// What a handler returns: the response, or an error response to send instead.
+pub type Reply = Result<HttpResponse, HttpResponse>;
+
+/// 404 for a customization that does not exist — or exists in another org, which looks the same.
+pub fn customization_not_found(org: &str, id: &str) -> HttpResponse {
+    HttpResponse::error(
+        404,
+        "not_found",
+        format!(
+            "customization `{id}` does not exist in org `{org}`: list the org's customizations with \
+             GET /v1/orgs/{org}/customizations"
+        ),
+        vec![],
+    )
+}
+
+/// 404 for an org route of an org other than the token's (whether that org exists or not).
+pub fn org_not_found(org: &str) -> HttpResponse {
+    HttpResponse::error(
+        404,
+        "not_found",
+        format!("org `{org}` does not exist or is not visible to this token: use your token's org (GET /v1/token)"),
+        vec![],
+    )
+}
+
+/// 404 for a build number that is not a number or not a build of the customization.
+pub fn build_not_found(org: &str, id: &str, number: &str) -> HttpResponse {
+    HttpResponse::error(
+        404,
+        "not_found",
+        format!(
+            "customization `{id}` has no build `{number}`: list its builds with \
+             GET /v1/orgs/{org}/customizations/{id}/builds"
+        ),
+        vec![],
+    )
+}
+
+/// 400 `malformed_body` with one detail per problem.
+pub fn malformed_body(message: impl Into<String>, details: Vec<Detail>) -> HttpResponse {
+    HttpResponse::error(400, "malformed_body", message, details)
+}
+
+/// 412 for an If-Match revision that is not the current one.
+pub fn revision_conflict(given: i64, current: i64) -> HttpResponse {
+    HttpResponse::error(
+        412,
+        "revision_conflict",
+        format!(
+            "revision {given} is not the current revision {current}: GET the customization, apply your change \
+             to revision {current} and send it with If-Match: \"{current}\""
+        ),
+        vec![Detail::new("If-Match", format!("the current revision is {current}"))],
+    )
+    .with_header("etag", etag(current))
+}
+
+/// A store failure: a revision conflict is 412, anything else 500 `internal`.
+pub fn store(error: StoreError) -> HttpResponse {
+    match error {
+        StoreError::Conflict { given, current } => revision_conflict(given, current),
+        other => HttpResponse::error(
+            500,
+            "internal",
+            format!("store: {other}; try again later, and tell the operator if it persists"),
+            vec![],
+        ),
+    }
+}
+
+/// The entity tag of a revision: `"3"`.
+pub fn etag(revision: i64) -> String {
+    format!("\"{revision}\"")
+}

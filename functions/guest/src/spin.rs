@@ -1,0 +1,83 @@
+//! The spin-sdk side (wasm32 only): serve a handler, `spin:sqlite` as a [`Db`], variables.
+
+use bytes::Bytes;
+use spin_sdk::http::body::IncomingBodyExt;
+use spin_sdk::http::{FullBody, Request};
+use spin_sdk::sqlite::{Connection, Value as SqlValue};
+use tailor_store::{Db, Result, Rows, StoreError, Value};
+
+use crate::message::{HttpRequest, HttpResponse};
+
+/// The component's default database (`sqlite_databases = ["default"]`).
+pub struct SpinDb(Connection);
+
+impl SpinDb {
+    pub async fn open() -> Result<SpinDb> {
+        Connection::open_default().await.map(SpinDb).map_err(|e| StoreError::Db(format!("open default: {e:?}")))
+    }
+}
+
+impl Db for SpinDb {
+    async fn exec(&self, sql: &str, params: &[Value]) -> Result<Rows> {
+        let params = params.iter().map(|v| match v {
+            Value::Null => SqlValue::Null,
+            Value::Integer(i) => SqlValue::Integer(*i),
+            Value::Real(f) => SqlValue::Real(*f),
+            Value::Text(s) => SqlValue::Text(s.clone()),
+            Value::Blob(b) => SqlValue::Blob(b.clone()),
+        });
+        let q = self.0.execute(sql, params).await.map_err(|e| StoreError::Db(format!("{e:?}")))?;
+        let columns = q.columns().to_vec();
+        let rows = q.collect().await.map_err(|e| StoreError::Db(format!("{e:?}")))?;
+        let rows = rows
+            .into_iter()
+            .map(|r| {
+                r.values
+                    .into_iter()
+                    .map(|v| match v {
+                        SqlValue::Null => Value::Null,
+                        SqlValue::Integer(i) => Value::Integer(i),
+                        SqlValue::Real(f) => Value::Real(f),
+                        SqlValue::Text(s) => Value::Text(s),
+                        SqlValue::Blob(b) => Value::Blob(b),
+                    })
+                    .collect()
+            })
+            .collect();
+        Ok(Rows { columns, rows })
+    }
+}
+
+/// An application variable, if set.
+pub async fn variable(name: &str) -> Option<String> {
+    spin_sdk::variables::get(name).await.ok()
+}
+
+/// Reads the whole request, runs `handler`, converts the response.
+pub async fn serve<F>(req: Request, handler: F) -> http::Response<FullBody<Bytes>>
+where
+    F: AsyncFnOnce(HttpRequest) -> HttpResponse,
+{
+    let (parts, body) = req.into_parts();
+    let path_and_query = parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into());
+    let mut request = HttpRequest::new(parts.method.as_str(), &path_and_query);
+    for (name, value) in &parts.headers {
+        request.headers.push((name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()));
+    }
+    let response = match body.bytes().await {
+        Ok(bytes) => {
+            request.body = bytes.to_vec();
+            handler(request).await
+        }
+        Err(e) => HttpResponse::error(400, "bad_body", format!("the request body could not be read: {e:?}"), vec![]),
+    };
+    let mut builder = http::Response::builder().status(response.status);
+    for (name, value) in &response.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    builder.body(FullBody::new(Bytes::from(response.body))).unwrap_or_else(|_| {
+        let mut r = http::Response::new(FullBody::new(Bytes::from_static(b"{\"error\":{\"code\":\"internal\"}}")));
+        *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+        r
+    })
+}
