@@ -57,9 +57,8 @@ pub(crate) const BUILD_COLUMNS: &str = "customization_id, number, status, reason
      started_at, finished_at, attempts, fingerprint, inputs, outputs, error";
 
 pub(crate) fn build_from(row: &Row) -> Result<Build> {
-    let json = |name: &str| -> Result<Option<Json>> {
-        Ok(row.opt_text(name)?.and_then(|t| serde_json::from_str(&t).ok()))
-    };
+    let json =
+        |name: &str| -> Result<Option<Json>> { Ok(row.opt_text(name)?.and_then(|t| serde_json::from_str(&t).ok())) };
     let status = row.text("status")?;
     Ok(Build {
         customization_id: row.text("customization_id")?,

@@ -101,3 +101,48 @@ pub async fn dependency_tags<D: Db>(db: &D) -> Result<Vec<(String, String, Strin
         .await?;
     rows.iter().map(|r| Ok((r.text("org")?, r.text("repository")?, r.text("tag")?))).collect()
 }
+
+/// What one push notification did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PushOutcome {
+    /// The event id was seen before: nothing else was done.
+    pub duplicate: bool,
+    /// The tag is new or points elsewhere now (or the sender gave no digest).
+    pub changed: bool,
+    /// (customization id, build number) of the builds the push queued or joined.
+    pub builds: Vec<(String, i64)>,
+}
+
+/// Records a manifest push of `repository:tag` (event `event_id` from `endpoint`) and, when
+/// it changed the tag, enqueues every customization that builds from it — all in one
+/// transaction, so a crash cannot record the event and lose the builds. An empty `event_id`
+/// (the worker's poll) skips deduplication: the catalog's digest decides.
+#[allow(clippy::too_many_arguments)]
+pub async fn notify_push<D: Db>(
+    db: &D,
+    endpoint: &str,
+    event_id: &str,
+    repository: &str,
+    tag: &str,
+    digest: Option<&str>,
+    now: i64,
+) -> Result<PushOutcome> {
+    crate::db::in_tx(db, async |db| {
+        if !event_id.is_empty() && !crate::events::record_event(db, endpoint, event_id, now).await? {
+            return Ok(PushOutcome { duplicate: true, ..PushOutcome::default() });
+        }
+        let changed = record_push(db, repository, tag, digest, now).await?;
+        let debounce = crate::settings::debounce_ms(db).await?;
+        let mut builds = Vec::new();
+        if changed {
+            let short = digest.map(|d| format!(" ({})", d.chars().take(19).collect::<String>())).unwrap_or_default();
+            for id in affected_by(db, repository, tag).await? {
+                let reason = format!("push of {repository}:{tag}{short}");
+                let b = crate::queue::enqueue_in(db, &id, &reason, now, debounce).await?;
+                builds.push((id, b.number));
+            }
+        }
+        Ok(PushOutcome { duplicate: false, changed, builds })
+    })
+    .await
+}

@@ -77,8 +77,9 @@ async fn set_dependencies<D: Db>(db: &D, id: &str, spec: &Spec) -> Result<()> {
 }
 
 async fn fetch<D: Db>(db: &D, org: &str, id: &str) -> Result<Option<Customization>> {
-    let rows =
-        db.exec(&format!("SELECT {COLUMNS} FROM customizations WHERE org = ? AND id = ?"), &[org.into(), id.into()]).await?;
+    let rows = db
+        .exec(&format!("SELECT {COLUMNS} FROM customizations WHERE org = ? AND id = ?"), &[org.into(), id.into()])
+        .await?;
     rows.first().map(|r| from_row(&r)).transpose()
 }
 
@@ -107,7 +108,7 @@ pub async fn create_customization<D: Db>(
         )
         .await?;
         set_dependencies(db, id, spec).await?;
-        let build = enqueue_in(db, id, "created", now).await?;
+        let build = enqueue_in(db, id, "created", now, 0).await?;
         let c = fetch(db, org, id).await?.ok_or_else(|| StoreError::Db("customization vanished".into()))?;
         Ok((c, build))
     })
@@ -119,7 +120,11 @@ pub async fn get_customization<D: Db>(db: &D, org: &str, id: &str) -> Result<Opt
 }
 
 /// Customizations of `org`, oldest first, optionally only those of one source repository.
-pub async fn list_customizations<D: Db>(db: &D, org: &str, source_repository: Option<&str>) -> Result<Vec<Customization>> {
+pub async fn list_customizations<D: Db>(
+    db: &D,
+    org: &str,
+    source_repository: Option<&str>,
+) -> Result<Vec<Customization>> {
     let rows = match source_repository {
         Some(repo) => {
             db.exec(
@@ -170,7 +175,7 @@ pub async fn replace_customization<D: Db>(
         )
         .await?;
         set_dependencies(db, id, spec).await?;
-        let build = enqueue_in(db, id, &format!("edited (revision {revision})"), now).await?;
+        let build = enqueue_in(db, id, &format!("edited (revision {revision})"), now, 0).await?;
         let c = fetch(db, org, id).await?.ok_or_else(|| StoreError::Db("customization vanished".into()))?;
         Ok(Some((c, build)))
     })

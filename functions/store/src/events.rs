@@ -13,3 +13,9 @@ pub async fn record_event<D: Db>(db: &D, endpoint: &str, id: &str, now: i64) -> 
         .await?;
     Ok(!rows.rows.is_empty())
 }
+
+/// Forgets event ids received before `before` (redeliveries come within minutes).
+pub async fn prune_events<D: Db>(db: &D, before: i64) -> Result<()> {
+    db.exec("DELETE FROM events WHERE received_at < ?", &[before.into()]).await?;
+    Ok(())
+}

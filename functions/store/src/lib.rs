@@ -18,6 +18,7 @@ mod error;
 mod events;
 mod queue;
 mod schema;
+mod settings;
 mod time;
 mod tokens;
 
@@ -28,16 +29,19 @@ mod sqlite;
 mod tests;
 
 pub use builds::{Build, BuildStatus, get_build, get_log, list_builds};
-pub use catalog::{CatalogTag, affected_by, dependency_tags, list_catalog, record_platforms, record_push};
+pub use catalog::{
+    CatalogTag, PushOutcome, affected_by, dependency_tags, list_catalog, notify_push, record_platforms, record_push,
+};
 pub use customizations::{
     Customization, create_customization, delete_customization, get_customization, list_customizations,
     replace_customization,
 };
 pub use db::{Db, Row, Rows, Value, in_tx};
 pub use error::{Result, StoreError};
-pub use events::record_event;
-pub use queue::{Claim, Outcome, claim, enqueue, finish, heartbeat, release_owner, retry_later};
+pub use events::{prune_events, record_event};
+pub use queue::{Claim, Outcome, claim, enqueue, finish, heartbeat, lease_owners, release_owner, retry_later};
 pub use schema::{SCHEMA_VERSION, migrate};
+pub use settings::{DEBOUNCE, DEFAULT_DEBOUNCE_MS, debounce_ms, get_setting, set_setting};
 pub use time::rfc3339_ms;
 pub use tokens::{Role, TokenInfo, create_token, hash_token, lookup_token};
 

@@ -11,16 +11,33 @@ use crate::db::{Db, Value, in_tx};
 use crate::error::{Result, StoreError};
 
 async fn build_row<D: Db>(db: &D, id: &str, number: i64) -> Result<Build> {
-    crate::builds::get_build(db, id, number).await?.ok_or_else(|| StoreError::Corrupt(format!("build {id}#{number} missing")))
+    crate::builds::get_build(db, id, number)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("build {id}#{number} missing")))
 }
 
-/// Enqueues a build of `customization_id` (inside the caller's transaction).
-pub(crate) async fn enqueue_in<D: Db>(db: &D, id: &str, reason: &str, now: i64) -> Result<Build> {
-    let request = db.exec("SELECT queued_build FROM requests WHERE customization_id = ?", &[id.into()]).await?;
-    if let Some(queued) = request.first().map(|r| r.opt_int("queued_build")).transpose()?.flatten() {
+/// Enqueues a build of `customization_id` (inside the caller's transaction). A request with
+/// `delay_ms` > 0 (pushes) waits for quiet: the queued build becomes claimable `delay_ms` after
+/// the latest such request, but no later than `10 × delay_ms` after the build was queued, so a
+/// burst of pushes becomes one build. A request without delay (people) makes it claimable now.
+pub(crate) async fn enqueue_in<D: Db>(db: &D, id: &str, reason: &str, now: i64, delay_ms: i64) -> Result<Build> {
+    let request = db
+        .exec("SELECT queued_build, queued_not_before FROM requests WHERE customization_id = ?", &[id.into()])
+        .await?;
+    let current =
+        request.first().map(|r| Ok::<_, StoreError>((r.opt_int("queued_build")?, r.int("queued_not_before")?)));
+    if let Some((Some(queued), not_before)) = current.transpose()? {
+        let b = build_row(db, id, queued).await?;
+        let not_before =
+            if delay_ms <= 0 { now } else { not_before.max((now + delay_ms).min(b.created_at + 10 * delay_ms)) };
         db.exec(
             "UPDATE builds SET requests = requests + 1 WHERE customization_id = ? AND number = ?",
             &[id.into(), queued.into()],
+        )
+        .await?;
+        db.exec(
+            "UPDATE requests SET queued_not_before = ? WHERE customization_id = ?",
+            &[not_before.into(), id.into()],
         )
         .await?;
         return build_row(db, id, queued).await;
@@ -37,16 +54,18 @@ pub(crate) async fn enqueue_in<D: Db>(db: &D, id: &str, reason: &str, now: i64) 
         &[id.into(), number.into(), reason.into(), revision.into(), now.into()],
     )
     .await?;
+    let not_before = now + delay_ms.max(0);
     if request.rows.is_empty() {
         db.exec(
-            "INSERT INTO requests (customization_id, org, queued_build, requested_at) VALUES (?, ?, ?, ?)",
-            &[id.into(), org.into(), number.into(), now.into()],
+            "INSERT INTO requests (customization_id, org, queued_build, queued_not_before, requested_at) \
+             VALUES (?, ?, ?, ?, ?)",
+            &[id.into(), org.into(), number.into(), not_before.into(), now.into()],
         )
         .await?;
     } else {
         db.exec(
-            "UPDATE requests SET queued_build = ?, requested_at = ? WHERE customization_id = ?",
-            &[number.into(), now.into(), id.into()],
+            "UPDATE requests SET queued_build = ?, queued_not_before = ?, requested_at = ? WHERE customization_id = ?",
+            &[number.into(), not_before.into(), now.into(), id.into()],
         )
         .await?;
     }
@@ -61,7 +80,7 @@ pub async fn enqueue<D: Db>(db: &D, customization_id: &str, reason: &str, now: i
         if exists.rows.is_empty() {
             return Ok(None);
         }
-        enqueue_in(db, customization_id, reason, now).await.map(Some)
+        enqueue_in(db, customization_id, reason, now, 0).await.map(Some)
     })
     .await
 }
@@ -89,10 +108,10 @@ pub async fn claim<D: Db>(db: &D, owner: &str, now: i64, lease_ms: i64, max_atte
             let rows = db
                 .exec(
                     "SELECT customization_id, org, queued_build, running_build FROM requests \
-                     WHERE not_before <= ? AND ((running_build IS NULL AND queued_build IS NOT NULL) \
-                        OR (running_build IS NOT NULL AND (lease_until IS NULL OR lease_until < ?))) \
+                     WHERE (running_build IS NULL AND queued_build IS NOT NULL AND queued_not_before <= ?) \
+                        OR (running_build IS NOT NULL AND (lease_until IS NULL OR lease_until < ?) AND not_before <= ?) \
                      ORDER BY requested_at, customization_id LIMIT 1",
-                    &[now.into(), now.into()],
+                    &[now.into(), now.into(), now.into()],
                 )
                 .await?;
             let Some(row) = rows.first() else { return Ok(None) };
@@ -186,8 +205,11 @@ pub async fn heartbeat<D: Db>(
         if !owns(db, id, build, owner).await? {
             return Ok(false);
         }
-        db.exec("UPDATE requests SET lease_until = ? WHERE customization_id = ?", &[(now + lease_ms).into(), id.into()])
-            .await?;
+        db.exec(
+            "UPDATE requests SET lease_until = ? WHERE customization_id = ?",
+            &[(now + lease_ms).into(), id.into()],
+        )
+        .await?;
         if !log.is_empty() {
             db.exec(
                 "UPDATE builds SET log = log || ? WHERE customization_id = ? AND number = ?",
@@ -344,4 +366,12 @@ pub async fn release_owner<D: Db>(db: &D, owner: &str, note: &str, interrupted: 
         Ok(n)
     })
     .await
+}
+
+/// Every worker that holds a lease now (to find leases of dead workers at startup).
+pub async fn lease_owners<D: Db>(db: &D) -> Result<Vec<String>> {
+    let rows = db
+        .exec("SELECT DISTINCT lease_owner FROM requests WHERE lease_owner IS NOT NULL ORDER BY lease_owner", &[])
+        .await?;
+    rows.iter().map(|r| r.text("lease_owner")).collect()
 }

@@ -52,6 +52,7 @@ const MIGRATIONS: &[&[&str]] = &[&[
         customization_id TEXT PRIMARY KEY,
         org TEXT NOT NULL,
         queued_build BIGINT,
+        queued_not_before BIGINT NOT NULL DEFAULT 0,
         running_build BIGINT,
         lease_owner TEXT,
         lease_until BIGINT,
@@ -64,6 +65,8 @@ const MIGRATIONS: &[&[&str]] = &[&[
         platforms TEXT,
         updated_at BIGINT NOT NULL,
         PRIMARY KEY (repository, tag))",
+    // Host settings the functions read (e.g. the rebuild debounce).
+    "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE events (
         id TEXT PRIMARY KEY,
         endpoint TEXT NOT NULL,

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 //! The store over a real (in-memory) SQLite: queue coalescing, leases, conflicts, fan-out.
 
 use tailor_spec::Customization as Spec;
@@ -107,12 +108,16 @@ fn retry_later_waits_and_release_owner_frees_at_once() {
 fn replace_checks_the_revision_and_delete_removes_everything() {
     let db = db();
     block_on(create_customization(&db, "acme", "c1", &spec("a", "acme/debian:12", &[]), 0)).unwrap();
-    let err = block_on(replace_customization(&db, "acme", "c1", &spec("b", "acme/debian:13", &[]), Some(7), 5)).unwrap_err();
+    let err =
+        block_on(replace_customization(&db, "acme", "c1", &spec("b", "acme/debian:13", &[]), Some(7), 5)).unwrap_err();
     assert!(matches!(err, StoreError::Conflict { given: 7, current: 1 }), "{err}");
-    let (c, b) =
-        block_on(replace_customization(&db, "acme", "c1", &spec("b", "acme/debian:13", &[]), Some(1), 5)).unwrap().unwrap();
+    let (c, b) = block_on(replace_customization(&db, "acme", "c1", &spec("b", "acme/debian:13", &[]), Some(1), 5))
+        .unwrap()
+        .unwrap();
     assert_eq!((c.revision, c.name.as_str(), b.number), (2, "b", 1), "coalesced into the queued build");
-    assert!(block_on(replace_customization(&db, "other", "c1", &spec("b", "acme/x:1", &[]), None, 6)).unwrap().is_none());
+    assert!(
+        block_on(replace_customization(&db, "other", "c1", &spec("b", "acme/x:1", &[]), None, 6)).unwrap().is_none()
+    );
     assert_eq!(block_on(affected_by(&db, "acme/debian", "13")).unwrap(), ["c1"]);
     assert!(block_on(affected_by(&db, "acme/debian", "12")).unwrap().is_empty());
     assert!(!block_on(delete_customization(&db, "other", "c1", None)).unwrap(), "another org sees nothing");
@@ -143,7 +148,10 @@ fn fan_out_lists_and_catalog() {
     block_on(record_push(&db, "acmeco/x", "1", Some("sha256:c"), 15)).unwrap();
     let cat = block_on(list_catalog(&db, "acme")).unwrap();
     assert_eq!(cat.len(), 1, "acmeco is another org: {cat:?}");
-    assert_eq!((cat[0].digest.as_deref(), cat[0].platforms.as_slice()), (Some("sha256:b"), &["linux/amd64".to_string()][..]));
+    assert_eq!(
+        (cat[0].digest.as_deref(), cat[0].platforms.as_slice()),
+        (Some("sha256:b"), &["linux/amd64".to_string()][..])
+    );
 }
 
 #[test]
@@ -169,4 +177,59 @@ fn a_failed_transaction_leaves_nothing() {
     assert_eq!(block_on(list_builds(&db, "c1", 10)).unwrap().len(), 1);
     let n = db.exec_now("SELECT COUNT(*) AS n FROM requests", &[]).unwrap();
     assert_eq!(n.rows[0][0], Value::Integer(1));
+}
+
+#[test]
+fn a_push_notification_fans_out_once() {
+    let db = db();
+    block_on(create_customization(&db, "acme", "c1", &spec("a", "acme/debian:12", &["acme/art:1"]), 0)).unwrap();
+    block_on(create_customization(&db, "acme", "c2", &spec("b", "acme/debian:12", &[]), 1)).unwrap();
+    for c in ["c1", "c2"] {
+        let claim = block_on(claim(&db, "w", 5, 1000, 3)).unwrap().unwrap();
+        assert_eq!(claim.customization_id, c);
+        block_on(finish(&db, c, 1, "w", BuildStatus::Succeeded, &Outcome::default(), "", 6)).unwrap();
+    }
+    let out = block_on(notify_push(&db, "reg", "e1", "acme/debian", "12", Some("sha256:aa"), 10)).unwrap();
+    assert_eq!(out.builds, [("c1".to_string(), 2), ("c2".to_string(), 2)]);
+    let again = block_on(notify_push(&db, "reg", "e1", "acme/debian", "12", Some("sha256:aa"), 11)).unwrap();
+    assert!(again.duplicate && again.builds.is_empty());
+    let same = block_on(notify_push(&db, "reg", "e2", "acme/debian", "12", Some("sha256:aa"), 12)).unwrap();
+    assert!(!same.changed && same.builds.is_empty(), "same digest: nothing to rebuild");
+    let art = block_on(notify_push(&db, "reg", "e3", "acme/art", "1", Some("sha256:bb"), 13)).unwrap();
+    assert_eq!(art.builds, [("c1".to_string(), 2)], "joins the queued build");
+    assert_eq!(block_on(get_build(&db, "c1", 2)).unwrap().unwrap().requests, 2);
+}
+
+#[test]
+fn pushes_wait_for_quiet_but_not_forever_and_people_do_not_wait() {
+    let db = db();
+    block_on(create_customization(&db, "acme", "c1", &spec("a", "acme/debian:12", &[]), 0)).unwrap();
+    block_on(claim(&db, "w", 1, 100_000, 3)).unwrap().unwrap();
+    block_on(finish(&db, "c1", 1, "w", BuildStatus::Succeeded, &Outcome::default(), "", 2)).unwrap();
+    block_on(set_setting(&db, DEBOUNCE, "500")).unwrap();
+    let push = |i: i64, at: i64| {
+        block_on(notify_push(&db, "reg", &format!("e{i}"), "acme/debian", "12", Some(&format!("sha256:{i:064}")), at))
+            .unwrap()
+    };
+    assert_eq!(push(1, 1000).builds, [("c1".to_string(), 2)]);
+    assert!(block_on(claim(&db, "w", 1400, 100_000, 3)).unwrap().is_none(), "quiet time not over");
+    push(2, 1400);
+    assert!(block_on(claim(&db, "w", 1800, 100_000, 3)).unwrap().is_none(), "a new push extends it");
+    // Pushes every 400 ms forever: claimable at the latest 10 × 500 ms after the first.
+    for (i, at) in (3..20).zip((1800..).step_by(400)) {
+        push(i, at);
+        if at >= 6000 {
+            break;
+        }
+    }
+    assert!(block_on(claim(&db, "w", 5999, 100_000, 3)).unwrap().is_none());
+    let c = block_on(claim(&db, "w", 6000, 100_000, 3)).unwrap().unwrap();
+    assert_eq!(c.build, 2);
+    block_on(finish(&db, "c1", 2, "w", BuildStatus::Succeeded, &Outcome::default(), "", 6001)).unwrap();
+    push(30, 7000);
+    // A person asking joins the debounced build and makes it claimable now.
+    let b = block_on(enqueue(&db, "c1", "requested", 7001)).unwrap().unwrap();
+    assert_eq!(b.number, 3);
+    assert!(block_on(claim(&db, "w", 7002, 100_000, 3)).unwrap().is_some());
+    assert_eq!(block_on(debounce_ms(&db)).unwrap(), 500);
 }

@@ -58,5 +58,9 @@ pub async fn lookup_token<D: Db>(db: &D, secret: &str) -> Result<Option<TokenInf
     let rows = db.exec("SELECT org, role, name FROM tokens WHERE hash = ?", &[hash_token(secret).into()]).await?;
     let Some(row) = rows.first() else { return Ok(None) };
     let role = row.text("role")?;
-    Ok(Role::parse(&role).map(|role| TokenInfo { org: row.text("org").unwrap_or_default(), role, name: row.text("name").unwrap_or_default() }))
+    Ok(Role::parse(&role).map(|role| TokenInfo {
+        org: row.text("org").unwrap_or_default(),
+        role,
+        name: row.text("name").unwrap_or_default(),
+    }))
 }
