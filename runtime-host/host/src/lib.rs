@@ -1,0 +1,27 @@
+//! The wasmtime host of tailor's Spin functions (`tailor up`): reads spin.toml, compiles
+//! each component once, and serves its routes with an instance per request, providing WASI
+//! 0.2/0.3, wasi:http 0.3, `spin:sqlite` and `spin:variables`.
+
+mod component;
+mod engine;
+mod manifest;
+mod routes;
+mod serve;
+mod sqlite;
+mod state;
+mod variables;
+
+pub mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "tailor:host/functions",
+        imports: { default: trappable },
+        with: {
+            "spin:sqlite/sqlite.connection": crate::sqlite::Connection,
+        },
+    });
+}
+
+pub use component::Limits;
+pub use manifest::Manifest;
+pub use serve::{App, ServeOptions, bind};

@@ -1,0 +1,213 @@
+//! The HTTP server of `tailor up`: routes each request to its component by the manifest's
+//! routes, caps the body (413), runs the component, turns traps and timeouts into a JSON 500
+//! (the host lives on), and stops accepting on shutdown while in-flight requests finish.
+
+use std::collections::{BTreeMap, HashMap};
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use bytes::Bytes;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+use crate::component::{Limits, Served};
+use crate::engine;
+use crate::manifest::Manifest;
+use crate::routes::Router;
+use crate::sqlite::Pool;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+type Body = UnsyncBoxBody<Bytes, BoxError>;
+
+/// What `tailor up` serves and how.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub manifest: PathBuf,
+    /// The SQLite file behind `spin:sqlite` database `default`.
+    pub database: PathBuf,
+    /// The compilation cache directory.
+    pub cache_dir: PathBuf,
+    /// Application variable values set by the host (after `SPIN_VARIABLE_*`, before defaults).
+    pub variables: BTreeMap<String, String>,
+    pub max_body: usize,
+    pub limits: Limits,
+}
+
+impl ServeOptions {
+    pub fn new(manifest: PathBuf, data_dir: &std::path::Path) -> ServeOptions {
+        ServeOptions {
+            manifest,
+            database: data_dir.join("tailor.db"),
+            cache_dir: data_dir.join("wasm-cache"),
+            variables: BTreeMap::new(),
+            max_body: 1 << 20,
+            limits: Limits { memory: 64 << 20, timeout: Duration::from_secs(10) },
+        }
+    }
+}
+
+/// The loaded application, ready to serve.
+pub struct App {
+    router: Router<String>,
+    components: HashMap<String, Served>,
+    max_body: usize,
+    timeout: Duration,
+    pub pooling: bool,
+}
+
+impl App {
+    /// Reads the manifest, compiles and pre-instantiates every component (each is instantiated
+    /// once as a probe, so a broken component fails here rather than on the first request).
+    pub async fn load(opts: &ServeOptions) -> Result<Arc<App>> {
+        let manifest = Manifest::load(&opts.manifest)?;
+        let needs_db = manifest.components.values().any(|c| c.sqlite);
+        let pool = if needs_db { Some(Pool::new(&opts.database)?) } else { None };
+        let load_all = |engine: &wasmtime::Engine| -> Result<HashMap<String, Served>> {
+            let mut out = HashMap::new();
+            for c in manifest.components.values() {
+                out.insert(
+                    c.id.clone(),
+                    Served::load(engine, &manifest, c, pool.clone(), &opts.variables, opts.limits)?,
+                );
+            }
+            Ok(out)
+        };
+        let handle = tokio::runtime::Handle::current();
+        let probe = |engine: &wasmtime::Engine| -> Result<()> {
+            let loaded = load_all(engine)?;
+            for served in loaded.values() {
+                let probe = served.handler.state().probe();
+                tokio::task::block_in_place(|| handle.block_on(probe))
+                    .with_context(|| format!("component {}: instantiating", served.id))?;
+            }
+            Ok(())
+        };
+        let choice = engine::build(&opts.cache_dir, opts.limits.memory, probe)?;
+        engine::start_ticker(&choice.engine);
+        let components = load_all(&choice.engine)?;
+        let router = Router::new(manifest.routes.iter().cloned());
+        Ok(Arc::new(App {
+            router,
+            components,
+            max_body: opts.max_body,
+            timeout: opts.limits.timeout,
+            pooling: choice.pooling,
+        }))
+    }
+
+    /// Serves on `listener` until `shutdown` resolves, then waits for open connections.
+    pub async fn serve(self: Arc<Self>, listener: TcpListener, shutdown: impl Future<Output = ()>) -> Result<()> {
+        let mut shutdown = std::pin::pin!(shutdown);
+        let connections = tokio_util_tracker();
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    let (stream, _) = match accepted {
+                        Ok(s) => s,
+                        Err(e) => {
+                            eprintln!("tailor up: accept: {e}");
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            continue;
+                        }
+                    };
+                    let _ = stream.set_nodelay(true);
+                    let app = self.clone();
+                    let guard = connections.clone();
+                    tokio::spawn(async move {
+                        let service = service_fn(move |req| {
+                            let app = app.clone();
+                            async move { Ok::<_, Infallible>(app.handle(req).await) }
+                        });
+                        let conn = hyper::server::conn::http1::Builder::new()
+                            .keep_alive(true)
+                            .serve_connection(TokioIo::new(stream), service);
+                        let _ = conn.await;
+                        drop(guard);
+                    });
+                }
+                () = &mut shutdown => break,
+            }
+        }
+        drop(listener);
+        // In-flight connections hold a clone; wait (bounded) until they are done.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        while Arc::strong_count(&connections) > 1 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(())
+    }
+
+    async fn handle(&self, req: hyper::Request<Incoming>) -> hyper::Response<Body> {
+        let Some(id) = self.router.route(req.uri().path()) else {
+            return error(404, "route_not_found", &format!("no route for {}", req.uri().path()));
+        };
+        let Some(served) = self.components.get(id) else {
+            return error(500, "internal", "route points at a component that is not loaded");
+        };
+        let declared = req
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > self.max_body as u64) {
+            return too_large(self.max_body);
+        }
+        let (parts, body) = req.into_parts();
+        let bytes = match Limited::new(body, self.max_body).collect().await {
+            Ok(c) => c.to_bytes(),
+            Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+                return too_large(self.max_body);
+            }
+            Err(e) => return error(400, "bad_body", &format!("the request body could not be read: {e}")),
+        };
+        let body = Full::new(bytes).map_err(|never: Infallible| match never {}).boxed_unsync();
+        let request = http::Request::from_parts(parts, body);
+        let started = std::time::Instant::now();
+        match served.handler.handle((), request).await {
+            Ok(response) => response.map(|b| b.map_err(|e| Box::new(e) as BoxError).boxed_unsync()),
+            Err(e) => {
+                // A timeout surfaces as an expiration, or as the trap of the epoch deadline.
+                let timeout = e.downcast_ref::<wasmtime_wasi_http::handler::ExpirationError>().is_some()
+                    || started.elapsed() >= self.timeout.saturating_sub(crate::engine::EPOCH_TICK);
+                eprintln!("tailor up: component {} failed: {e:#}", served.id);
+                if timeout {
+                    error(500, "timeout", "the request took too long and was stopped")
+                } else {
+                    error(500, "component_failed", "the request handler failed; the error is in the host's log")
+                }
+            }
+        }
+    }
+}
+
+fn tokio_util_tracker() -> Arc<()> {
+    Arc::new(())
+}
+
+fn too_large(max: usize) -> hyper::Response<Body> {
+    error(413, "body_too_large", &format!("the request body is larger than {max} bytes"))
+}
+
+fn error(status: u16, code: &str, message: &str) -> hyper::Response<Body> {
+    let body = serde_json::json!({"error": {"code": code, "message": message, "details": []}}).to_string();
+    let mut r =
+        hyper::Response::new(Full::new(Bytes::from(body)).map_err(|never: Infallible| match never {}).boxed_unsync());
+    *r.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    r.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    r
+}
+
+/// Binds `addr` (reported back, for port 0).
+pub async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
+    let local = listener.local_addr()?;
+    Ok((listener, local))
+}

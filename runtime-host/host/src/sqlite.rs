@@ -1,0 +1,195 @@
+//! `spin:sqlite@3.1.0` over rusqlite: database `default` is one SQLite file (WAL) shared by
+//! every instance through a small connection pool. A connection dropped inside a transaction
+//! (a trapped or killed request) is rolled back before it goes back to the pool.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::types::{Value as Sql, ValueRef};
+use wasmtime::component::{Accessor, FutureReader, HasData, Resource, ResourceTable, StreamReader};
+
+use crate::bindings::spin::sqlite::sqlite::{self, Error, QueryResult, RowResult, Value};
+
+/// Connections to one database file.
+pub struct Pool {
+    path: PathBuf,
+    idle: Mutex<Vec<rusqlite::Connection>>,
+}
+
+impl Pool {
+    pub fn new(path: &Path) -> anyhow::Result<Arc<Pool>> {
+        let pool = Arc::new(Pool { path: path.to_owned(), idle: Mutex::new(Vec::new()) });
+        let first = pool.take().map_err(|e| anyhow::anyhow!("opening {}: {e:?}", path.display()))?;
+        pool.put(first);
+        Ok(pool)
+    }
+
+    fn take(&self) -> Result<rusqlite::Connection, Error> {
+        if let Some(c) = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop() {
+            return Ok(c);
+        }
+        let io = |e: rusqlite::Error| Error::Io(e.to_string());
+        let c = rusqlite::Connection::open(&self.path).map_err(io)?;
+        c.busy_timeout(Duration::from_secs(10)).map_err(io)?;
+        c.pragma_update(None, "journal_mode", "WAL").map_err(io)?;
+        c.pragma_update(None, "synchronous", "NORMAL").map_err(io)?;
+        Ok(c)
+    }
+
+    fn put(&self, c: rusqlite::Connection) {
+        if !c.is_autocommit() && c.execute_batch("ROLLBACK").is_err() {
+            return; // a connection in an unknown state is closed, not reused
+        }
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < 16 {
+            idle.push(c);
+        }
+    }
+}
+
+/// One open `connection` resource.
+pub struct Connection {
+    conn: Option<rusqlite::Connection>,
+    pool: Arc<Pool>,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if let Some(c) = self.conn.take() {
+            self.pool.put(c);
+        }
+    }
+}
+
+/// The component's access: `None` when its manifest lists no sqlite database.
+pub struct SqliteCtx {
+    pub pool: Option<Arc<Pool>>,
+}
+
+pub struct SqliteView<'a> {
+    pub ctx: &'a mut SqliteCtx,
+    pub table: &'a mut ResourceTable,
+}
+
+pub struct SpinSqlite;
+
+impl HasData for SpinSqlite {
+    type Data<'a> = SqliteView<'a>;
+}
+
+fn open(view: &mut SqliteView<'_>, database: &str) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
+    let Some(pool) = view.ctx.pool.clone() else { return Ok(Err(Error::AccessDenied)) };
+    if database != "default" {
+        return Ok(Err(Error::NoSuchDatabase));
+    }
+    let conn = match pool.take() {
+        Ok(c) => c,
+        Err(e) => return Ok(Err(e)),
+    };
+    Ok(Ok(view.table.push(Connection { conn: Some(conn), pool })?))
+}
+
+fn conn<'t>(table: &'t ResourceTable, r: &Resource<Connection>) -> Result<&'t rusqlite::Connection, Error> {
+    table.get(r).ok().and_then(|c| c.conn.as_ref()).ok_or(Error::InvalidConnection)
+}
+
+fn execute(c: &rusqlite::Connection, sql: &str, params: Vec<Value>) -> Result<QueryResult, Error> {
+    let err = |e: rusqlite::Error| Error::Io(e.to_string());
+    let mut stmt = c.prepare_cached(sql).map_err(err)?;
+    let columns: Vec<String> = stmt.column_names().iter().map(|s| s.to_string()).collect();
+    let params = params.into_iter().map(|v| match v {
+        Value::Integer(i) => Sql::Integer(i),
+        Value::Real(f) => Sql::Real(f),
+        Value::Text(s) => Sql::Text(s),
+        Value::Blob(b) => Sql::Blob(b),
+        Value::Null => Sql::Null,
+    });
+    let mut rows = stmt.query(rusqlite::params_from_iter(params)).map_err(err)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(err)? {
+        let mut values = Vec::with_capacity(columns.len());
+        for i in 0..columns.len() {
+            values.push(match row.get_ref(i).map_err(err)? {
+                ValueRef::Null => Value::Null,
+                ValueRef::Integer(i) => Value::Integer(i),
+                ValueRef::Real(f) => Value::Real(f),
+                ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+            });
+        }
+        out.push(RowResult { values });
+    }
+    Ok(QueryResult { columns, rows: out })
+}
+
+impl sqlite::Host for SqliteView<'_> {}
+
+impl sqlite::HostConnection for SqliteView<'_> {
+    fn open(&mut self, database: String) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
+        open(self, &database)
+    }
+
+    fn execute(
+        &mut self,
+        r: Resource<Connection>,
+        statement: String,
+        parameters: Vec<Value>,
+    ) -> wasmtime::Result<Result<QueryResult, Error>> {
+        Ok(conn(self.table, &r).and_then(|c| execute(c, &statement, parameters)))
+    }
+
+    fn last_insert_rowid(&mut self, r: Resource<Connection>) -> wasmtime::Result<i64> {
+        Ok(conn(self.table, &r).map(|c| c.last_insert_rowid()).unwrap_or(0))
+    }
+
+    fn changes(&mut self, r: Resource<Connection>) -> wasmtime::Result<u64> {
+        Ok(conn(self.table, &r).map(|c| c.changes()).unwrap_or(0))
+    }
+
+    fn drop(&mut self, r: Resource<Connection>) -> wasmtime::Result<()> {
+        self.table.delete(r)?;
+        Ok(())
+    }
+}
+
+type Streamed = (Vec<String>, StreamReader<RowResult>, FutureReader<Result<(), Error>>);
+
+impl<T> sqlite::HostConnectionWithStore<T> for SpinSqlite {
+    async fn open_async(
+        accessor: &Accessor<T, Self>,
+        database: String,
+    ) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
+        accessor.with(|mut access| open(&mut access.get(), &database))
+    }
+
+    async fn execute_async(
+        accessor: &Accessor<T, Self>,
+        r: Resource<Connection>,
+        statement: String,
+        parameters: Vec<Value>,
+    ) -> wasmtime::Result<Result<Streamed, Error>> {
+        accessor.with(|mut access| {
+            let result = {
+                let view = access.get();
+                conn(view.table, &r).and_then(|c| execute(c, &statement, parameters))
+            };
+            match result {
+                Ok(q) => {
+                    let rows = StreamReader::new(&mut access, q.rows)?;
+                    let done = FutureReader::new(&mut access, async { wasmtime::Result::<_>::Ok(Ok(())) })?;
+                    Ok(Ok((q.columns, rows, done)))
+                }
+                Err(e) => Ok(Err(e)),
+            }
+        })
+    }
+
+    async fn last_insert_rowid_async(accessor: &Accessor<T, Self>, r: Resource<Connection>) -> wasmtime::Result<i64> {
+        accessor.with(|mut access| Ok(conn(access.get().table, &r).map(|c| c.last_insert_rowid()).unwrap_or(0)))
+    }
+
+    async fn changes_async(accessor: &Accessor<T, Self>, r: Resource<Connection>) -> wasmtime::Result<u64> {
+        accessor.with(|mut access| Ok(conn(access.get().table, &r).map(|c| c.changes()).unwrap_or(0)))
+    }
+}
