@@ -53,6 +53,47 @@ pub struct Report {
     pub bytes_reused: u64,
     pub overridden_base_paths: Vec<String>,
     pub duration_ms: u64,
+    /// What the build was made from, resolved to digests.
+    pub inputs: Inputs,
+}
+
+/// The resolved inputs of a build (for fingerprints and provenance).
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct Inputs {
+    pub source: Input,
+    pub artifacts: Vec<Input>,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct Input {
+    /// The reference as written in the spec.
+    pub reference: String,
+    pub digest: Digest,
+    /// Platforms the image offers (`os/arch[/variant]`).
+    pub platforms: Vec<String>,
+}
+
+impl Input {
+    fn of(image: &Image) -> Input {
+        Input {
+            reference: image.name.clone(),
+            digest: image.digest.clone(),
+            platforms: image.platforms.keys().cloned().collect(),
+        }
+    }
+}
+
+/// Resolves the source and artifacts of `spec` to digests without building (the worker's
+/// "anything changed?" check).
+pub fn resolve_inputs(spec: &Customization, client: &Client) -> Result<Inputs> {
+    let source = resolve(client, "source", &spec.source_ref())?;
+    let mut artifacts = Vec::new();
+    for (i, a) in spec.contents.artifacts.iter().enumerate() {
+        let field = format!("contents.artifacts[{i}].reference");
+        let r = Reference::parse(&a.reference).map_err(|m| BuildError::invalid(&field, m))?;
+        artifacts.push(Input::of(&resolve(client, &field, &r)?));
+    }
+    Ok(Inputs { source: Input::of(&source), artifacts })
 }
 
 /// Build `spec` (already validated) with `client` and publish the result under its tag.
@@ -147,7 +188,9 @@ pub fn build(spec: &Customization, client: &Client, opts: &Options) -> Result<Re
     let mut overridden: Vec<String> = built.iter().flat_map(|b| b.overridden.iter().cloned()).collect();
     overridden.sort();
     overridden.dedup();
+    let inputs = Inputs { source: Input::of(&base), artifacts: artifacts.iter().map(Input::of).collect() };
     Ok(Report {
+        inputs,
         tag: format!("{dest}:{tag}"),
         index_digest: Digest::of(&index),
         manifests: spec.platforms.iter().cloned().zip(built.iter().map(|b| b.manifest.0.clone())).collect(),

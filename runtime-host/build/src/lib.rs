@@ -21,5 +21,5 @@ pub mod resolve;
 pub mod scratch;
 pub mod tarfs;
 
-pub use engine::{Options, Report, build};
+pub use engine::{Input, Inputs, Options, Report, build, resolve_inputs};
 pub use error::{BuildError, Result};

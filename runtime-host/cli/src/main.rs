@@ -2,7 +2,9 @@
 
 mod artifact;
 mod build;
+mod service;
 mod store;
+mod token;
 
 use std::process::ExitCode;
 
@@ -26,6 +28,13 @@ enum Command {
     /// Make and push artifact images (files to layer into customizations).
     #[command(subcommand)]
     Artifact(artifact::Command),
+    /// Run the service: the API and webhook functions over HTTP, and the build worker.
+    Up(service::UpArgs),
+    /// Run a build worker alone (claims builds from the store of `tailor up`).
+    Worker(service::WorkerArgs),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(token::Command),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -41,6 +50,19 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Build(args) => build::run(args),
         Command::Artifact(artifact::Command::Push(args)) => artifact::push(args),
+        Command::Up(args) => report(service::up(args)),
+        Command::Worker(args) => report(service::worker(args)),
+        Command::Token(token::Command::Create(args)) => report(token::create(args)),
     };
     ExitCode::from(code)
+}
+
+fn report(result: anyhow::Result<()>) -> u8 {
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            1
+        }
+    }
 }

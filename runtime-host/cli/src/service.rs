@@ -1,0 +1,308 @@
+//! `tailor up` (the whole service: functions + worker), `tailor worker` (the worker alone)
+//! and `tailor token create`. Settings come from flags, else the `--config` TOML file, else
+//! defaults; everything lives in the data directory.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use serde::Deserialize;
+use tailor_build::cache::Cache;
+use tailor_oci::{Credentials, RegistryConfig};
+use tailor_worker::{Target, Worker, WorkerConfig};
+
+use crate::store::host_of;
+
+/// Options shared by `tailor up` and `tailor worker`.
+#[derive(Args, Debug, Clone)]
+pub struct ServiceArgs {
+    /// Data directory: the SQLite store, compiled components, build cache and the embedded
+    /// image layouts [default: .tailor].
+    #[arg(long, value_name = "DIR", env = "TAILOR_DATA")]
+    pub data: Option<PathBuf>,
+    /// Registry for images (default: the embedded OCI layout store, DATA/layout).
+    #[arg(long, value_name = "URL", env = "TAILOR_REGISTRY")]
+    pub registry: Option<String>,
+    /// Directory of OCI image layouts (`DIR/<namespace>/<repo>`) instead of a registry.
+    #[arg(long, value_name = "DIR", conflicts_with = "registry")]
+    pub layout: Option<PathBuf>,
+    /// Allow plain HTTP to non-loopback registries and skip TLS certificate checks.
+    #[arg(long)]
+    pub insecure: bool,
+    /// How often to poll the tags customizations depend on (`30s`, `5m`, `1h`; `0` = never) [default: 5m].
+    #[arg(long, value_name = "DURATION")]
+    pub poll_interval: Option<String>,
+    /// Quiet time after a push before its rebuild starts, so a burst of pushes makes one
+    /// build (at most 10× this after the first push) [default: 500ms].
+    #[arg(long, value_name = "DURATION")]
+    pub debounce: Option<String>,
+    /// Build attempts before a build is failed [default: 3].
+    #[arg(long, value_name = "N")]
+    pub max_attempts: Option<i64>,
+    /// A TOML file with any of: data, registry, layout, insecure, poll_interval, debounce, max_attempts,
+    /// listen, workers, manifest, and a [webhooks] table of NAME = "SECRET".
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub service: ServiceArgs,
+    /// Address to serve HTTP on [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// A webhook endpoint `NAME=SECRET` at /v1/hooks/NAME (repeatable).
+    #[arg(long = "webhook", value_name = "NAME=SECRET")]
+    pub webhooks: Vec<String>,
+    /// The Spin manifest of the functions [default: spin.toml].
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+    /// Build workers in this process [default: 1; 0 = serve only].
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+    /// Time limit of one request to a function; a request over it is stopped with a 500.
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub request_timeout: String,
+    /// Memory limit of one request's function instance, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    pub request_memory: usize,
+    /// Largest request body accepted (bytes); larger ones get 413.
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+    pub max_body: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    pub service: ServiceArgs,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    data: Option<PathBuf>,
+    registry: Option<String>,
+    layout: Option<PathBuf>,
+    insecure: Option<bool>,
+    poll_interval: Option<String>,
+    debounce: Option<String>,
+    max_attempts: Option<i64>,
+    listen: Option<SocketAddr>,
+    workers: Option<usize>,
+    manifest: Option<PathBuf>,
+    #[serde(default)]
+    webhooks: BTreeMap<String, String>,
+}
+
+fn read_config(path: Option<&Path>) -> Result<ConfigFile> {
+    let Some(path) = path else { return Ok(ConfigFile::default()) };
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("{}: not a valid tailor config", path.display()))
+}
+
+/// `30s`, `5m`, `2h`, `500ms`, or `0`.
+pub fn parse_duration(text: &str) -> Result<Duration> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (n, unit) = t.split_at(split);
+    let n: u64 = n.parse().with_context(|| format!("{text:?}: expected a number with a unit, e.g. 30s or 5m"))?;
+    Ok(match unit {
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "" if n == 0 => Duration::ZERO,
+        "m" => Duration::from_secs(n * 60),
+        "h" => Duration::from_secs(n * 3600),
+        _ => bail!("{text:?}: unknown unit; use ms, s, m or h"),
+    })
+}
+
+/// Settings after flags, config file and defaults.
+pub struct Settings {
+    pub data: PathBuf,
+    pub worker: WorkerConfig,
+    file: ConfigFile,
+}
+
+impl Settings {
+    pub fn resolve(args: &ServiceArgs) -> Result<Settings> {
+        let file = read_config(args.config.as_deref())?;
+        let data = args.data.clone().or_else(|| file.data.clone()).unwrap_or_else(|| PathBuf::from(".tailor"));
+        std::fs::create_dir_all(&data).with_context(|| format!("creating the data directory {}", data.display()))?;
+        let insecure = args.insecure || file.insecure.unwrap_or(false);
+        let registry =
+            args.registry.clone().or_else(|| if args.layout.is_some() { None } else { file.registry.clone() });
+        let target = match (registry, args.layout.clone().or_else(|| file.layout.clone())) {
+            (Some(url), _) => {
+                let mut config = RegistryConfig::new(url.clone()).with_insecure(insecure);
+                config.credentials = Credentials::lookup(&host_of(&url));
+                Target::Registry(config)
+            }
+            (None, Some(dir)) => Target::Layout(dir),
+            (None, None) => Target::Layout(data.join("layout")),
+        };
+        let mut worker = WorkerConfig::new(data.join("tailor.db"), target, Cache::at(data.join("build-cache")));
+        let poll = args.poll_interval.clone().or_else(|| file.poll_interval.clone()).unwrap_or_else(|| "5m".into());
+        let poll = parse_duration(&poll).context("--poll-interval")?;
+        worker.poll_interval = (!poll.is_zero()).then_some(poll);
+        if let Some(n) = args.max_attempts.or(file.max_attempts) {
+            if n < 1 {
+                bail!("--max-attempts must be at least 1");
+            }
+            worker.max_attempts = n;
+        }
+        let debounce = args.debounce.clone().or_else(|| file.debounce.clone()).unwrap_or_else(|| "500ms".into());
+        let debounce = parse_duration(&debounce).context("--debounce")?;
+        let db = tailor_store::SqliteDb::open(&worker.database)?;
+        tailor_store::block_on(tailor_store::migrate(&db))
+            .with_context(|| format!("migrating {}", worker.database.display()))?;
+        tailor_store::block_on(tailor_store::set_setting(
+            &db,
+            tailor_store::DEBOUNCE,
+            &debounce.as_millis().to_string(),
+        ))?;
+        Ok(Settings { data, worker, file })
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// Starts `n` workers named `<kind>:<host>:<pid>:<i>`, after releasing the leases of dead
+/// processes of this host (a `kill -9`), so their builds resume now.
+fn start_workers(
+    cfg: &WorkerConfig,
+    kind: &str,
+    n: usize,
+) -> Result<Vec<(tailor_worker::WorkerHandle, std::thread::JoinHandle<()>)>> {
+    let host = hostname();
+    let mut out = Vec::new();
+    for i in 0..n {
+        let worker = Worker::new(cfg.clone(), format!("{kind}:{host}:{}:{i}", std::process::id()))?;
+        if i == 0 {
+            for owner in
+                tailor_store::block_on(tailor_store::lease_owners(&tailor_store::SqliteDb::open(&cfg.database)?))?
+            {
+                let mut parts = owner.split(':');
+                let (Some(_), Some(h), Some(pid)) = (parts.next(), parts.next(), parts.next()) else { continue };
+                let alive = Path::new("/proc").join(pid).exists();
+                if h == host && (!alive || pid == std::process::id().to_string()) {
+                    let n = worker.recover(&owner)?;
+                    eprintln!("tailor: resumed {n} build(s) of {owner}, which is no longer running");
+                }
+            }
+        }
+        let handle = worker.handle();
+        let thread = std::thread::Builder::new().name(format!("worker-{i}")).spawn(move || worker.run())?;
+        out.push((handle, thread));
+    }
+    Ok(out)
+}
+
+fn stop_workers(workers: Vec<(tailor_worker::WorkerHandle, std::thread::JoinHandle<()>)>) {
+    for (h, _) in &workers {
+        h.stop();
+    }
+    for (_, t) in workers {
+        let _ = t.join();
+    }
+}
+
+async fn terminated() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        std::future::pending::<()>().await;
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
+
+fn webhook_variable(flags: &[String], file: &BTreeMap<String, String>) -> Result<String> {
+    let mut endpoints = file.clone();
+    for w in flags {
+        let Some((name, secret)) = w.split_once('=') else { bail!("--webhook {w:?}: expected NAME=SECRET") };
+        endpoints.insert(name.trim().to_owned(), secret.trim().to_owned());
+    }
+    let text: Vec<String> = endpoints.iter().map(|(n, s)| format!("{n}={s}")).collect();
+    let text = text.join("\n");
+    tailor_webhook::Endpoints::parse(&text).map_err(|e| anyhow::anyhow!("webhook endpoints: {e}"))?;
+    Ok(text)
+}
+
+pub fn up(args: UpArgs) -> Result<()> {
+    let settings = Settings::resolve(&args.service)?;
+    let file = &settings.file;
+    let listen = args.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let manifest =
+        args.manifest.clone().or_else(|| file.manifest.clone()).unwrap_or_else(|| PathBuf::from("spin.toml"));
+    let workers = args.workers.or(file.workers).unwrap_or(1);
+    let mut opts = tailor_host::ServeOptions::new(manifest, &settings.data);
+    opts.limits.timeout = parse_duration(&args.request_timeout).context("--request-timeout")?;
+    if opts.limits.timeout.is_zero() {
+        bail!("--request-timeout must be more than 0");
+    }
+    opts.limits.memory = args.request_memory << 20;
+    opts.max_body = args.max_body;
+    opts.variables.insert("webhook_endpoints".into(), webhook_variable(&args.webhooks, &file.webhooks)?);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let app = tailor_host::App::load(&opts).await?;
+        let (listener, addr) = tailor_host::bind(listen).await?;
+        let running = start_workers(&settings.worker, "up", workers)?;
+        eprintln!(
+            "tailor up: data in {}; images in {}; {} worker(s); {} allocator",
+            settings.data.display(),
+            settings.worker.target.describe(),
+            workers,
+            if app.pooling { "pooling" } else { "on-demand" }
+        );
+        println!("listening on http://{addr}");
+        app.serve(listener, terminated()).await?;
+        eprintln!("tailor up: stopping (finishing builds in progress)");
+        tokio::task::spawn_blocking(move || stop_workers(running)).await?;
+        anyhow::Ok(())
+    })
+}
+
+pub fn worker(args: WorkerArgs) -> Result<()> {
+    let settings = Settings::resolve(&args.service)?;
+    let running = start_workers(&settings.worker, "worker", 1)?;
+    eprintln!(
+        "tailor worker: images in {}; store {}",
+        settings.worker.target.describe(),
+        settings.worker.database.display()
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(terminated());
+    eprintln!("tailor worker: stopping (finishing the build in progress)");
+    stop_workers(running);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
+        assert!(parse_duration("5").is_err());
+        assert!(parse_duration("5d").is_err());
+        assert!(parse_duration("m").is_err());
+    }
+}

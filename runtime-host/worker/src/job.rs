@@ -1,0 +1,203 @@
+//! One claimed build: parse the stored spec, check whether anything changed, build through a
+//! scoped client while a heartbeat keeps the lease and streams the log, record the outcome.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tailor_build::{BuildError, Options, Report};
+use tailor_spec::Customization;
+use tailor_store::{BuildStatus, Claim, Outcome, SqliteDb, block_on, finish, heartbeat, record_platforms, retry_later};
+
+use crate::fingerprint::fingerprint;
+use crate::worker::{WorkerConfig, now_ms};
+
+/// A log shared between the build (which appends lines) and the heartbeat (which flushes).
+#[derive(Clone, Default)]
+struct Log(Arc<Mutex<String>>);
+
+impl Log {
+    fn line(&self, text: &str) {
+        let mut log = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let secs = now_ms() / 1000;
+        log.push_str(&format!("[{}] {text}\n", tailor_store::rfc3339_ms(secs * 1000).replace(".000Z", "Z")));
+    }
+    fn take(&self) -> String {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+enum Result_ {
+    Done(BuildStatus, Outcome),
+    Retry(String),
+}
+
+/// Runs `claim` to its end (recorded in the store). Returns the status recorded, if any.
+pub fn run(db: &SqliteDb, cfg: &WorkerConfig, owner: &str, claim: &Claim) -> Option<BuildStatus> {
+    let log = Log::default();
+    log.line(&format!(
+        "build {} of {} (revision {}), attempt {}, by {owner}",
+        claim.build, claim.customization_id, claim.revision, claim.attempt
+    ));
+    let lost = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicBool::new(false));
+    let result = std::thread::scope(|s| {
+        s.spawn(|| {
+            // Heartbeat: renew the lease a few times per lease period, flush the log.
+            let every = Duration::from_millis((cfg.lease_ms / 3).max(50) as u64);
+            let mut last = Instant::now();
+            while !done.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(20));
+                if last.elapsed() < every {
+                    continue;
+                }
+                last = Instant::now();
+                let text = log.take();
+                match block_on(heartbeat(
+                    db,
+                    &claim.customization_id,
+                    claim.build,
+                    owner,
+                    &text,
+                    now_ms(),
+                    cfg.lease_ms,
+                )) {
+                    Ok(true) => {}
+                    Ok(false) => lost.store(true, Ordering::Relaxed),
+                    Err(e) => eprintln!("tailor worker: heartbeat: {e}"),
+                }
+            }
+        });
+        let r = attempt(db, cfg, claim, &log);
+        done.store(true, Ordering::Relaxed);
+        r
+    });
+    if lost.load(Ordering::Relaxed) {
+        eprintln!("tailor worker: lost the lease of {}#{}; another worker has it", claim.customization_id, claim.build);
+        return None;
+    }
+    let now = now_ms();
+    let recorded = match result {
+        Result_::Done(status, outcome) => {
+            log.line(&format!("build {}", status.as_str()));
+            block_on(finish(db, &claim.customization_id, claim.build, owner, status, &outcome, &log.take(), now))
+                .map(|ok| ok.then_some(status))
+        }
+        Result_::Retry(error) if claim.attempt < cfg.max_attempts => {
+            let delay = cfg.retry_base_ms.saturating_mul(1 << (claim.attempt - 1).clamp(0, 10));
+            log.line(&format!("attempt {} failed: {error}; retrying in {} ms", claim.attempt, delay));
+            block_on(retry_later(db, &claim.customization_id, claim.build, owner, &error, &log.take(), now, delay))
+                .map(|ok| ok.then_some(BuildStatus::Queued))
+        }
+        Result_::Retry(error) => {
+            log.line(&format!("attempt {} failed: {error}; giving up after {} attempts", claim.attempt, claim.attempt));
+            let outcome = Outcome::failed(format!("{error} (after {} attempts)", claim.attempt));
+            let failed = BuildStatus::Failed;
+            block_on(finish(db, &claim.customization_id, claim.build, owner, failed, &outcome, &log.take(), now))
+                .map(|ok| ok.then_some(failed))
+        }
+    };
+    recorded.unwrap_or_else(|e| {
+        eprintln!("tailor worker: recording {}#{}: {e}", claim.customization_id, claim.build);
+        None
+    })
+}
+
+fn attempt(db: &SqliteDb, cfg: &WorkerConfig, claim: &Claim, log: &Log) -> Result_ {
+    let spec: Customization = match serde_json::from_value(claim.spec.clone()) {
+        Ok(s) => s,
+        Err(e) => return Result_::Done(BuildStatus::Failed, Outcome::failed(format!("stored spec unreadable: {e}"))),
+    };
+    let dest = spec.destination_repository();
+    let client = match cfg.target.client(&claim.org, std::slice::from_ref(&dest)) {
+        Ok(c) => c,
+        Err(e) => return Result_::Retry(format!("registry: {e}")),
+    };
+    log.line(&format!("{}; scope: {}", client.describe(), client.scope()));
+    let opts = Options {
+        cache: cfg.cache.clone(),
+        log: {
+            let log = log.clone();
+            Arc::new(move |m: &str| log.line(m))
+        },
+        ..Options::default()
+    };
+    // Skip when nothing changed: same fingerprint as the last good build, result still there.
+    if let Some(last) = &claim.last_fingerprint {
+        match tailor_build::resolve_inputs(&spec, &client) {
+            Ok(inputs) => {
+                let fp = fingerprint(&spec, &inputs);
+                let tag_there = client.head_manifest(&dest, &spec.result_tag()).ok().flatten().is_some();
+                if &fp == last && tag_there {
+                    log.line(&format!(
+                        "inputs unchanged ({fp}); {dest}:{} is current: nothing to build",
+                        spec.result_tag()
+                    ));
+                    let outcome = Outcome {
+                        fingerprint: Some(fp),
+                        inputs: serde_json::to_value(&inputs).ok(),
+                        ..Outcome::default()
+                    };
+                    return Result_::Done(BuildStatus::Skipped, outcome);
+                }
+            }
+            Err(e) => log.line(&format!("resolving inputs: {e}; building to get the full error")),
+        }
+    }
+    match tailor_build::build(&spec, &client, &opts) {
+        Ok(report) => {
+            record_catalog(db, &spec, &report);
+            Result_::Done(BuildStatus::Succeeded, success(&spec, &report))
+        }
+        Err(e) if retryable(&e) => Result_::Retry(e.to_string()),
+        Err(e) => {
+            log.line(&format!("failed: {e}"));
+            Result_::Done(BuildStatus::Failed, Outcome::failed(e.to_string()))
+        }
+    }
+}
+
+fn success(spec: &Customization, r: &Report) -> Outcome {
+    Outcome {
+        fingerprint: Some(fingerprint(spec, &r.inputs)),
+        inputs: serde_json::to_value(&r.inputs).ok(),
+        outputs: Some(json!({
+            "tag": r.tag,
+            "index_digest": r.index_digest,
+            "manifests": r.manifests,
+            "bytes_uploaded": r.bytes_uploaded,
+            "bytes_reused": r.bytes_reused,
+            "overridden_base_paths": r.overridden_base_paths,
+            "duration_ms": r.duration_ms,
+        })),
+        error: None,
+    }
+}
+
+fn record_catalog(db: &SqliteDb, spec: &Customization, r: &Report) {
+    let source = spec.source_ref();
+    if let Some(tag) = &source.tag {
+        let _ = block_on(record_platforms(
+            db,
+            &source.repository,
+            tag,
+            r.inputs.source.digest.as_str(),
+            &r.inputs.source.platforms,
+            now_ms(),
+        ));
+    }
+}
+
+/// Registry trouble (network, 5xx, I/O) is worth another attempt; a bad spec or input is not.
+fn retryable(e: &BuildError) -> bool {
+    use tailor_oci::Error as E;
+    match e {
+        BuildError::Store(inner) => match inner {
+            E::Transport { .. } | E::Io { .. } => true,
+            E::Http { status, .. } => *status >= 500 || *status == 429,
+            _ => false,
+        },
+        _ => false,
+    }
+}

@@ -1,0 +1,40 @@
+//! The slow poll: HEAD every tag some customization depends on and treat a changed digest
+//! like a push notification (registries may send nothing, and Distribution's in-memory
+//! notification queue may drop events).
+
+use tailor_store::{SqliteDb, block_on, dependency_tags, notify_push, prune_events};
+
+use crate::target::Target;
+use crate::worker::now_ms;
+
+/// Returns how many builds were queued or joined.
+pub fn poll(db: &SqliteDb, target: &Target) -> usize {
+    let tags = match block_on(dependency_tags(db)) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("tailor worker: poll: {e}");
+            return 0;
+        }
+    };
+    const WEEK_MS: i64 = 7 * 24 * 3600 * 1000;
+    if let Err(e) = block_on(prune_events(db, now_ms() - WEEK_MS)) {
+        eprintln!("tailor worker: pruning webhook event ids: {e}");
+    }
+    let mut queued = 0;
+    for (org, repository, tag) in tags {
+        let Ok(client) = target.client(&org, &[]) else { continue };
+        let digest = match client.head_manifest(&repository, &tag) {
+            Ok(Some(head)) => head.digest.to_string(),
+            Ok(None) => continue,
+            Err(e) => {
+                eprintln!("tailor worker: poll {repository}:{tag}: {e}");
+                continue;
+            }
+        };
+        match block_on(notify_push(db, "poll", "", &repository, &tag, Some(&digest), now_ms())) {
+            Ok(outcome) => queued += outcome.builds.len(),
+            Err(e) => eprintln!("tailor worker: poll {repository}:{tag}: {e}"),
+        }
+    }
+    queued
+}

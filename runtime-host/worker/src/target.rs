@@ -1,0 +1,30 @@
+//! Where images live: a registry or the embedded OCI layout directory; clients are made per
+//! org with the narrowest scope.
+
+use std::path::PathBuf;
+
+use tailor_oci::{Client, RegistryConfig, Scope};
+
+#[derive(Debug, Clone)]
+pub enum Target {
+    Registry(RegistryConfig),
+    Layout(PathBuf),
+}
+
+impl Target {
+    /// A client that reads `org`'s namespace and writes only `write` repositories.
+    pub fn client(&self, org: &str, write: &[String]) -> tailor_oci::Result<Client> {
+        let scope = Scope::new([org.to_owned()], write.iter().cloned());
+        match self {
+            Target::Registry(config) => Client::registry(config.clone(), scope),
+            Target::Layout(dir) => Ok(Client::layout(dir.clone(), scope)),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Target::Registry(c) => format!("registry {}", c.base_url),
+            Target::Layout(dir) => format!("OCI layouts in {}", dir.display()),
+        }
+    }
+}

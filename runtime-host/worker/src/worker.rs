@@ -1,0 +1,134 @@
+//! The worker loop: claim, run, repeat; poll dependency tags now and then; stop on request
+//! (finishing the build in hand, or releasing it).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use tailor_build::cache::Cache;
+use tailor_store::{SqliteDb, block_on, claim, migrate, release_owner};
+
+use crate::target::Target;
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub database: PathBuf,
+    pub target: Target,
+    pub cache: Cache,
+    /// Lease length; renewed every third of it while building.
+    pub lease_ms: i64,
+    pub max_attempts: i64,
+    /// First retry delay (doubles per attempt).
+    pub retry_base_ms: i64,
+    /// How long to sleep when there is nothing to claim.
+    pub idle: Duration,
+    /// How often to poll the tags customizations depend on (None: never).
+    pub poll_interval: Option<Duration>,
+}
+
+impl WorkerConfig {
+    pub fn new(database: PathBuf, target: Target, cache: Cache) -> WorkerConfig {
+        WorkerConfig {
+            database,
+            target,
+            cache,
+            lease_ms: 30_000,
+            max_attempts: 3,
+            retry_base_ms: 2_000,
+            idle: Duration::from_millis(100),
+            poll_interval: Some(Duration::from_secs(300)),
+        }
+    }
+}
+
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+pub struct Worker {
+    cfg: WorkerConfig,
+    db: SqliteDb,
+    owner: String,
+    stop: Arc<AtomicBool>,
+}
+
+/// Stops a running worker.
+#[derive(Clone)]
+pub struct WorkerHandle(Arc<AtomicBool>);
+
+impl WorkerHandle {
+    /// The worker stops after the build in hand (if any) is recorded.
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Worker {
+    /// Opens the store (migrating it) as worker `owner`.
+    pub fn new(cfg: WorkerConfig, owner: impl Into<String>) -> Result<Worker> {
+        let db = SqliteDb::open(&cfg.database)?;
+        block_on(migrate(&db)).with_context(|| format!("migrating {}", cfg.database.display()))?;
+        Ok(Worker { cfg, db, owner: owner.into(), stop: Arc::new(AtomicBool::new(false)) })
+    }
+
+    pub fn handle(&self) -> WorkerHandle {
+        WorkerHandle(self.stop.clone())
+    }
+
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// Releases leases a previous incarnation (same owner name, e.g. after `kill -9`) left:
+    /// their builds become claimable now instead of when the lease runs out.
+    pub fn recover(&self, previous_owner: &str) -> Result<u64> {
+        Ok(block_on(release_owner(&self.db, previous_owner, "worker restarted; build resumed\n", false))?)
+    }
+
+    /// Runs until stopped.
+    pub fn run(&self) {
+        let mut last_poll: Option<Instant> = None;
+        while !self.stop.load(Ordering::Relaxed) {
+            if let Some(every) = self.cfg.poll_interval
+                && last_poll.is_none_or(|t| t.elapsed() >= every)
+            {
+                last_poll = Some(Instant::now());
+                crate::poll::poll(&self.db, &self.cfg.target);
+            }
+            if !self.step() {
+                std::thread::sleep(self.cfg.idle);
+            }
+        }
+        if let Err(e) = block_on(release_owner(&self.db, &self.owner, "worker stopped; build released\n", true)) {
+            eprintln!("tailor worker: releasing leases: {e}");
+        }
+    }
+
+    /// Claims and runs one build; `false` when there was nothing to do.
+    pub fn step(&self) -> bool {
+        match block_on(claim(&self.db, &self.owner, now_ms(), self.cfg.lease_ms, self.cfg.max_attempts)) {
+            Ok(Some(c)) => {
+                let status = crate::job::run(&self.db, &self.cfg, &self.owner, &c);
+                eprintln!(
+                    "tailor worker: {} build {}: {}",
+                    c.customization_id,
+                    c.build,
+                    status.map_or("lease lost", |s| s.as_str())
+                );
+                true
+            }
+            Ok(None) => false,
+            Err(e) => {
+                eprintln!("tailor worker: claiming: {e}");
+                false
+            }
+        }
+    }
+
+    /// Polls dependency tags once (also run by [`Worker::run`] every `poll_interval`).
+    pub fn poll_now(&self) -> usize {
+        crate::poll::poll(&self.db, &self.cfg.target)
+    }
+}
