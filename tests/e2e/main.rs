@@ -7,3 +7,4 @@
 mod build;
 mod harness;
 mod registry_client;
+mod service;

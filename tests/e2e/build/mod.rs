@@ -3,6 +3,6 @@
 
 mod auth;
 mod bad_input;
-mod fixtures;
+pub mod fixtures;
 mod layout;
 mod registry;

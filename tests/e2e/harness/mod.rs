@@ -8,13 +8,17 @@
 // Not every test module uses every helper.
 #![allow(dead_code)]
 
+pub mod http;
 mod registry;
+pub mod service;
 mod token;
 
 use std::net::TcpListener;
 use std::process::{Command, Output};
 
 pub use registry::{Registry, RegistryOptions};
+#[allow(unused_imports)]
+pub use service::{Service, ServiceOptions};
 #[allow(unused_imports)]
 pub use token::{TokenRequest, TokenServer};
 

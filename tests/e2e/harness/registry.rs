@@ -28,6 +28,8 @@ pub struct RegistryOptions {
     pub token_auth: bool,
     /// `notifications.endpoints[0].url`: where the registry POSTs its events.
     pub notifications_url: Option<String>,
+    /// Headers the registry sends with each notification (e.g. `Authorization: Bearer …`).
+    pub notifications_headers: Vec<(String, String)>,
 }
 
 pub struct Registry {
@@ -275,6 +277,12 @@ http:
 ",
             quoted(url)
         ));
+        if !options.notifications_headers.is_empty() {
+            y.push_str("      headers:\n");
+            for (name, value) in &options.notifications_headers {
+                y.push_str(&format!("        {}: [{}]\n", quoted(name), quoted(value)));
+            }
+        }
     }
     y
 }

@@ -1,0 +1,208 @@
+//! `tailor up` as a process: the real host serving the real components from the workspace's
+//! spin.toml (built for wasm32-wasip2 once per test run), its data directory, tokens, and an
+//! HTTP client for it. Stopped (SIGKILL) on drop unless stopped before.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use super::http::{self, Response};
+use super::run;
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+}
+
+/// Builds the functions (and the misbehaving test component) for wasm32-wasip2, once.
+pub fn build_components() {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        run(Command::new(cargo).current_dir(root()).args([
+            "build",
+            "-q",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "-p",
+            "tailor-api",
+            "-p",
+            "tailor-webhook",
+            "-p",
+            "tailor-test-misbehave",
+        ]));
+    });
+}
+
+/// The release wasm of `crate_snake` (e.g. `tailor_test_misbehave`).
+pub fn wasm(crate_snake: &str) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
+    target.join(format!("wasm32-wasip2/release/{crate_snake}.wasm"))
+}
+
+pub struct ServiceOptions {
+    /// `--registry URL`; None = the embedded layout store.
+    pub registry: Option<String>,
+    pub webhooks: Vec<(String, String)>,
+    /// The manifest; None = the workspace's spin.toml.
+    pub manifest: Option<PathBuf>,
+    pub workers: usize,
+    /// `--listen` port; None = a free one.
+    pub port: Option<u16>,
+    pub extra: Vec<String>,
+}
+
+impl Default for ServiceOptions {
+    fn default() -> Self {
+        ServiceOptions {
+            registry: None,
+            webhooks: Vec::new(),
+            manifest: None,
+            workers: 1,
+            port: None,
+            extra: Vec::new(),
+        }
+    }
+}
+
+pub struct Service {
+    child: Option<Child>,
+    pub addr: String,
+    pub data: PathBuf,
+    log: PathBuf,
+}
+
+impl Service {
+    /// Starts `tailor up` on `data` and waits until it listens.
+    pub fn start(data: &Path, opts: &ServiceOptions) -> Service {
+        build_components();
+        let port = opts.port.unwrap_or_else(super::free_port);
+        let manifest = opts.manifest.clone().unwrap_or_else(|| root().join("spin.toml"));
+        let log = data.with_extension(format!("log.{}", Instant::now().elapsed().as_nanos() ^ u128::from(port)));
+        let log_file = std::fs::File::create(&log).unwrap();
+        let mut cmd = Command::new(crate::build::fixtures::tailor_bin());
+        cmd.arg("up")
+            .arg("--data")
+            .arg(data)
+            .arg("--manifest")
+            .arg(&manifest)
+            .args(["--listen", &format!("127.0.0.1:{port}"), "--workers", &opts.workers.to_string()])
+            .args(["--poll-interval", "0"])
+            .env("HOME", std::env::temp_dir())
+            .env_remove("TAILOR_REGISTRY_USER")
+            .env_remove("TAILOR_REGISTRY_PASSWORD")
+            .stdout(Stdio::piped())
+            .stderr(log_file);
+        if let Some(url) = &opts.registry {
+            cmd.args(["--registry", url]);
+        }
+        for (name, secret) in &opts.webhooks {
+            cmd.arg("--webhook").arg(format!("{name}={secret}"));
+        }
+        cmd.args(&opts.extra);
+        let mut child = cmd.spawn().expect("starting tailor up");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("listening on http://") {
+                    let _ = tx.send(url.to_owned());
+                }
+            }
+        });
+        let addr = match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok(a) => a,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("tailor up did not start:\n{}", std::fs::read_to_string(&log).unwrap_or_default());
+            }
+        };
+        Service { child: Some(child), addr, data: data.to_owned(), log }
+    }
+
+    /// What the host wrote to stderr so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// `tailor token create --org ORG --role ROLE` on this data directory: the secret.
+    pub fn token(&self, org: &str, role: &str) -> String {
+        let out = run(Command::new(crate::build::fixtures::tailor_bin())
+            .args(["token", "create", "--org", org, "--role", role, "--data"])
+            .arg(&self.data));
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.lines().last().expect("a token on the last line").to_owned()
+    }
+
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Response {
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let mut all: Vec<(&str, &str)> = headers.to_vec();
+        if let Some(a) = &auth {
+            all.push(("authorization", a));
+        }
+        http::request(&self.addr, method, path, &all, body)
+    }
+
+    pub fn get(&self, path: &str, token: &str) -> Response {
+        self.request("GET", path, Some(token), &[], b"")
+    }
+
+    pub fn post_json(&self, path: &str, token: &str, body: &serde_json::Value) -> Response {
+        self.request("POST", path, Some(token), &[("content-type", "application/json")], body.to_string().as_bytes())
+    }
+
+    /// SIGTERM, then wait (bounded) for the exit status.
+    pub fn terminate(&mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("running");
+        run(Command::new("kill").args(["-TERM", &child.id().to_string()]));
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("tailor up did not stop within 60 s of SIGTERM:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGKILL (a crash): no cleanup at all.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Polls `f` every 100 ms until it returns Some, for at most `timeout`.
+    pub fn wait_for<T>(&self, what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(v) = f() {
+                return v;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what}\n--- tailor up log:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
