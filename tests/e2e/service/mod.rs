@@ -1,6 +1,7 @@
 //! `tailor up`: the real wasmtime host serving the real Spin components over HTTP, the worker,
 //! and the registry's notifications (see `harness::service`).
 
+mod crash;
 mod limits;
 mod rebuild;
 
