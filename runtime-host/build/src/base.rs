@@ -2,7 +2,8 @@
 //! contents of /etc/passwd and /etc/group. Read once per base (streamed, nothing stored but
 //! this summary) and cached by the base's layer digests.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use oci_spec::image::ImageManifest;
 use serde::{Deserialize, Serialize};
@@ -52,7 +53,15 @@ impl FileIndex {
     }
 }
 
-/// The file index of `manifest`'s layers, from the cache or by streaming the layers once.
+type Slot = Arc<Mutex<Option<Arc<FileIndex>>>>;
+
+/// Indexes of this process, by key: builds of many customizations on one base (a fan-out
+/// after the base was pushed) share one index, computed once (the others wait for it).
+static MEMO: LazyLock<Mutex<HashMap<String, Slot>>> = LazyLock::new(Default::default);
+const MEMO_ENTRIES: usize = 8;
+
+/// The file index of `manifest`'s layers: from memory, the cache, or by streaming the layers
+/// once (one computation per base even when many builds ask at the same time).
 pub fn file_index(
     client: &Client,
     repo: &str,
@@ -60,10 +69,35 @@ pub fn file_index(
     manifest: &ImageManifest,
     cache: &Cache,
     limits: Limits,
-) -> Result<FileIndex> {
+) -> Result<Arc<FileIndex>> {
     let k =
         key(std::iter::once("base-index".to_string()).chain(manifest.layers().iter().map(|l| l.digest().to_string())));
-    if let Some(ix) = cache.get_json::<FileIndex>("base-index", &k) {
+    let slot = {
+        let mut memo = MEMO.lock().unwrap_or_else(|p| p.into_inner());
+        if memo.len() >= MEMO_ENTRIES && !memo.contains_key(&k) {
+            memo.retain(|_, s| Arc::strong_count(s) > 1); // keep only those in use
+        }
+        memo.entry(k.clone()).or_default().clone()
+    };
+    let mut done = slot.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(ix) = done.as_ref() {
+        return Ok(ix.clone());
+    }
+    let ix = Arc::new(compute(client, repo, name, manifest, cache, limits, &k)?);
+    *done = Some(ix.clone());
+    Ok(ix)
+}
+
+fn compute(
+    client: &Client,
+    repo: &str,
+    name: &str,
+    manifest: &ImageManifest,
+    cache: &Cache,
+    limits: Limits,
+    k: &str,
+) -> Result<FileIndex> {
+    if let Some(ix) = cache.get_json::<FileIndex>("base-index", k) {
         return Ok(ix);
     }
     let mut tree = Tree::default();
@@ -82,6 +116,6 @@ pub fn file_index(
         tree.apply_layer(entries);
     }
     let ix = FileIndex::from_tree(&tree);
-    cache.put_json("base-index", &k, &ix);
+    cache.put_json("base-index", k, &ix);
     Ok(ix)
 }

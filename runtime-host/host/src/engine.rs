@@ -37,7 +37,11 @@ fn config(cache_dir: &Path, memory_limit: usize, pooling: bool) -> Result<Config
 
 /// An engine with the pooling allocator, or with on-demand allocation when the pool cannot
 /// be reserved here (e.g. limited virtual memory); `probe` must succeed with the engine.
-pub fn build(cache_dir: &Path, memory_limit: usize, probe: impl Fn(&Engine) -> Result<()>) -> Result<EngineChoice> {
+pub fn build(
+    cache_dir: &Path,
+    memory_limit: usize,
+    mut probe: impl FnMut(&Engine) -> Result<()>,
+) -> Result<EngineChoice> {
     std::fs::create_dir_all(cache_dir).with_context(|| format!("creating {}", cache_dir.display()))?;
     let pooled = Engine::new(&config(cache_dir, memory_limit, true)?)
         .map_err(anyhow::Error::from)

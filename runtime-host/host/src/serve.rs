@@ -81,18 +81,21 @@ impl App {
             Ok(out)
         };
         let handle = tokio::runtime::Handle::current();
+        // Compiled (or loaded from the cache) once; instantiated once as a probe of the engine.
+        let mut loaded = None;
         let probe = |engine: &wasmtime::Engine| -> Result<()> {
-            let loaded = load_all(engine)?;
-            for served in loaded.values() {
+            let components = load_all(engine)?;
+            for served in components.values() {
                 let probe = served.handler.state().probe();
                 tokio::task::block_in_place(|| handle.block_on(probe))
                     .with_context(|| format!("component {}: instantiating", served.id))?;
             }
+            loaded = Some(components);
             Ok(())
         };
         let choice = engine::build(&opts.cache_dir, opts.limits.memory, probe)?;
         engine::start_ticker(&choice.engine);
-        let components = load_all(&choice.engine)?;
+        let components = loaded.ok_or_else(|| anyhow::anyhow!("no components were loaded"))?;
         let router = Router::new(manifest.routes.iter().cloned());
         Ok(Arc::new(App {
             router,

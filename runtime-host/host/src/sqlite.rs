@@ -1,6 +1,12 @@
 //! `spin:sqlite@3.1.0` over rusqlite: database `default` is one SQLite file (WAL) shared by
 //! every instance through a small connection pool. A connection dropped inside a transaction
 //! (a trapped or killed request) is rolled back before it goes back to the pool.
+//!
+//! Guests hold transactions across awaits, so SQLite's own locking would block async worker
+//! threads: guest transactions (`BEGIN` … `COMMIT`/`ROLLBACK`) take an async write gate first
+//! (one at a time, waiting without blocking a thread), and statements run in
+//! `block_in_place`, so a statement waiting on another process's lock (the worker's) never
+//! stalls the runtime.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -15,11 +21,16 @@ use crate::bindings::spin::sqlite::sqlite::{self, Error, QueryResult, RowResult,
 pub struct Pool {
     path: PathBuf,
     idle: Mutex<Vec<rusqlite::Connection>>,
+    write_gate: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Pool {
     pub fn new(path: &Path) -> anyhow::Result<Arc<Pool>> {
-        let pool = Arc::new(Pool { path: path.to_owned(), idle: Mutex::new(Vec::new()) });
+        let pool = Arc::new(Pool {
+            path: path.to_owned(),
+            idle: Mutex::new(Vec::new()),
+            write_gate: Arc::new(tokio::sync::Mutex::new(())),
+        });
         let first = pool.take().map_err(|e| anyhow::anyhow!("opening {}: {e:?}", path.display()))?;
         pool.put(first);
         Ok(pool)
@@ -52,13 +63,32 @@ impl Pool {
 pub struct Connection {
     conn: Option<rusqlite::Connection>,
     pool: Arc<Pool>,
+    /// Held from the guest's `BEGIN` to its `COMMIT`/`ROLLBACK` (or the connection's drop).
+    gate: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl Drop for Connection {
     fn drop(&mut self) {
         if let Some(c) = self.conn.take() {
-            self.pool.put(c);
+            self.pool.put(c); // rolls back an open transaction
         }
+        self.gate = None;
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Begin,
+    End,
+    Other,
+}
+
+fn kind(statement: &str) -> Kind {
+    let first = statement.trim_start().split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("");
+    match first.to_ascii_uppercase().as_str() {
+        "BEGIN" | "SAVEPOINT" => Kind::Begin,
+        "COMMIT" | "END" | "ROLLBACK" | "RELEASE" => Kind::End,
+        _ => Kind::Other,
     }
 }
 
@@ -87,14 +117,24 @@ fn open(view: &mut SqliteView<'_>, database: &str) -> wasmtime::Result<Result<Re
         Ok(c) => c,
         Err(e) => return Ok(Err(e)),
     };
-    Ok(Ok(view.table.push(Connection { conn: Some(conn), pool })?))
+    Ok(Ok(view.table.push(Connection { conn: Some(conn), pool, gate: None })?))
 }
 
 fn conn<'t>(table: &'t ResourceTable, r: &Resource<Connection>) -> Result<&'t rusqlite::Connection, Error> {
     table.get(r).ok().and_then(|c| c.conn.as_ref()).ok_or(Error::InvalidConnection)
 }
 
+/// Runs one statement, off the async worker (it may wait on another process's lock).
 fn execute(c: &rusqlite::Connection, sql: &str, params: Vec<Value>) -> Result<QueryResult, Error> {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(|| execute_now(c, sql, params))
+        }
+        _ => execute_now(c, sql, params),
+    }
+}
+
+fn execute_now(c: &rusqlite::Connection, sql: &str, params: Vec<Value>) -> Result<QueryResult, Error> {
     let err = |e: rusqlite::Error| Error::Io(e.to_string());
     let mut stmt = c.prepare_cached(sql).map_err(err)?;
     let columns: Vec<String> = stmt.column_names().iter().map(|s| s.to_string()).collect();
@@ -169,11 +209,33 @@ impl<T> sqlite::HostConnectionWithStore<T> for SpinSqlite {
         statement: String,
         parameters: Vec<Value>,
     ) -> wasmtime::Result<Result<Streamed, Error>> {
+        let kind = kind(&statement);
+        if kind == Kind::Begin {
+            let gate = accessor.with(|mut access| {
+                let view = access.get();
+                view.table.get(&r).ok().filter(|c| c.gate.is_none()).map(|c| c.pool.write_gate.clone())
+            });
+            if let Some(gate) = gate {
+                let guard = gate.lock_owned().await;
+                accessor.with(|mut access| {
+                    if let Ok(c) = access.get().table.get_mut(&r) {
+                        c.gate = Some(guard);
+                    }
+                });
+            }
+        }
         accessor.with(|mut access| {
             let result = {
                 let view = access.get();
                 conn(view.table, &r).and_then(|c| execute(c, &statement, parameters))
             };
+            let in_tx = conn(access.get().table, &r).map(|c| !c.is_autocommit()).unwrap_or(false);
+            if (kind == Kind::End || kind == Kind::Begin)
+                && !in_tx
+                && let Ok(c) = access.get().table.get_mut(&r)
+            {
+                c.gate = None; // the transaction ended (or never started)
+            }
             match result {
                 Ok(q) => {
                     let rows = StreamReader::new(&mut access, q.rows)?;
@@ -191,5 +253,23 @@ impl<T> sqlite::HostConnectionWithStore<T> for SpinSqlite {
 
     async fn changes_async(accessor: &Accessor<T, Self>, r: Resource<Connection>) -> wasmtime::Result<u64> {
         accessor.with(|mut access| Ok(conn(access.get().table, &r).map(|c| c.changes()).unwrap_or(0)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Kind, kind};
+
+    #[test]
+    fn transaction_statements_are_recognized() {
+        assert!(kind("BEGIN IMMEDIATE") == Kind::Begin);
+        assert!(kind("  begin;") == Kind::Begin);
+        assert!(kind("SAVEPOINT a") == Kind::Begin);
+        for end in ["COMMIT", "end transaction", "ROLLBACK", "release a"] {
+            assert!(kind(end) == Kind::End, "{end}");
+        }
+        for other in ["SELECT 1", "INSERT INTO begin_x VALUES (1)", "", "BEGINNING"] {
+            assert!(kind(other) == Kind::Other, "{other}");
+        }
     }
 }

@@ -147,7 +147,7 @@ fn attempt(db: &SqliteDb, cfg: &WorkerConfig, claim: &Claim, log: &Log) -> Resul
     }
     match tailor_build::build(&spec, &client, &opts) {
         Ok(report) => {
-            record_catalog(db, &spec, &report);
+            record_catalog(db, &report);
             Result_::Done(BuildStatus::Succeeded, success(&spec, &report))
         }
         Err(e) if retryable(&e) => Result_::Retry(e.to_string()),
@@ -175,17 +175,14 @@ fn success(spec: &Customization, r: &Report) -> Outcome {
     }
 }
 
-fn record_catalog(db: &SqliteDb, spec: &Customization, r: &Report) {
-    let source = spec.source_ref();
-    if let Some(tag) = &source.tag {
-        let _ = block_on(record_platforms(
-            db,
-            &source.repository,
-            tag,
-            r.inputs.source.digest.as_str(),
-            &r.inputs.source.platforms,
-            now_ms(),
-        ));
+/// The catalog learns the digests and platforms of what the build read (source and artifacts).
+fn record_catalog(db: &SqliteDb, r: &Report) {
+    for input in std::iter::once(&r.inputs.source).chain(&r.inputs.artifacts) {
+        let Ok(reference) = tailor_spec::Reference::parse(&input.reference) else { continue };
+        let Some(tag) = &reference.tag else { continue };
+        let now = now_ms();
+        let digest = input.digest.as_str();
+        let _ = block_on(record_platforms(db, &reference.repository, tag, digest, &input.platforms, now));
     }
 }
 

@@ -37,7 +37,7 @@ impl WorkerConfig {
             lease_ms: 30_000,
             max_attempts: 3,
             retry_base_ms: 2_000,
-            idle: Duration::from_millis(100),
+            idle: Duration::from_millis(50),
             poll_interval: Some(Duration::from_secs(300)),
         }
     }
