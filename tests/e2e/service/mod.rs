@@ -1,9 +1,11 @@
 //! `tailor up`: the real wasmtime host serving the real Spin components over HTTP, the worker,
 //! and the registry's notifications (see `harness::service`).
 
+mod api;
 mod crash;
 mod limits;
 mod rebuild;
+mod webhook;
 
 use std::time::Duration;
 
