@@ -3,48 +3,63 @@
 use bytes::Bytes;
 use spin_sdk::http::body::IncomingBodyExt;
 use spin_sdk::http::{FullBody, Request};
-use spin_sdk::sqlite::{Connection, Value as SqlValue};
+use spin_sdk::sqlite::Value as SqlValue;
+use spin_sdk::sqlite::wit::sqlite as raw;
 use tailor_store::{Db, Result, Rows, StoreError, Value};
 
 use crate::message::{HttpRequest, HttpResponse};
 
 /// The component's default database (`sqlite_databases = ["default"]`).
-pub struct SpinDb(Connection);
+///
+/// Statements use `spin:sqlite`'s plain `execute` (one call, the whole result), except `BEGIN`,
+/// which uses `execute-async`: a host may make a transaction wait for another one, and only
+/// the async call can wait without blocking the host. Both are part of `spin:sqlite@3.1.0`.
+pub struct SpinDb(raw::Connection);
 
 impl SpinDb {
     pub async fn open() -> Result<SpinDb> {
-        Connection::open_default().await.map(SpinDb).map_err(|e| StoreError::Db(format!("open default: {e:?}")))
+        raw::Connection::open("default").map(SpinDb).map_err(|e| StoreError::Db(format!("open default: {e:?}")))
     }
+}
+
+fn to_sql(v: &Value) -> SqlValue {
+    match v {
+        Value::Null => SqlValue::Null,
+        Value::Integer(i) => SqlValue::Integer(*i),
+        Value::Real(f) => SqlValue::Real(*f),
+        Value::Text(s) => SqlValue::Text(s.clone()),
+        Value::Blob(b) => SqlValue::Blob(b.clone()),
+    }
+}
+
+fn from_sql(v: SqlValue) -> Value {
+    match v {
+        SqlValue::Null => Value::Null,
+        SqlValue::Integer(i) => Value::Integer(i),
+        SqlValue::Real(f) => Value::Real(f),
+        SqlValue::Text(s) => Value::Text(s),
+        SqlValue::Blob(b) => Value::Blob(b),
+    }
+}
+
+fn is_begin(sql: &str) -> bool {
+    sql.trim_start().get(..5).is_some_and(|w| w.eq_ignore_ascii_case("begin"))
 }
 
 impl Db for SpinDb {
     async fn exec(&self, sql: &str, params: &[Value]) -> Result<Rows> {
-        let params = params.iter().map(|v| match v {
-            Value::Null => SqlValue::Null,
-            Value::Integer(i) => SqlValue::Integer(*i),
-            Value::Real(f) => SqlValue::Real(*f),
-            Value::Text(s) => SqlValue::Text(s.clone()),
-            Value::Blob(b) => SqlValue::Blob(b.clone()),
-        });
-        let q = self.0.execute(sql, params).await.map_err(|e| StoreError::Db(format!("{e:?}")))?;
-        let columns = q.columns().to_vec();
-        let rows = q.collect().await.map_err(|e| StoreError::Db(format!("{e:?}")))?;
-        let rows = rows
-            .into_iter()
-            .map(|r| {
-                r.values
-                    .into_iter()
-                    .map(|v| match v {
-                        SqlValue::Null => Value::Null,
-                        SqlValue::Integer(i) => Value::Integer(i),
-                        SqlValue::Real(f) => Value::Real(f),
-                        SqlValue::Text(s) => Value::Text(s),
-                        SqlValue::Blob(b) => Value::Blob(b),
-                    })
-                    .collect()
-            })
-            .collect();
-        Ok(Rows { columns, rows })
+        let params: Vec<SqlValue> = params.iter().map(to_sql).collect();
+        let err = |e| StoreError::Db(format!("{e:?}"));
+        if is_begin(sql) {
+            let (columns, rows, done) = self.0.execute_async(sql.to_owned(), params).await.map_err(err)?;
+            let rows = rows.collect().await;
+            done.await.map_err(err)?;
+            let rows = rows.into_iter().map(|r| r.values.into_iter().map(from_sql).collect()).collect();
+            return Ok(Rows { columns, rows });
+        }
+        let q = self.0.execute(sql, &params).map_err(err)?;
+        let rows = q.rows.into_iter().map(|r| r.values.into_iter().map(from_sql).collect()).collect();
+        Ok(Rows { columns: q.columns, rows })
     }
 }
 

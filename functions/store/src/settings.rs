@@ -6,7 +6,7 @@ use crate::error::Result;
 /// Quiet time after a push before its rebuild starts, so bursts coalesce.
 pub const DEBOUNCE: &str = "rebuild_debounce_ms";
 /// Used when the host set nothing.
-pub const DEFAULT_DEBOUNCE_MS: i64 = 500;
+pub const DEFAULT_DEBOUNCE_MS: i64 = 300;
 
 pub async fn set_setting<D: Db>(db: &D, name: &str, value: &str) -> Result<()> {
     db.exec(

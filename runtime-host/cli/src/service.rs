@@ -36,14 +36,15 @@ pub struct ServiceArgs {
     #[arg(long, value_name = "DURATION")]
     pub poll_interval: Option<String>,
     /// Quiet time after a push before its rebuild starts, so a burst of pushes makes one
-    /// build (at most 10× this after the first push) [default: 500ms].
+    /// build (at most 10× this after the first push) [default: 300ms].
     #[arg(long, value_name = "DURATION")]
     pub debounce: Option<String>,
     /// Build attempts before a build is failed [default: 3].
     #[arg(long, value_name = "N")]
     pub max_attempts: Option<i64>,
     /// A TOML file with any of: data, registry, layout, insecure, poll_interval, debounce, max_attempts,
-    /// listen, workers, manifest, and a [webhooks] table of NAME = "SECRET".
+    /// listen, workers, manifest, a [webhooks] table of NAME = "SECRET" and a [variables] table
+    /// of the Spin application's variables.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 }
@@ -96,6 +97,9 @@ struct ConfigFile {
     manifest: Option<PathBuf>,
     #[serde(default)]
     webhooks: BTreeMap<String, String>,
+    /// Values of the Spin application's variables (after `SPIN_VARIABLE_<NAME>`).
+    #[serde(default)]
+    variables: BTreeMap<String, String>,
 }
 
 fn read_config(path: Option<&Path>) -> Result<ConfigFile> {
@@ -154,7 +158,7 @@ impl Settings {
             }
             worker.max_attempts = n;
         }
-        let debounce = args.debounce.clone().or_else(|| file.debounce.clone()).unwrap_or_else(|| "500ms".into());
+        let debounce = args.debounce.clone().or_else(|| file.debounce.clone()).unwrap_or_else(|| "300ms".into());
         let debounce = parse_duration(&debounce).context("--debounce")?;
         let db = tailor_store::SqliteDb::open(&worker.database)?;
         tailor_store::block_on(tailor_store::migrate(&db))
@@ -254,6 +258,7 @@ pub fn up(args: UpArgs) -> Result<()> {
     }
     opts.limits.memory = args.request_memory << 20;
     opts.max_body = args.max_body;
+    opts.variables.extend(file.variables.clone());
     opts.variables.insert("webhook_endpoints".into(), webhook_variable(&args.webhooks, &file.webhooks)?);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
@@ -292,10 +297,33 @@ pub fn worker(args: WorkerArgs) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_duration;
+    use super::{ConfigFile, parse_duration, webhook_variable};
+    use std::collections::BTreeMap;
     use std::time::Duration;
 
     #[test]
+    #[allow(clippy::unwrap_used)]
+    fn config_file() {
+        let c: ConfigFile = toml::from_str(
+            "listen = \"127.0.0.1:9000\"\nregistry = \"http://r:5000\"\ndebounce = \"1s\"\n\
+             [webhooks]\nreg = \"s1\"\n[variables]\nx = \"y\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.listen.unwrap().port(), 9000);
+        assert_eq!(c.webhooks["reg"], "s1");
+        assert_eq!(c.variables["x"], "y");
+        assert!(toml::from_str::<ConfigFile>("lisen = 1").is_err(), "unknown keys are refused");
+        // Flags add to (and override) the file's endpoints; a bad one is refused by name.
+        let text = webhook_variable(&["hub=s2".into(), "reg=s3".into()], &c.webhooks).unwrap();
+        assert_eq!(text, "hub=s2\nreg=s3");
+        assert!(
+            webhook_variable(&["nosecret".into()], &BTreeMap::new()).unwrap_err().to_string().contains("NAME=SECRET")
+        );
+        assert!(webhook_variable(&["Bad Name=x".into()], &BTreeMap::new()).is_err());
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
     fn durations() {
         assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
         assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));

@@ -4,9 +4,9 @@
 //!
 //! Guests hold transactions across awaits, so SQLite's own locking would block async worker
 //! threads: guest transactions (`BEGIN` … `COMMIT`/`ROLLBACK`) take an async write gate first
-//! (one at a time, waiting without blocking a thread), and statements run in
-//! `block_in_place`, so a statement waiting on another process's lock (the worker's) never
-//! stalls the runtime.
+//! (one at a time, waiting without blocking a thread), and a statement that finds the database
+//! locked by another process (the worker) is retried after an async sleep instead of waiting
+//! in SQLite's busy handler, so the runtime never stalls.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -42,7 +42,7 @@ impl Pool {
         }
         let io = |e: rusqlite::Error| Error::Io(e.to_string());
         let c = rusqlite::Connection::open(&self.path).map_err(io)?;
-        c.busy_timeout(Duration::from_secs(10)).map_err(io)?;
+        c.busy_timeout(Duration::ZERO).map_err(io)?; // busy: retried asynchronously (see execute_async)
         c.pragma_update(None, "journal_mode", "WAL").map_err(io)?;
         c.pragma_update(None, "synchronous", "NORMAL").map_err(io)?;
         Ok(c)
@@ -124,18 +124,28 @@ fn conn<'t>(table: &'t ResourceTable, r: &Resource<Connection>) -> Result<&'t ru
     table.get(r).ok().and_then(|c| c.conn.as_ref()).ok_or(Error::InvalidConnection)
 }
 
-/// Runs one statement, off the async worker (it may wait on another process's lock).
-fn execute(c: &rusqlite::Connection, sql: &str, params: Vec<Value>) -> Result<QueryResult, Error> {
-    match tokio::runtime::Handle::try_current() {
-        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(|| execute_now(c, sql, params))
-        }
-        _ => execute_now(c, sql, params),
-    }
+/// How long a statement is retried while another process holds the database lock.
+const BUSY_FOR: Duration = Duration::from_secs(10);
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
 }
 
-fn execute_now(c: &rusqlite::Connection, sql: &str, params: Vec<Value>) -> Result<QueryResult, Error> {
-    let err = |e: rusqlite::Error| Error::Io(e.to_string());
+/// Runs one statement now; `Err(None)` when the database is locked (retry later).
+fn execute(c: &rusqlite::Connection, sql: &str, params: Vec<Value>) -> Result<QueryResult, Option<Error>> {
+    execute_now(c, sql, params).map_err(|e| match e {
+        Failure::Busy => None,
+        Failure::Other(e) => Some(e),
+    })
+}
+
+enum Failure {
+    Busy,
+    Other(Error),
+}
+
+fn execute_now(c: &rusqlite::Connection, sql: &str, params: Vec<Value>) -> Result<QueryResult, Failure> {
+    let err = |e: rusqlite::Error| if is_busy(&e) { Failure::Busy } else { Failure::Other(Error::Io(e.to_string())) };
     let mut stmt = c.prepare_cached(sql).map_err(err)?;
     let columns: Vec<String> = stmt.column_names().iter().map(|s| s.to_string()).collect();
     let params = params.into_iter().map(|v| match v {
@@ -176,7 +186,19 @@ impl sqlite::HostConnection for SqliteView<'_> {
         statement: String,
         parameters: Vec<Value>,
     ) -> wasmtime::Result<Result<QueryResult, Error>> {
-        Ok(conn(self.table, &r).and_then(|c| execute(c, &statement, parameters)))
+        let c = match conn(self.table, &r) {
+            Ok(c) => c,
+            Err(e) => return Ok(Err(e)),
+        };
+        let started = std::time::Instant::now();
+        loop {
+            match execute(c, &statement, parameters.clone()) {
+                Ok(q) => return Ok(Ok(q)),
+                Err(Some(e)) => return Ok(Err(e)),
+                Err(None) if started.elapsed() < BUSY_FOR => std::thread::sleep(Duration::from_millis(1)),
+                Err(None) => return Ok(Err(Error::Io("database is locked".into()))),
+            }
+        }
     }
 
     fn last_insert_rowid(&mut self, r: Resource<Connection>) -> wasmtime::Result<i64> {
@@ -224,27 +246,40 @@ impl<T> sqlite::HostConnectionWithStore<T> for SpinSqlite {
                 });
             }
         }
-        accessor.with(|mut access| {
-            let result = {
-                let view = access.get();
-                conn(view.table, &r).and_then(|c| execute(c, &statement, parameters))
-            };
-            let in_tx = conn(access.get().table, &r).map(|c| !c.is_autocommit()).unwrap_or(false);
-            if (kind == Kind::End || kind == Kind::Begin)
-                && !in_tx
-                && let Ok(c) = access.get().table.get_mut(&r)
-            {
-                c.gate = None; // the transaction ended (or never started)
-            }
-            match result {
-                Ok(q) => {
-                    let rows = StreamReader::new(&mut access, q.rows)?;
-                    let done = FutureReader::new(&mut access, async { wasmtime::Result::<_>::Ok(Ok(())) })?;
-                    Ok(Ok((q.columns, rows, done)))
+        let started = std::time::Instant::now();
+        loop {
+            let step = accessor.with(|mut access| -> wasmtime::Result<Option<Result<Streamed, Error>>> {
+                let result = match conn(access.get().table, &r) {
+                    Ok(c) => execute(c, &statement, parameters.clone()),
+                    Err(e) => Err(Some(e)),
+                };
+                let result = match result {
+                    Err(None) if started.elapsed() < BUSY_FOR => return Ok(None),
+                    Err(None) => Err(Error::Io("database is locked".into())),
+                    Err(Some(e)) => Err(e),
+                    Ok(q) => Ok(q),
+                };
+                let in_tx = conn(access.get().table, &r).map(|c| !c.is_autocommit()).unwrap_or(false);
+                if (kind == Kind::End || kind == Kind::Begin)
+                    && !in_tx
+                    && let Ok(c) = access.get().table.get_mut(&r)
+                {
+                    c.gate = None; // the transaction ended (or never started)
                 }
-                Err(e) => Ok(Err(e)),
+                match result {
+                    Ok(q) => {
+                        let rows = StreamReader::new(&mut access, q.rows)?;
+                        let done = FutureReader::new(&mut access, async { wasmtime::Result::<_>::Ok(Ok(())) })?;
+                        Ok(Some(Ok((q.columns, rows, done))))
+                    }
+                    Err(e) => Ok(Some(Err(e))),
+                }
+            })?;
+            match step {
+                Some(result) => return Ok(result),
+                None => tokio::time::sleep(Duration::from_millis(1)).await,
             }
-        })
+        }
     }
 
     async fn last_insert_rowid_async(accessor: &Accessor<T, Self>, r: Resource<Connection>) -> wasmtime::Result<i64> {

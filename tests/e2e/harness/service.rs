@@ -24,7 +24,8 @@ pub fn build_components() {
         run(Command::new(cargo).current_dir(root()).args([
             "build",
             "-q",
-            "--release",
+            "--profile",
+            "wasm",
             "--target",
             "wasm32-wasip2",
             "-p",
@@ -37,10 +38,10 @@ pub fn build_components() {
     });
 }
 
-/// The release wasm of `crate_snake` (e.g. `tailor_test_misbehave`).
+/// The wasm (profile `wasm`, as spin.toml names them) of `crate_snake` (e.g. `tailor_test_misbehave`).
 pub fn wasm(crate_snake: &str) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
-    target.join(format!("wasm32-wasip2/release/{crate_snake}.wasm"))
+    target.join(format!("wasm32-wasip2/wasm/{crate_snake}.wasm"))
 }
 
 pub struct ServiceOptions {
