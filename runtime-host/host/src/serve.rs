@@ -68,6 +68,16 @@ impl App {
     /// once as a probe, so a broken component fails here rather than on the first request).
     pub async fn load(opts: &ServeOptions) -> Result<Arc<App>> {
         let manifest = Manifest::load(&opts.manifest)?;
+        for c in manifest.components.values() {
+            if !c.source.is_file() {
+                anyhow::bail!(
+                    "component {}: {} does not exist; build the components first: \
+                     cargo build --profile wasm --target wasm32-wasip2 -p tailor-api -p tailor-webhook",
+                    c.id,
+                    c.source.display()
+                );
+            }
+        }
         let needs_db = manifest.components.values().any(|c| c.sqlite);
         let pool = if needs_db { Some(Pool::new(&opts.database)?) } else { None };
         let load_all = |engine: &wasmtime::Engine| -> Result<HashMap<String, Served>> {

@@ -38,10 +38,25 @@ pub fn build_components() {
     });
 }
 
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+}
+
 /// The wasm (profile `wasm`, as spin.toml names them) of `crate_snake` (e.g. `tailor_test_misbehave`).
 pub fn wasm(crate_snake: &str) -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
-    target.join(format!("wasm32-wasip2/wasm/{crate_snake}.wasm"))
+    target_dir().join(format!("wasm32-wasip2/wasm/{crate_snake}.wasm"))
+}
+
+/// The workspace's spin.toml, unchanged except that its component sources point into the
+/// target directory actually used (`CARGO_TARGET_DIR` may move it), written into `dir`.
+pub fn workspace_manifest(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(root().join("spin.toml")).expect("reading spin.toml");
+    let target = format!("source = \"{}/", target_dir().display());
+    let text = text.replace("source = \"target/", &target);
+    assert!(text.contains(&target), "spin.toml's sources are expected under target/");
+    let path = dir.join("spin.toml");
+    std::fs::write(&path, text).unwrap();
+    path
 }
 
 pub struct ServiceOptions {
@@ -81,7 +96,8 @@ impl Service {
     pub fn start(data: &Path, opts: &ServiceOptions) -> Service {
         build_components();
         let port = opts.port.unwrap_or_else(super::free_port);
-        let manifest = opts.manifest.clone().unwrap_or_else(|| root().join("spin.toml"));
+        std::fs::create_dir_all(data).unwrap();
+        let manifest = opts.manifest.clone().unwrap_or_else(|| workspace_manifest(data));
         let log = data.with_extension(format!("log.{}", Instant::now().elapsed().as_nanos() ^ u128::from(port)));
         let log_file = std::fs::File::create(&log).unwrap();
         let mut cmd = Command::new(crate::build::fixtures::tailor_bin());
