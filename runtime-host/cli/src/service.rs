@@ -136,6 +136,7 @@ impl Settings {
         let file = read_config(args.config.as_deref())?;
         let data = args.data.clone().or_else(|| file.data.clone()).unwrap_or_else(|| PathBuf::from(".tailor"));
         std::fs::create_dir_all(&data).with_context(|| format!("creating the data directory {}", data.display()))?;
+        let data = std::fs::canonicalize(&data).with_context(|| format!("the data directory {}", data.display()))?;
         let insecure = args.insecure || file.insecure.unwrap_or(false);
         let registry =
             args.registry.clone().or_else(|| if args.layout.is_some() { None } else { file.registry.clone() });

@@ -50,6 +50,7 @@ pub fn build(
     mut probe: impl FnMut(&Engine) -> Result<()>,
 ) -> Result<EngineChoice> {
     std::fs::create_dir_all(cache_dir).with_context(|| format!("creating {}", cache_dir.display()))?;
+    let cache_dir = &std::fs::canonicalize(cache_dir).with_context(|| format!("{}", cache_dir.display()))?;
     let pooled = Engine::new(&config(cache_dir, memory_limit, true)?)
         .map_err(anyhow::Error::from)
         .and_then(|e| probe(&e).map(|()| e));
