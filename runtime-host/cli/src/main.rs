@@ -2,6 +2,7 @@
 
 mod artifact;
 mod build;
+mod key;
 mod service;
 mod store;
 mod token;
@@ -35,6 +36,9 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(token::Command),
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Key(key::Command),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -53,6 +57,7 @@ fn main() -> ExitCode {
         Command::Up(args) => report(service::up(args)),
         Command::Worker(args) => report(service::worker(args)),
         Command::Token(token::Command::Create(args)) => report(token::create(args)),
+        Command::Key(key::Command::Generate(args)) => report(key::generate(args)),
     };
     ExitCode::from(code)
 }

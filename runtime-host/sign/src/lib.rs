@@ -1,0 +1,16 @@
+//! Signing for tailor (DESIGN.md §7): ECDSA P-256 keys in PEM (PKCS#8 private, SPKI public),
+//! cosign-compatible simple-signing payloads and signatures, and DSSE envelopes for in-toto
+//! attestations. Pure computation: no registry access here.
+
+mod dsse;
+mod error;
+mod keys;
+mod simplesigning;
+
+#[cfg(test)]
+mod tests;
+
+pub use dsse::{Envelope, EnvelopeSignature, IN_TOTO_PAYLOAD_TYPE, pae};
+pub use error::{Result, SignError};
+pub use keys::{PrivateKey, PublicKey, write_key_pair};
+pub use simplesigning::{COSIGN_SIGNATURE_TYPE, Payload, payload};

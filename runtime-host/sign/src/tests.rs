@@ -1,0 +1,138 @@
+#![allow(clippy::unwrap_used)]
+//! Keys, payloads and envelopes; signatures checked by openssl as an independent verifier.
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+
+use base64::Engine;
+use serde_json::{Map, Value};
+
+use crate::*;
+
+#[test]
+fn pae_matches_the_dsse_specification() {
+    assert_eq!(
+        pae("http://example.com/HelloWorld", b"hello world"),
+        b"DSSEv1 29 http://example.com/HelloWorld 11 hello world"
+    );
+    assert_eq!(pae("", b""), b"DSSEv1 0  0 ");
+}
+
+#[test]
+fn keys_round_trip_and_signatures_verify_only_unchanged() {
+    let key = PrivateKey::generate().unwrap();
+    let again = PrivateKey::from_pem(&key.to_pem().unwrap(), "test").unwrap();
+    let public = PublicKey::from_pem(&key.public().to_pem().unwrap(), "test").unwrap();
+    assert_eq!(again.public(), public);
+    let sig = key.sign(b"payload");
+    assert_eq!(sig, again.sign(b"payload"), "RFC 6979: deterministic");
+    public.verify(b"payload", &sig).unwrap();
+    assert!(public.verify(b"payloaD", &sig).is_err());
+    let other = PrivateKey::generate().unwrap().public();
+    let err = other.verify(b"payload", &sig).unwrap_err().to_string();
+    assert!(err.contains("does not verify") && err.contains(&other.fingerprint()), "{err}");
+    assert!(public.verify_base64(b"payload", "not base64!").unwrap_err().to_string().contains("base64"));
+    assert!(format!("{key:?}").starts_with("PrivateKey(P-256"), "Debug never shows the key");
+}
+
+#[test]
+fn bad_key_text_is_named() {
+    let err = PrivateKey::from_pem("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----", "cosign.key").unwrap_err();
+    assert!(err.to_string().starts_with("cosign.key: an encrypted key"), "{err}");
+    let err = PrivateKey::from_pem("hello", "k.pem").unwrap_err().to_string();
+    assert!(err.contains("k.pem") && err.contains("PKCS#8"), "{err}");
+    let err = PublicKey::from_pem("hello", "k.pub").unwrap_err().to_string();
+    assert!(err.contains("k.pub") && err.contains("SPKI"), "{err}");
+}
+
+#[test]
+fn the_simple_signing_payload_is_cosigns() {
+    let digest = format!("sha256:{}", "ab".repeat(32));
+    let p = payload("registry.example/acme/app", &digest, &Map::new());
+    assert_eq!(
+        String::from_utf8(p.clone()).unwrap(),
+        format!(
+            "{{\"critical\":{{\"identity\":{{\"docker-reference\":\"registry.example/acme/app\"}},\
+             \"image\":{{\"docker-manifest-digest\":\"{digest}\"}},\"type\":\"cosign container image signature\"}},\
+             \"optional\":null}}"
+        )
+    );
+    let parsed = Payload::parse(&p).unwrap();
+    assert_eq!(
+        (parsed.docker_reference.as_str(), parsed.manifest_digest.as_str()),
+        ("registry.example/acme/app", digest.as_str())
+    );
+    let mut notes = Map::new();
+    notes.insert("tailor.build".into(), Value::from("7"));
+    assert!(
+        String::from_utf8(payload("a/b", &digest, &notes)).unwrap().ends_with("\"optional\":{\"tailor.build\":\"7\"}}")
+    );
+    let wrong = String::from_utf8(p).unwrap().replace("cosign container image signature", "something else");
+    assert!(Payload::parse(wrong.as_bytes()).unwrap_err().to_string().contains("critical.type"));
+    assert!(Payload::parse(b"{}").is_err());
+}
+
+#[test]
+fn envelopes_verify_and_refuse_tampering() {
+    let key = PrivateKey::generate().unwrap();
+    let env = Envelope::sign(&key, IN_TOTO_PAYLOAD_TYPE, b"{\"_type\":\"https://in-toto.io/Statement/v1\"}");
+    let json = serde_json::to_string(&env).unwrap();
+    assert!(json.contains("\"payloadType\":\"application/vnd.in-toto+json\""), "{json}");
+    let back: Envelope = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.verify(&key.public()).unwrap(), b"{\"_type\":\"https://in-toto.io/Statement/v1\"}");
+    let mut tampered = back.clone();
+    tampered.payload = base64::engine::general_purpose::STANDARD.encode(b"{\"_type\":\"other\"}");
+    assert!(tampered.verify(&key.public()).is_err());
+    let mut retyped = back.clone();
+    retyped.payload_type = "text/plain".into();
+    assert!(retyped.verify(&key.public()).is_err(), "the type is signed too");
+    assert!(back.verify(&PrivateKey::generate().unwrap().public()).is_err());
+    let mut unsigned = back;
+    unsigned.signatures.clear();
+    assert!(unsigned.verify(&key.public()).unwrap_err().to_string().contains("no signature"));
+}
+
+#[test]
+fn key_files_are_private_and_not_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = PrivateKey::generate().unwrap();
+    let (private, public) = write_key_pair(&key, dir.path(), false).unwrap();
+    assert_eq!(std::fs::metadata(&private).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(PrivateKey::from_file(&private).unwrap().public(), PublicKey::from_file(&public).unwrap());
+    let err = write_key_pair(&PrivateKey::generate().unwrap(), dir.path(), false).unwrap_err().to_string();
+    assert!(err.contains("--force"), "{err}");
+    assert_eq!(PrivateKey::from_file(&private).unwrap().public(), key.public(), "unchanged");
+    let other = PrivateKey::generate().unwrap();
+    write_key_pair(&other, dir.path(), true).unwrap();
+    assert_eq!(PublicKey::from_file(&public).unwrap(), other.public());
+}
+
+/// `openssl dgst -sha256 -verify pub.pem -signature sig.der file`: true when openssl says "Verified OK".
+fn openssl_verifies(public: &PublicKey, message: &[u8], der: &[u8]) -> bool {
+    let dir = tempfile::tempdir().unwrap();
+    let (p, s, m) = (dir.path().join("pub.pem"), dir.path().join("sig.der"), dir.path().join("message"));
+    std::fs::write(&p, public.to_pem().unwrap()).unwrap();
+    std::fs::write(&s, der).unwrap();
+    std::fs::write(&m, message).unwrap();
+    let out = Command::new("openssl")
+        .args(["dgst", "-sha256", "-verify"])
+        .arg(&p)
+        .arg("-signature")
+        .arg(&s)
+        .arg(&m)
+        .output()
+        .unwrap_or_else(|e| panic!("openssl is needed (Debian package openssl; tests/run.sh installs it): {e}"));
+    out.status.success() && String::from_utf8_lossy(&out.stdout).contains("Verified OK")
+}
+
+#[test]
+fn openssl_verifies_signatures_and_envelopes() {
+    let key = PrivateKey::generate().unwrap();
+    let p = payload("acme/app", &format!("sha256:{}", "01".repeat(32)), &Map::new());
+    let sig = base64::engine::general_purpose::STANDARD.decode(key.sign_base64(&p)).unwrap();
+    assert!(openssl_verifies(&key.public(), &p, &sig));
+    assert!(!openssl_verifies(&key.public(), b"another payload", &sig), "openssl must be able to say no");
+    let env = Envelope::sign(&key, IN_TOTO_PAYLOAD_TYPE, b"statement");
+    let der = base64::engine::general_purpose::STANDARD.decode(&env.signatures[0].sig).unwrap();
+    assert!(openssl_verifies(&key.public(), &pae(IN_TOTO_PAYLOAD_TYPE, b"statement"), &der));
+}
