@@ -2,6 +2,7 @@
 //! cosign-compatible simple-signing payloads and signatures, and DSSE envelopes for in-toto
 //! attestations. Pure computation: no registry access here.
 
+mod cosign;
 mod dsse;
 mod error;
 mod keys;
@@ -10,6 +11,9 @@ mod simplesigning;
 #[cfg(test)]
 mod tests;
 
+pub use cosign::{
+    FoundSignature, SIGNATURE_ANNOTATION, SIMPLESIGNING_MEDIA_TYPE, sign_image, signature_tag, signatures, verify_image,
+};
 pub use dsse::{Envelope, EnvelopeSignature, IN_TOTO_PAYLOAD_TYPE, pae};
 pub use error::{Result, SignError};
 pub use keys::{PrivateKey, PublicKey, write_key_pair};

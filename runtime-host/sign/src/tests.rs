@@ -136,3 +136,54 @@ fn openssl_verifies_signatures_and_envelopes() {
     let der = base64::engine::general_purpose::STANDARD.decode(&env.signatures[0].sig).unwrap();
     assert!(openssl_verifies(&key.public(), &pae(IN_TOTO_PAYLOAD_TYPE, b"statement"), &der));
 }
+
+fn layout() -> (tempfile::TempDir, tailor_oci::Client) {
+    let dir = tempfile::tempdir().unwrap();
+    let client = tailor_oci::Client::layout(dir.path(), tailor_oci::Scope::new(["acme"], ["acme/app"]));
+    (dir, client)
+}
+
+#[test]
+fn signatures_are_stored_cosign_style_and_accumulate() {
+    let (_dir, client) = layout();
+    let digest = tailor_oci::Digest::of(b"an image manifest");
+    let (k1, k2) = (PrivateKey::generate().unwrap(), PrivateKey::generate().unwrap());
+    let tag = sign_image(&client, "acme/app", &digest, "acme/app", &k1).unwrap();
+    assert_eq!(tag, format!("sha256-{}.sig", &digest.as_str()[7..]));
+    assert_eq!(sign_image(&client, "acme/app", &digest, "acme/app", &k1).unwrap(), tag);
+    assert_eq!(signatures(&client, "acme/app", &digest).unwrap().len(), 1, "the same signature is not added twice");
+    sign_image(&client, "acme/app", &digest, "acme/app", &k2).unwrap();
+    let found = signatures(&client, "acme/app", &digest).unwrap();
+    assert_eq!(found.len(), 2, "another key's signature joins the first");
+    let raw = client.get_manifest("acme/app", &tag).unwrap();
+    let m: Value = serde_json::from_slice(&raw.bytes).unwrap();
+    assert_eq!(m["layers"][0]["mediaType"], SIMPLESIGNING_MEDIA_TYPE);
+    assert!(m["layers"][1]["annotations"][SIGNATURE_ANNOTATION].is_string());
+    for k in [&k1, &k2] {
+        let p = verify_image(&client, "acme/app", &digest, &k.public()).unwrap();
+        assert_eq!(p.manifest_digest, digest.as_str());
+    }
+    let stranger = PrivateKey::generate().unwrap().public();
+    let err = verify_image(&client, "acme/app", &digest, &stranger).unwrap_err().to_string();
+    assert!(err.contains("no valid signature") && err.contains(&stranger.fingerprint()), "{err}");
+    let unsigned = tailor_oci::Digest::of(b"another image");
+    assert!(
+        verify_image(&client, "acme/app", &unsigned, &k1.public())
+            .unwrap_err()
+            .to_string()
+            .contains("has no signature")
+    );
+}
+
+#[test]
+fn a_signature_moved_to_another_image_is_refused() {
+    let (_dir, client) = layout();
+    let (a, b) = (tailor_oci::Digest::of(b"image a"), tailor_oci::Digest::of(b"image b"));
+    let key = PrivateKey::generate().unwrap();
+    sign_image(&client, "acme/app", &a, "acme/app", &key).unwrap();
+    // Copy a's signature manifest to b's tag: it verifies cryptographically but names a.
+    let raw = client.get_manifest("acme/app", &signature_tag(&a)).unwrap();
+    client.put_manifest("acme/app", &signature_tag(&b), tailor_oci::media::OCI_MANIFEST, &raw.bytes).unwrap();
+    let err = verify_image(&client, "acme/app", &b, &key.public()).unwrap_err().to_string();
+    assert!(err.contains("another image") && err.contains(a.as_str()), "{err}");
+}
