@@ -8,3 +8,4 @@ mod build;
 mod harness;
 mod registry_client;
 mod service;
+mod sign;

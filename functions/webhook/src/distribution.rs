@@ -65,7 +65,7 @@ fn parse_event(i: usize, event: &Value) -> Result<Option<Push>, Detail> {
     let tag = opt_str(target, "tag", &at(".target.tag"))?.filter(|t| !t.is_empty());
     let digest = opt_str(target, "digest", &at(".target.digest"))?;
 
-    let relevant = action == "push" && media_type.is_some_and(is_manifest);
+    let relevant = action == "push" && media_type.is_some_and(is_manifest) && !tag.is_some_and(is_cosign_tag);
     let (true, Some(tag)) = (relevant, tag) else { return Ok(None) };
     let repository = repository.ok_or_else(|| Detail::new(at(".target.repository"), "missing"))?;
     check_repository(repository, &at(".target.repository"))?;
@@ -82,6 +82,14 @@ fn parse_event(i: usize, event: &Value) -> Result<Option<Push>, Detail> {
 }
 
 /// Whether `media_type` (parameters and case ignored) is a manifest or index type.
+/// Tags cosign-style signatures and attestations live under (`sha256-<hex>.sig`, `.att`,
+/// `.sbom`): pushes of them are not inputs of anything.
+pub(crate) fn is_cosign_tag(tag: &str) -> bool {
+    tag.strip_prefix("sha256-").and_then(|rest| rest.split_once('.')).is_some_and(|(hex, kind)| {
+        hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) && matches!(kind, "sig" | "att" | "sbom")
+    })
+}
+
 fn is_manifest(media_type: &str) -> bool {
     let essence = media_type.split(';').next().unwrap_or_default().trim();
     MANIFEST_MEDIA_TYPES.iter().any(|m| m.eq_ignore_ascii_case(essence))
@@ -102,6 +110,11 @@ mod tests {
 
     #[test]
     fn media_types_ignore_case_and_parameters() {
+        assert!(is_cosign_tag(&format!("sha256-{}.sig", "a".repeat(64))));
+        assert!(is_cosign_tag(&format!("sha256-{}.att", "0".repeat(64))));
+        assert!(!is_cosign_tag(&format!("sha256-{}.sig", "a".repeat(63))));
+        assert!(!is_cosign_tag("sha256-abc.sig"));
+        assert!(!is_cosign_tag("1.sig"));
         assert!(is_manifest("application/vnd.oci.image.manifest.v1+json"));
         assert!(is_manifest("Application/VND.docker.distribution.manifest.v2+json; charset=utf-8"));
         assert!(!is_manifest("application/octet-stream"));

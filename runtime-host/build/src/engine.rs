@@ -28,6 +28,8 @@ pub struct Options {
     pub log: Arc<dyn Fn(&str) + Send + Sync>,
     /// Registry host for `org.opencontainers.image.base.name` when the source names none.
     pub registry_host: Option<String>,
+    /// Sign the index and every platform manifest (cosign format) before the tag moves.
+    pub signer: Option<Arc<tailor_sign::PrivateKey>>,
 }
 
 impl Default for Options {
@@ -39,6 +41,7 @@ impl Default for Options {
             progress: Arc::new(tailor_oci::Quiet),
             log: Arc::new(|_| {}),
             registry_host: None,
+            signer: None,
         }
     }
 }
@@ -55,6 +58,9 @@ pub struct Report {
     pub duration_ms: u64,
     /// What the build was made from, resolved to digests.
     pub inputs: Inputs,
+    /// With a signing key: the signature tags written (`repo:sha256-<hex>.sig`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signatures: Option<Vec<String>>,
 }
 
 /// The resolved inputs of a build (for fingerprints and provenance).
@@ -191,6 +197,7 @@ pub fn build(spec: &Customization, client: &Client, opts: &Options) -> Result<Re
     let inputs = Inputs { source: Input::of(&base), artifacts: artifacts.iter().map(Input::of).collect() };
     Ok(Report {
         inputs,
+        signatures: opts.signer.as_ref().map(|_| t.signatures.iter().map(|s| format!("{dest}:{s}")).collect()),
         tag: format!("{dest}:{tag}"),
         index_digest: Digest::of(&index),
         manifests: spec.platforms.iter().cloned().zip(built.iter().map(|b| b.manifest.0.clone())).collect(),

@@ -1,5 +1,6 @@
 //! Publish in crash-safe order: every blob, then the platform manifests and the index by
-//! digest, and only then the tag. A failure at any step leaves the old tag as it was.
+//! digest, then (with a key) their signatures, and only then the tag. A failure at any step
+//! leaves the old tag as it was.
 
 use std::collections::BTreeMap;
 
@@ -8,10 +9,12 @@ use tailor_oci::{BlobSource, Client, Digest, media};
 use crate::platform::Built;
 use crate::{Options, Result};
 
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct Transferred {
     pub uploaded: u64,
     pub reused: u64,
+    /// Signature tags written (with a signing key).
+    pub signatures: Vec<String>,
 }
 
 pub fn publish(
@@ -55,11 +58,11 @@ pub fn publish(
                     let BlobSource::Bytes(bytes) = src else { unreachable!() };
                     let size = bytes.len() as u64;
                     if client.blob_exists(dest, digest)?.is_some() {
-                        return Ok(Transferred { uploaded: 0, reused: size });
+                        return Ok(Transferred { uploaded: 0, reused: size, signatures: Vec::new() });
                     }
                     (opts.log)(&format!("uploading {digest} ({})", human(size)));
                     client.put_blob(dest, digest, size, src, opts.progress.as_ref())?;
-                    Ok(Transferred { uploaded: size, reused: 0 })
+                    Ok(Transferred { uploaded: size, reused: 0, signatures: Vec::new() })
                 })
             })
             .collect();
@@ -78,6 +81,25 @@ pub fn publish(
     }
     let index_digest = Digest::of(index);
     client.put_manifest(dest, index_digest.as_str(), media::OCI_INDEX, index)?;
+    if let Some(key) = &opts.signer {
+        let reference = match &opts.registry_host {
+            Some(host) => format!("{host}/{dest}"),
+            None => dest.to_owned(),
+        };
+        let sign = |digest: &Digest| {
+            tailor_sign::sign_image(client, dest, digest, &reference, key)
+                .map_err(|e| crate::BuildError::Internal(format!("signing {dest}@{digest}: {e}")))
+        };
+        t.signatures.push(sign(&index_digest)?);
+        for b in built {
+            t.signatures.push(sign(&b.manifest.0)?);
+        }
+        (opts.log)(&format!(
+            "signed the index and {} manifest(s) with key {}",
+            built.len(),
+            key.public().fingerprint()
+        ));
+    }
     client.put_manifest(dest, tag, media::OCI_INDEX, index)?;
     Ok(t)
 }

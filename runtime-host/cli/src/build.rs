@@ -31,6 +31,10 @@ pub struct Args {
     /// Refuse input layers that decompress to more than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_layer_bytes)]
     pub max_layer_size: u64,
+    /// Sign the result (cosign format) with this ECDSA P-256 key (PKCS#8 PEM); default: the PEM
+    /// in TAILOR_SIGNING_KEY, else unsigned.
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
     /// No progress on stderr.
     #[arg(short, long)]
     pub quiet: bool,
@@ -87,8 +91,13 @@ pub fn run(args: Args) -> u8 {
         (false, Some(dir)) => Cache::at(dir),
         _ => Cache::disabled(),
     };
+    let signer = match crate::signing::explicit_key(args.key.as_deref()) {
+        Ok(k) => k,
+        Err(e) => return fail(args.output, "key", &format!("{e:#}")),
+    };
     let quiet = args.quiet;
     let opts = Options {
+        signer,
         cache,
         limits: Limits { max_layer_bytes: args.max_layer_size },
         progress: progress(quiet),
@@ -109,6 +118,9 @@ pub fn run(args: Args) -> u8 {
                         "  uploaded {} bytes, reused {} bytes, {} ms",
                         report.bytes_uploaded, report.bytes_reused, report.duration_ms
                     );
+                    for s in report.signatures.iter().flatten() {
+                        println!("  signature: {s}");
+                    }
                     if !report.overridden_base_paths.is_empty() {
                         println!(
                             "warning: these base paths were replaced; the image may break at run time if the base relies on them:"

@@ -4,6 +4,7 @@ mod artifact;
 mod build;
 mod key;
 mod service;
+mod signing;
 mod store;
 mod token;
 

@@ -42,6 +42,10 @@ pub struct ServiceArgs {
     /// Build attempts before a build is failed [default: 3].
     #[arg(long, value_name = "N")]
     pub max_attempts: Option<i64>,
+    /// Signing key (PKCS#8 PEM) for every build [default: TAILOR_SIGNING_KEY, else DATA/keys/tailor.key,
+    /// generated on first start].
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
     /// A TOML file with any of: data, registry, layout, insecure, poll_interval, debounce, max_attempts,
     /// listen, workers, manifest, a [webhooks] table of NAME = "SECRET" and a [variables] table
     /// of the Spin application's variables.
@@ -150,6 +154,7 @@ impl Settings {
             (None, None) => Target::Layout(data.join("layout")),
         };
         let mut worker = WorkerConfig::new(data.join("tailor.db"), target, Cache::at(data.join("build-cache")));
+        worker.signer = Some(crate::signing::service_key(args.key.as_deref(), &data)?);
         let poll = args.poll_interval.clone().or_else(|| file.poll_interval.clone()).unwrap_or_else(|| "5m".into());
         let poll = parse_duration(&poll).context("--poll-interval")?;
         worker.poll_interval = (!poll.is_zero()).then_some(poll);

@@ -117,6 +117,8 @@ fn attempt(db: &SqliteDb, cfg: &WorkerConfig, claim: &Claim, log: &Log) -> Resul
     log.line(&format!("{}; scope: {}", client.describe(), client.scope()));
     let opts = Options {
         cache: cfg.cache.clone(),
+        signer: cfg.signer.clone(),
+        registry_host: cfg.target.host(),
         log: {
             let log = log.clone();
             Arc::new(move |m: &str| log.line(m))
@@ -170,6 +172,7 @@ fn success(spec: &Customization, r: &Report) -> Outcome {
             "bytes_reused": r.bytes_reused,
             "overridden_base_paths": r.overridden_base_paths,
             "duration_ms": r.duration_ms,
+            "signatures": r.signatures,
         })),
         error: None,
     }

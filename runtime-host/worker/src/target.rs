@@ -21,6 +21,16 @@ impl Target {
         }
     }
 
+    /// The registry's `host[:port]` (for `base.name` annotations and signed references).
+    pub fn host(&self) -> Option<String> {
+        match self {
+            Target::Registry(c) => {
+                Some(c.base_url.split("://").nth(1).unwrap_or(&c.base_url).trim_end_matches('/').to_owned())
+            }
+            Target::Layout(_) => None,
+        }
+    }
+
     pub fn describe(&self) -> String {
         match self {
             Target::Registry(c) => format!("registry {}", c.base_url),

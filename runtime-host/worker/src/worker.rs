@@ -26,6 +26,8 @@ pub struct WorkerConfig {
     pub idle: Duration,
     /// How often to poll the tags customizations depend on (None: never).
     pub poll_interval: Option<Duration>,
+    /// Signs every result (index and platform manifests) before its tag moves.
+    pub signer: Option<std::sync::Arc<tailor_sign::PrivateKey>>,
 }
 
 impl WorkerConfig {
@@ -39,6 +41,7 @@ impl WorkerConfig {
             retry_base_ms: 2_000,
             idle: Duration::from_millis(50),
             poll_interval: Some(Duration::from_secs(300)),
+            signer: None,
         }
     }
 }

@@ -1,0 +1,155 @@
+//! Signed builds (issue C): `tailor build --key` signs the index and every platform manifest
+//! cosign-style before the tag moves; the signatures are checked independently of tailor, by
+//! fetching them over plain HTTP and verifying with openssl.
+
+use std::path::Path;
+use std::process::Command;
+
+use base64::Engine;
+use serde_json::Value;
+
+use crate::build::fixtures::{build_json, stderr, tailor};
+use crate::harness::http;
+use crate::harness::{Registry, run};
+
+fn push_dir(registry: &Registry, reference: &str, platforms: &str, files: &[(&str, &str)]) {
+    let src = tempfile::tempdir().unwrap();
+    for (path, content) in files {
+        let p = src.path().join(path.trim_start_matches('/'));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+    let o = tailor(
+        &[
+            "artifact",
+            "push",
+            src.path().to_str().unwrap(),
+            "--tag",
+            reference,
+            "--platform",
+            platforms,
+            "--registry",
+            &registry.url(),
+            "-q",
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// The signature stored for `digest`: (payload bytes, DER signature), read with plain HTTP.
+fn fetch_signature(registry: &Registry, repo: &str, digest: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let tag = format!("{}.sig", digest.replace(':', "-"));
+    let accept = [("accept", "application/vnd.oci.image.manifest.v1+json")];
+    let r = http::request(&registry.host(), "GET", &format!("/v2/{repo}/manifests/{tag}"), &accept, b"");
+    assert_eq!(r.status, 200, "{tag}: {}", r.text());
+    let manifest = r.json();
+    manifest["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|layer| {
+            assert_eq!(layer["mediaType"], "application/vnd.dev.cosign.simplesigning.v1+json");
+            let blob = http::request(
+                &registry.host(),
+                "GET",
+                &format!("/v2/{repo}/blobs/{}", layer["digest"].as_str().unwrap()),
+                &[],
+                b"",
+            );
+            assert_eq!(blob.status, 200);
+            let sig = layer["annotations"]["dev.cosignproject.cosign/signature"].as_str().unwrap();
+            (blob.body, base64::engine::general_purpose::STANDARD.decode(sig).unwrap())
+        })
+        .collect()
+}
+
+/// openssl's verdict on a DER ECDSA signature of `message` with the SPKI PEM key `public`.
+fn openssl_verifies(public: &Path, message: &[u8], der: &[u8]) -> bool {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("payload"), message).unwrap();
+    std::fs::write(dir.path().join("sig.der"), der).unwrap();
+    let out = Command::new("openssl")
+        .args(["dgst", "-sha256", "-verify"])
+        .arg(public)
+        .arg("-signature")
+        .arg(dir.path().join("sig.der"))
+        .arg(dir.path().join("payload"))
+        .output()
+        .expect("openssl (Debian package openssl, installed by tests/run.sh)");
+    out.status.success() && String::from_utf8_lossy(&out.stdout).contains("Verified OK")
+}
+
+#[test]
+fn signed_builds_verify_with_openssl() {
+    let work = tempfile::tempdir().unwrap();
+    let registry = Registry::start();
+    push_dir(&registry, "acme/base:1", "linux/amd64,linux/arm64", &[("/etc/passwd", "root:x:0:0::/root:/bin/sh\n")]);
+    push_dir(&registry, "acme/tools:1", "linux/amd64,linux/arm64", &[("/opt/tools/run", "#!/bin/sh\n")]);
+    let keys = work.path().join("keys");
+    let o = tailor(&["key", "generate", "--out", keys.to_str().unwrap()], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let public = keys.join("tailor.pub");
+    let spec = work.path().join("c.yaml");
+    std::fs::write(
+        &spec,
+        "name: signed\nsource: acme/base:1\ntag_suffix: signed\nplatforms: [linux/amd64, linux/arm64]\n\
+         contents:\n  artifacts:\n    - {reference: acme/tools:1, includes: [/opt/tools]}\n",
+    )
+    .unwrap();
+    let key = keys.join("tailor.key");
+    let store = ["--registry", &registry.url(), "--key", key.to_str().unwrap()];
+    let report = build_json(&spec, &store, &[]);
+    let index = report["index_digest"].as_str().unwrap().to_owned();
+    let signatures: Vec<&str> = report["signatures"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    assert_eq!(signatures.len(), 3, "the index and two platform manifests: {report}");
+    assert!(signatures.contains(&format!("acme/base:{}.sig", index.replace(':', "-")).as_str()), "{signatures:?}");
+
+    let mut digests = vec![index.clone()];
+    digests.extend(report["manifests"].as_object().unwrap().values().map(|d| d.as_str().unwrap().to_owned()));
+    for digest in &digests {
+        let found = fetch_signature(&registry, "acme/base", digest);
+        assert_eq!(found.len(), 1);
+        let (payload, der) = &found[0];
+        assert!(openssl_verifies(&public, payload, der), "openssl rejects the signature of {digest}");
+        let p: Value = serde_json::from_slice(payload).unwrap();
+        assert_eq!(p["critical"]["image"]["docker-manifest-digest"], digest.as_str());
+        assert_eq!(p["critical"]["identity"]["docker-reference"], format!("{}/acme/base", registry.host()));
+        assert_eq!(p["critical"]["type"], "cosign container image signature");
+        let mut tampered = payload.clone();
+        tampered[10] ^= 1;
+        assert!(!openssl_verifies(&public, &tampered, der), "a changed byte must not verify");
+    }
+
+    // A rebuild of unchanged inputs: the same image, and its one signature still verifies.
+    let again = build_json(&spec, &store, &[]);
+    assert_eq!(again["index_digest"], index.as_str());
+    let found = fetch_signature(&registry, "acme/base", &index);
+    assert_eq!(found.len(), 1, "the same key's signature is not stored twice");
+    assert!(openssl_verifies(&public, &found[0].0, &found[0].1));
+
+    // The key from the environment (PEM text): another key's signature joins the first.
+    let other = work.path().join("other");
+    run(Command::new(crate::build::fixtures::tailor_bin()).args(["key", "generate", "--out"]).arg(&other));
+    let pem = std::fs::read_to_string(other.join("tailor.key")).unwrap();
+    let third = build_json(&spec, &["--registry", &registry.url()], &[("TAILOR_SIGNING_KEY", &pem)]);
+    assert_eq!(third["index_digest"], index.as_str());
+    let found = fetch_signature(&registry, "acme/base", &index);
+    assert_eq!(found.len(), 2, "re-signing with another key adds a signature");
+    assert!(found.iter().any(|(p, s)| openssl_verifies(&other.join("tailor.pub"), p, s)));
+    assert!(found.iter().any(|(p, s)| openssl_verifies(&public, p, s)));
+
+    // No key: no "signatures" in the report.
+    let unsigned = build_json(&spec, &["--registry", &registry.url()], &[]);
+    assert!(unsigned.get("signatures").is_none(), "{unsigned}");
+
+    // A bad key file: a clear error naming --key, nothing tagged anew.
+    let bad = work.path().join("bad.key");
+    std::fs::write(&bad, "not a key").unwrap();
+    let o = tailor(
+        &["build", "-f", spec.to_str().unwrap(), "--registry", &registry.url(), "--key", bad.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--key") && stderr(&o).contains("PKCS#8"), "{}", stderr(&o));
+}
