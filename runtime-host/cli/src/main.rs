@@ -7,6 +7,7 @@ mod service;
 mod signing;
 mod store;
 mod token;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -40,6 +41,8 @@ enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Key(key::Command),
+    /// Verify an image's signatures (the index and every platform manifest) with a public key.
+    Verify(verify::VerifyArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -59,6 +62,19 @@ fn main() -> ExitCode {
         Command::Worker(args) => report(service::worker(args)),
         Command::Token(token::Command::Create(args)) => report(token::create(args)),
         Command::Key(key::Command::Generate(args)) => report(key::generate(args)),
+        Command::Verify(args) => {
+            let json = args.output == Output::Json;
+            match verify::run(args) {
+                Ok(()) => 0,
+                Err(e) => {
+                    if json {
+                        println!("{}", serde_json::json!({"verified": false, "error": format!("{e:#}")}));
+                    }
+                    eprintln!("error: {e:#}");
+                    1
+                }
+            }
+        }
     };
     ExitCode::from(code)
 }

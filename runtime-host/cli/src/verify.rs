@@ -1,0 +1,75 @@
+//! `tailor verify REF --key PUB`: every signature tailor promises on an image — the index and
+//! each platform manifest — verified with the public key; non-zero exit naming the problem.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use tailor_oci::Scope;
+use tailor_sign::{PublicKey, verify_image};
+use tailor_spec::Reference;
+
+use crate::Output;
+use crate::store::StoreArgs;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AttestationType {
+    /// SLSA provenance v1.
+    Slsaprovenance1,
+    /// SPDX 2.3 SBOM.
+    Spdx,
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// The image: `repo:tag` or `repo@sha256:…` (registry host optional).
+    pub reference: String,
+    /// The public key (SPKI PEM, `tailor.pub`).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// Also verify the attestation of this type.
+    #[arg(long = "type", value_enum, value_name = "TYPE")]
+    pub kind: Option<AttestationType>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+}
+
+pub fn run(args: VerifyArgs) -> Result<()> {
+    let key = PublicKey::from_file(&args.key).context("--key")?;
+    if let Some(kind) = args.kind {
+        bail!("verifying attestations (--type {kind:?}) is not supported yet: only signatures are checked so far");
+    }
+    let reference = Reference::parse(&args.reference).map_err(|e| anyhow::anyhow!("{}: {e}", args.reference))?;
+    let repo = reference.repository.clone();
+    let (client, _) =
+        args.store.client(reference.registry.as_deref(), Scope::new([repo.clone()], Vec::<String>::new()))?;
+    let image = tailor_build::resolve::resolve(&client, "reference", &reference).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut checked = Vec::new();
+    let mut targets = vec![("index".to_string(), image.digest.clone())];
+    targets.extend(image.platforms.iter().filter(|(_, d)| **d != image.digest).map(|(p, d)| (p.clone(), d.clone())));
+    for (what, digest) in &targets {
+        let payload =
+            verify_image(&client, &repo, digest, &key).with_context(|| format!("{} ({what})", args.reference))?;
+        checked.push(serde_json::json!({"what": what, "digest": digest, "docker_reference": payload.docker_reference}));
+    }
+    match args.output {
+        Output::Json => println!(
+            "{}",
+            serde_json::json!({
+                "reference": args.reference,
+                "digest": image.digest,
+                "key": key.fingerprint(),
+                "verified": checked,
+            })
+        ),
+        Output::Text => {
+            println!("verified {} ({}) with key {}:", args.reference, image.digest, key.fingerprint());
+            for (what, digest) in &targets {
+                println!("  {what}: {digest} signed");
+            }
+        }
+    }
+    Ok(())
+}
