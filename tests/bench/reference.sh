@@ -11,6 +11,7 @@
 #         tailor: `--cache DIR` warmed by one untimed run. buildah: images already pulled and
 #         `--layers=true` (buildah's layer cache: the COPY/RUN layers are reused, only the ENV and
 #         later instructions are recomputed), warmed by one untimed run.
+#   signed  (issue C) the warm tailor build again with `--key`: the cost of signing.
 #   bytes uploaded: tailor's own JSON report (bytes_uploaded / bytes_reused), and for both tools
 #         the growth of the registry's blob directory during the timed command (new blobs only).
 #
@@ -239,6 +240,13 @@ for i in $(seq "$RUNS"); do
   measure tailor_warm -- tailor_build tailor_warm --cache "$W/tailor-cache"
   tailor_report tailor_warm
 done
+log "warm, signed: tailor --key ($RUNS runs)"
+"$TAILOR" key generate --out "$W/keys" >/dev/null
+for i in $(seq "$RUNS"); do
+  set_env "signed$i"
+  measure tailor_signed -- tailor_build tailor_signed --cache "$W/tailor-cache" --key "$W/keys/tailor.key"
+  tailor_report tailor_signed
+done
 log "warm: buildah ($RUNS runs)"
 set_env prod
 buildah_build true
@@ -274,6 +282,10 @@ row() {  # row SCENARIO
   echo
   echo "Raw times (ms): tailor cold: ${TIMES[tailor_cold]}; buildah cold: ${TIMES[buildah_cold]}; tailor warm: ${TIMES[tailor_warm]}; buildah warm: ${TIMES[buildah_warm]}"
   echo "Raw registry growth (bytes): tailor cold: ${BYTES[tailor_cold]}; buildah cold: ${BYTES[buildah_cold]}; tailor warm: ${BYTES[tailor_warm]}; buildah warm: ${BYTES[buildah_warm]}"
+  echo
+  ts=$(tr ' ' '\n' <<<"${TIMES[tailor_signed]}" | grep . | median)
+  tw=$(tr ' ' '\n' <<<"${TIMES[tailor_warm]}" | grep . | median)
+  echo "Signing (issue C): warm build with \`--key\` (index + 1 platform manifest signed, cosign format): median $ts ms vs $tw ms unsigned: +$((ts - tw)) ms (goal: signing and attesting add ≤ 50 ms). Raw: ${TIMES[tailor_signed]}"
   echo
   echo "Goals (issue): cold ≤ 1 s and ≥ 10× faster than buildah (buildah measured elsewhere at 12.5 s); warm ≤ 120 ms and ≥ 10×; no base-layer byte re-uploaded."
   echo

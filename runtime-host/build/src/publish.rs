@@ -90,9 +90,19 @@ pub fn publish(
             tailor_sign::sign_image(client, dest, digest, &reference, key)
                 .map_err(|e| crate::BuildError::Internal(format!("signing {dest}@{digest}: {e}")))
         };
-        t.signatures.push(sign(&index_digest)?);
-        for b in built {
-            t.signatures.push(sign(&b.manifest.0)?);
+        let digests: Vec<&Digest> = std::iter::once(&index_digest).chain(built.iter().map(|b| &b.manifest.0)).collect();
+        // Each signature is its own small manifest: write them in parallel.
+        let signed: Vec<Result<String>> = std::thread::scope(|s| {
+            let handles: Vec<_> = digests.iter().map(|d| s.spawn(|| sign(d))).collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| Err(crate::BuildError::Internal("signing thread panicked".into())))
+                })
+                .collect()
+        });
+        for tag in signed {
+            t.signatures.push(tag?);
         }
         (opts.log)(&format!(
             "signed the index and {} manifest(s) with key {}",

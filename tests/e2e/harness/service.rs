@@ -223,3 +223,30 @@ impl Drop for Service {
         self.kill9();
     }
 }
+
+/// `tailor artifact push` of a directory made of `files` (path, content) to `registry_url`
+/// as `reference` for `platforms` (comma-separated).
+pub fn push_files(registry_url: &str, reference: &str, platforms: &str, files: &[(&str, &[u8])]) {
+    let src = tempfile::tempdir().unwrap();
+    for (path, content) in files {
+        let p = src.path().join(path.trim_start_matches('/'));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+    let o = crate::build::fixtures::tailor(
+        &[
+            "artifact",
+            "push",
+            src.path().to_str().unwrap(),
+            "--tag",
+            reference,
+            "--platform",
+            platforms,
+            "--registry",
+            registry_url,
+            "-q",
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", crate::build::fixtures::stderr(&o));
+}

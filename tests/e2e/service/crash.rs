@@ -10,23 +10,8 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::builds;
-use crate::build::fixtures::tailor;
-use crate::harness::service::{Service, ServiceOptions};
+use crate::harness::service::{Service, ServiceOptions, push_files};
 use crate::harness::{Registry, run};
-
-fn push_dir(registry: &Registry, reference: &str, files: &[(&str, Vec<u8>)]) {
-    let src = tempfile::tempdir().unwrap();
-    for (path, content) in files {
-        let p = src.path().join(path.trim_start_matches('/'));
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, content).unwrap();
-    }
-    let o = tailor(
-        &["artifact", "push", src.path().to_str().unwrap(), "--tag", reference, "--registry", &registry.url(), "-q"],
-        &[],
-    );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-}
 
 fn tag_exists(registry: &Registry, reference: &str) -> bool {
     Command::new("skopeo")
@@ -42,11 +27,11 @@ fn tag_exists(registry: &Registry, reference: &str) -> bool {
 fn a_build_killed_while_pushing_completes_after_a_restart() {
     let work = tempfile::tempdir().unwrap();
     let registry = Registry::start();
-    push_dir(&registry, "acme/base:1", &[("/etc/passwd", b"root:x:0:0::/root:/bin/sh\n".to_vec())]);
+    push_files(&registry.url(), "acme/base:1", "linux/amd64", &[("/etc/passwd", b"root:x:0:0::/root:/bin/sh\n")]);
     // Incompressible, so that compressing and uploading it takes a while.
     let mut big = vec![0u8; 64 << 20];
     std::fs::File::open("/dev/urandom").unwrap().read_exact(&mut big).unwrap();
-    push_dir(&registry, "acme/big:1", &[("/opt/big/blob", big)]);
+    push_files(&registry.url(), "acme/big:1", "linux/amd64", &[("/opt/big/blob", &big)]);
 
     let data = work.path().join("data");
     let opts = ServiceOptions { registry: Some(registry.url()), ..ServiceOptions::default() };

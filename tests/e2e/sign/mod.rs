@@ -13,28 +13,8 @@ use crate::harness::http;
 use crate::harness::{Registry, run};
 
 fn push_dir(registry: &Registry, reference: &str, platforms: &str, files: &[(&str, &str)]) {
-    let src = tempfile::tempdir().unwrap();
-    for (path, content) in files {
-        let p = src.path().join(path.trim_start_matches('/'));
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, content).unwrap();
-    }
-    let o = tailor(
-        &[
-            "artifact",
-            "push",
-            src.path().to_str().unwrap(),
-            "--tag",
-            reference,
-            "--platform",
-            platforms,
-            "--registry",
-            &registry.url(),
-            "-q",
-        ],
-        &[],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
+    let files: Vec<(&str, &[u8])> = files.iter().map(|(p, c)| (*p, c.as_bytes())).collect();
+    crate::harness::service::push_files(&registry.url(), reference, platforms, &files);
 }
 
 /// The signature stored for `digest`: (payload bytes, DER signature), read with plain HTTP.
