@@ -5,6 +5,7 @@
 mod cosign;
 mod dsse;
 mod error;
+pub mod intoto;
 mod keys;
 mod simplesigning;
 

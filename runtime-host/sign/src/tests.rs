@@ -187,3 +187,47 @@ fn a_signature_moved_to_another_image_is_refused() {
     let err = verify_image(&client, "acme/app", &b, &key.public()).unwrap_err().to_string();
     assert!(err.contains("another image") && err.contains(a.as_str()), "{err}");
 }
+
+#[test]
+fn provenance_statements_say_what_the_build_used() {
+    use crate::intoto::*;
+    let mut annotations = Map::new();
+    annotations.insert("includes".into(), serde_json::json!(["/opt/app"]));
+    let p = Provenance {
+        spec: serde_json::json!({"name": "app", "source": "acme/base:1"}),
+        revision: Some(3),
+        internal: Map::from_iter([("platform".to_string(), Value::from("linux/amd64"))]),
+        dependencies: vec![Dependency {
+            uri: format!("oci://r/acme/art@sha256:{}", "c".repeat(64)),
+            name: "acme/art:1".into(),
+            sha256_hex: "c".repeat(64),
+            annotations,
+        }],
+        builder_id: "https://tailor.dev/builder/host".into(),
+        builder_version: "0.1.0".into(),
+        invocation_id: "cus_1/builds/4".into(),
+        started_on: "2026-11-26T17:00:00Z".into(),
+        finished_on: "2026-11-26T17:00:01Z".into(),
+    };
+    let s = statement("r/acme/base", &"a".repeat(64), SLSA_PROVENANCE_V1, p.predicate());
+    assert_eq!(s["_type"], STATEMENT_TYPE);
+    assert_eq!(s["subject"][0]["digest"]["sha256"], "a".repeat(64));
+    let def = &s["predicate"]["buildDefinition"];
+    assert_eq!(def["buildType"], BUILD_TYPE);
+    assert_eq!(def["externalParameters"]["revision"], 3);
+    assert_eq!(def["externalParameters"]["customization"]["source"], "acme/base:1");
+    assert_eq!(def["resolvedDependencies"][0]["digest"]["sha256"], "c".repeat(64));
+    assert_eq!(def["resolvedDependencies"][0]["annotations"]["includes"][0], "/opt/app");
+    assert_eq!(s["predicate"]["runDetails"]["metadata"]["invocationId"], "cus_1/builds/4");
+    // Signed as a DSSE envelope, verified back to the same statement.
+    let key = PrivateKey::generate().unwrap();
+    let body = serde_json::to_vec(&s).unwrap();
+    let env = Envelope::sign(&key, IN_TOTO_PAYLOAD_TYPE, &body);
+    let back: Value = serde_json::from_slice(&env.verify(&key.public()).unwrap()).unwrap();
+    assert_eq!(back, s);
+    assert_eq!(
+        serde_json::to_vec(&statement("r/acme/base", &"a".repeat(64), SLSA_PROVENANCE_V1, p.predicate())).unwrap(),
+        body,
+        "reproducible bytes"
+    );
+}
