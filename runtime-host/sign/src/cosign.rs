@@ -7,18 +7,26 @@
 use serde_json::{Map, Value, json};
 use tailor_oci::{BlobSource, Client, Digest, Quiet, media};
 
+use crate::dsse::Envelope;
 use crate::error::{Result, SignError};
 use crate::keys::{PrivateKey, PublicKey};
 use crate::simplesigning::{Payload, payload};
 
 pub const SIMPLESIGNING_MEDIA_TYPE: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
 pub const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
+pub const DSSE_MEDIA_TYPE: &str = "application/vnd.dsse.envelope.v1+json";
+pub const PREDICATE_TYPE_ANNOTATION: &str = "predicateType";
 const CONFIG_MEDIA_TYPE: &str = "application/vnd.oci.image.config.v1+json";
 const MANIFEST_LIMIT: u64 = 4 << 20;
 
 /// `sha256-<hex>.sig` for `digest`.
 pub fn signature_tag(digest: &Digest) -> String {
     format!("{}.sig", digest.as_str().replace(':', "-"))
+}
+
+/// `sha256-<hex>.att` for `digest`.
+pub fn attestation_tag(digest: &Digest) -> String {
+    format!("{}.att", digest.as_str().replace(':', "-"))
 }
 
 fn store(e: tailor_oci::Error) -> SignError {
@@ -70,14 +78,7 @@ pub fn sign_image(
     let tag = signature_tag(digest);
     let body = payload(docker_reference, digest.as_str(), &Map::new());
     let signature = key.sign_base64(&body);
-    let mut layers: Vec<Value> = match client.get_manifest(repo, &tag) {
-        Ok(m) => serde_json::from_slice::<Value>(&m.bytes)
-            .ok()
-            .and_then(|v| v["layers"].as_array().cloned())
-            .unwrap_or_default(),
-        Err(e) if e.is_not_found() => Vec::new(),
-        Err(e) => return Err(store(e)),
-    };
+    let mut layers = existing_layers(client, repo, &tag)?;
     let body_digest = Digest::of(&body);
     if layers
         .iter()
@@ -92,6 +93,13 @@ pub fn sign_image(
         "digest": body_digest.as_str(),
         "annotations": {SIGNATURE_ANNOTATION: signature},
     }));
+    write_manifest(client, repo, &tag, layers)?;
+    Ok(tag)
+}
+
+/// Writes cosign's carrier manifest for `layers` under `tag`: an OCI image manifest whose
+/// config lists the layers as diff ids.
+fn write_manifest(client: &Client, repo: &str, tag: &str, layers: Vec<Value>) -> Result<()> {
     let diff_ids: Vec<Value> = layers.iter().map(|l| l["digest"].clone()).collect();
     let history: Vec<Value> = layers.iter().map(|_| json!({"created": "0001-01-01T00:00:00Z"})).collect();
     let config = serde_json::to_vec(&json!({
@@ -112,8 +120,20 @@ pub fn sign_image(
         "layers": layers,
     }))
     .unwrap_or_default();
-    client.put_manifest(repo, &tag, media::OCI_MANIFEST, &manifest).map_err(store)?;
-    Ok(tag)
+    client.put_manifest(repo, tag, media::OCI_MANIFEST, &manifest).map_err(store)?;
+    Ok(())
+}
+
+/// The layers of the carrier manifest under `tag` (none when there is no such tag).
+fn existing_layers(client: &Client, repo: &str, tag: &str) -> Result<Vec<Value>> {
+    match client.get_manifest(repo, tag) {
+        Ok(m) => Ok(serde_json::from_slice::<Value>(&m.bytes)
+            .ok()
+            .and_then(|v| v["layers"].as_array().cloned())
+            .unwrap_or_default()),
+        Err(e) if e.is_not_found() => Ok(Vec::new()),
+        Err(e) => Err(store(e)),
+    }
 }
 
 fn put(client: &Client, repo: &str, digest: &Digest, bytes: &[u8]) -> Result<()> {
@@ -148,4 +168,91 @@ pub fn verify_image(client: &Client, repo: &str, digest: &Digest, key: &PublicKe
         key.fingerprint(),
         problems.join("; ")
     )))
+}
+
+/// Stores a DSSE `envelope` (in-toto statement of `predicate_type`) for `digest`, cosign-style
+/// under `sha256-<hex>.att`; an earlier attestation of the same predicate type is replaced
+/// (a rebuild attests again), others stay. Returns the tag.
+pub fn attach_attestation(
+    client: &Client,
+    repo: &str,
+    digest: &Digest,
+    predicate_type: &str,
+    envelope: &Envelope,
+) -> Result<String> {
+    let tag = attestation_tag(digest);
+    let body = serde_json::to_vec(envelope).unwrap_or_default();
+    let body_digest = Digest::of(&body);
+    let mut layers: Vec<Value> = existing_layers(client, repo, &tag)?
+        .into_iter()
+        .filter(|l| l["annotations"][PREDICATE_TYPE_ANNOTATION] != predicate_type)
+        .collect();
+    put(client, repo, &body_digest, &body)?;
+    layers.push(json!({
+        "mediaType": DSSE_MEDIA_TYPE,
+        "size": body.len(),
+        "digest": body_digest.as_str(),
+        "annotations": {PREDICATE_TYPE_ANNOTATION: predicate_type},
+    }));
+    write_manifest(client, repo, &tag, layers)?;
+    Ok(tag)
+}
+
+/// The in-toto statements of `predicate_type` attested for `digest` whose envelope verifies
+/// with `key` and whose subject is `digest`; an error names what was found instead.
+pub fn verify_attestations(
+    client: &Client,
+    repo: &str,
+    digest: &Digest,
+    predicate_type: &str,
+    key: &PublicKey,
+) -> Result<Vec<Value>> {
+    let tag = attestation_tag(digest);
+    let layers = existing_layers(client, repo, &tag)?;
+    let wanted: Vec<&Value> =
+        layers.iter().filter(|l| l["annotations"][PREDICATE_TYPE_ANNOTATION] == predicate_type).collect();
+    if wanted.is_empty() {
+        return Err(SignError::Invalid(format!("{repo}@{digest} has no {predicate_type} attestation ({tag})")));
+    }
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for l in wanted {
+        let Some(d) = l["digest"].as_str().and_then(|d| d.parse::<Digest>().ok()) else { continue };
+        let body = client.read_blob(repo, &d, MANIFEST_LIMIT).map_err(store)?;
+        let checked = serde_json::from_slice::<Envelope>(&body)
+            .map_err(|e| SignError::Invalid(format!("not a DSSE envelope ({e})")))
+            .and_then(|env| env.verify(key))
+            .and_then(|statement| {
+                serde_json::from_slice::<Value>(&statement)
+                    .map_err(|e| SignError::Invalid(format!("the attested statement is not JSON ({e})")))
+            });
+        match checked {
+            Ok(s) if s["predicateType"] != predicate_type => {
+                problems.push(format!("the statement's predicateType is {}", s["predicateType"]))
+            }
+            Ok(s) => {
+                let subjects: Vec<&str> = s["subject"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|x| x["digest"]["sha256"].as_str())
+                    .collect();
+                if subjects.contains(&digest.hex()) {
+                    out.push(s);
+                } else {
+                    problems
+                        .push(format!("its subject points at another digest (sha256:{})", subjects.join(", sha256:")));
+                }
+            }
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    if out.is_empty() {
+        return Err(SignError::Invalid(format!(
+            "{repo}@{digest}: no valid {predicate_type} attestation with key {}: {}",
+            key.fingerprint(),
+            problems.join("; ")
+        )));
+    }
+    Ok(out)
 }

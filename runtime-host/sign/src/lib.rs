@@ -13,7 +13,8 @@ mod simplesigning;
 mod tests;
 
 pub use cosign::{
-    FoundSignature, SIGNATURE_ANNOTATION, SIMPLESIGNING_MEDIA_TYPE, sign_image, signature_tag, signatures, verify_image,
+    DSSE_MEDIA_TYPE, FoundSignature, PREDICATE_TYPE_ANNOTATION, SIGNATURE_ANNOTATION, SIMPLESIGNING_MEDIA_TYPE,
+    attach_attestation, attestation_tag, sign_image, signature_tag, signatures, verify_attestations, verify_image,
 };
 pub use dsse::{Envelope, EnvelopeSignature, IN_TOTO_PAYLOAD_TYPE, pae};
 pub use error::{Result, SignError};

@@ -231,3 +231,38 @@ fn provenance_statements_say_what_the_build_used() {
         "reproducible bytes"
     );
 }
+
+#[test]
+fn attestations_are_stored_replaced_by_type_and_checked_against_their_subject() {
+    use crate::intoto::{SLSA_PROVENANCE_V1, statement};
+    let (_dir, client) = layout();
+    let key = PrivateKey::generate().unwrap();
+    let (a, b) = (tailor_oci::Digest::of(b"image a"), tailor_oci::Digest::of(b"image b"));
+    let env = |d: &tailor_oci::Digest, n: i64| {
+        let s = statement("acme/app", d.hex(), SLSA_PROVENANCE_V1, serde_json::json!({"n": n}));
+        Envelope::sign(&key, IN_TOTO_PAYLOAD_TYPE, &serde_json::to_vec(&s).unwrap())
+    };
+    let tag = attach_attestation(&client, "acme/app", &a, SLSA_PROVENANCE_V1, &env(&a, 1)).unwrap();
+    assert_eq!(tag, format!("sha256-{}.att", a.hex()));
+    attach_attestation(&client, "acme/app", &a, "https://spdx.dev/Document", &env(&a, 9)).unwrap();
+    attach_attestation(&client, "acme/app", &a, SLSA_PROVENANCE_V1, &env(&a, 2)).unwrap();
+    let m: Value = serde_json::from_slice(&client.get_manifest("acme/app", &tag).unwrap().bytes).unwrap();
+    assert_eq!(m["layers"].as_array().unwrap().len(), 2, "one per predicate type: {m}");
+    assert_eq!(m["layers"][1]["mediaType"], DSSE_MEDIA_TYPE);
+    let found = verify_attestations(&client, "acme/app", &a, SLSA_PROVENANCE_V1, &key.public()).unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["predicate"]["n"], 2, "the newer provenance replaced the older");
+    // Another key; and an attestation whose subject is another image.
+    let err =
+        verify_attestations(&client, "acme/app", &a, SLSA_PROVENANCE_V1, &PrivateKey::generate().unwrap().public())
+            .unwrap_err()
+            .to_string();
+    assert!(err.contains("does not verify"), "{err}");
+    attach_attestation(&client, "acme/app", &b, SLSA_PROVENANCE_V1, &env(&a, 3)).unwrap();
+    let err = verify_attestations(&client, "acme/app", &b, SLSA_PROVENANCE_V1, &key.public()).unwrap_err().to_string();
+    assert!(err.contains("subject points at another digest") && err.contains(a.hex()), "{err}");
+    let none = tailor_oci::Digest::of(b"unattested");
+    let err =
+        verify_attestations(&client, "acme/app", &none, SLSA_PROVENANCE_V1, &key.public()).unwrap_err().to_string();
+    assert!(err.contains("has no https://slsa.dev/provenance/v1 attestation"), "{err}");
+}
