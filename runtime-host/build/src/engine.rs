@@ -28,8 +28,11 @@ pub struct Options {
     pub log: Arc<dyn Fn(&str) + Send + Sync>,
     /// Registry host for `org.opencontainers.image.base.name` when the source names none.
     pub registry_host: Option<String>,
-    /// Sign the index and every platform manifest (cosign format) before the tag moves.
+    /// Sign the index and every platform manifest (cosign format) and attest each platform
+    /// manifest's provenance (DSSE, `.att`) before the tag moves.
     pub signer: Option<Arc<tailor_sign::PrivateKey>>,
+    /// Who asked for the build (provenance); None: this process ([`Invocation::cli`]).
+    pub invocation: Option<crate::provenance::Invocation>,
 }
 
 impl Default for Options {
@@ -42,6 +45,7 @@ impl Default for Options {
             log: Arc::new(|_| {}),
             registry_host: None,
             signer: None,
+            invocation: None,
         }
     }
 }
@@ -61,6 +65,9 @@ pub struct Report {
     /// With a signing key: the signature tags written (`repo:sha256-<hex>.sig`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signatures: Option<Vec<String>>,
+    /// With a signing key: the attestation tags written (`repo:sha256-<hex>.att`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attestations: Option<Vec<String>>,
 }
 
 /// The resolved inputs of a build (for fingerprints and provenance).
@@ -105,6 +112,7 @@ pub fn resolve_inputs(spec: &Customization, client: &Client) -> Result<Inputs> {
 /// Build `spec` (already validated) with `client` and publish the result under its tag.
 pub fn build(spec: &Customization, client: &Client, opts: &Options) -> Result<Report> {
     let started = Instant::now();
+    let started_at = std::time::SystemTime::now();
     if let Err(problems) = spec.validate() {
         return Err(BuildError::Invalid { problems });
     }
@@ -190,7 +198,19 @@ pub fn build(spec: &Customization, client: &Client, opts: &Options) -> Result<Re
     let dest = spec.destination_repository();
     let tag = spec.result_tag();
     log(&format!("publishing {dest}:{tag}"));
-    let t = publish(opts, client, &dest, &base.repo, &built, &index, &tag)?;
+    let statements = match &opts.signer {
+        Some(_) => {
+            let subject = match &opts.registry_host {
+                Some(h) => format!("{h}/{dest}"),
+                None => dest.clone(),
+            };
+            let invocation = opts.invocation.clone().unwrap_or_else(crate::provenance::Invocation::cli);
+            let host = opts.registry_host.as_deref();
+            crate::provenance::statements(spec, &base, &artifacts, &built, &subject, host, &invocation, started_at)
+        }
+        None => Vec::new(),
+    };
+    let t = publish(opts, client, &dest, &base.repo, &built, &index, &tag, &statements)?;
     let mut overridden: Vec<String> = built.iter().flat_map(|b| b.overridden.iter().cloned()).collect();
     overridden.sort();
     overridden.dedup();
@@ -198,6 +218,7 @@ pub fn build(spec: &Customization, client: &Client, opts: &Options) -> Result<Re
     Ok(Report {
         inputs,
         signatures: opts.signer.as_ref().map(|_| t.signatures.iter().map(|s| format!("{dest}:{s}")).collect()),
+        attestations: opts.signer.as_ref().map(|_| t.attestations.iter().map(|s| format!("{dest}:{s}")).collect()),
         tag: format!("{dest}:{tag}"),
         index_digest: Digest::of(&index),
         manifests: spec.platforms.iter().cloned().zip(built.iter().map(|b| b.manifest.0.clone())).collect(),

@@ -15,8 +15,13 @@ pub struct Transferred {
     pub reused: u64,
     /// Signature tags written (with a signing key).
     pub signatures: Vec<String>,
+    /// Attestation tags written (with a signing key).
+    pub attestations: Vec<String>,
 }
 
+/// `statements`: the provenance (in-toto statement bytes) of each platform manifest, attested
+/// when `opts.signer` is set.
+#[allow(clippy::too_many_arguments)]
 pub fn publish(
     opts: &Options,
     client: &Client,
@@ -25,6 +30,7 @@ pub fn publish(
     built: &[Built],
     index: &[u8],
     tag: &str,
+    statements: &[(Digest, Vec<u8>)],
 ) -> Result<Transferred> {
     let mut t = Transferred::default();
     // Base layers: never re-uploaded; present already (same repository) or mounted.
@@ -58,11 +64,11 @@ pub fn publish(
                     let BlobSource::Bytes(bytes) = src else { unreachable!() };
                     let size = bytes.len() as u64;
                     if client.blob_exists(dest, digest)?.is_some() {
-                        return Ok(Transferred { uploaded: 0, reused: size, signatures: Vec::new() });
+                        return Ok(Transferred { uploaded: 0, reused: size, ..Transferred::default() });
                     }
                     (opts.log)(&format!("uploading {digest} ({})", human(size)));
                     client.put_blob(dest, digest, size, src, opts.progress.as_ref())?;
-                    Ok(Transferred { uploaded: size, reused: 0, signatures: Vec::new() })
+                    Ok(Transferred { uploaded: size, reused: 0, ..Transferred::default() })
                 })
             })
             .collect();
@@ -104,8 +110,20 @@ pub fn publish(
         for tag in signed {
             t.signatures.push(tag?);
         }
+        for (digest, statement) in statements {
+            let envelope = tailor_sign::Envelope::sign(key, tailor_sign::IN_TOTO_PAYLOAD_TYPE, statement);
+            let att = tailor_sign::attach_attestation(
+                client,
+                dest,
+                digest,
+                tailor_sign::intoto::SLSA_PROVENANCE_V1,
+                &envelope,
+            )
+            .map_err(|e| crate::BuildError::Internal(format!("attesting {dest}@{digest}: {e}")))?;
+            t.attestations.push(att);
+        }
         (opts.log)(&format!(
-            "signed the index and {} manifest(s) with key {}",
+            "signed the index and {} manifest(s) and attested their provenance with key {}",
             built.len(),
             key.public().fingerprint()
         ));

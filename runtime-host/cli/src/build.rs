@@ -121,6 +121,9 @@ pub fn run(args: Args) -> u8 {
                     for s in report.signatures.iter().flatten() {
                         println!("  signature: {s}");
                     }
+                    for a in report.attestations.iter().flatten() {
+                        println!("  attestation: {a}");
+                    }
                     if !report.overridden_base_paths.is_empty() {
                         println!(
                             "warning: these base paths were replaced; the image may break at run time if the base relies on them:"

@@ -155,6 +155,7 @@ impl Settings {
         };
         let mut worker = WorkerConfig::new(data.join("tailor.db"), target, Cache::at(data.join("build-cache")));
         worker.signer = Some(crate::signing::service_key(args.key.as_deref(), &data)?);
+        worker.builder_id = format!("https://tailor.dev/builder/{}", hostname());
         let poll = args.poll_interval.clone().or_else(|| file.poll_interval.clone()).unwrap_or_else(|| "5m".into());
         let poll = parse_duration(&poll).context("--poll-interval")?;
         worker.poll_interval = (!poll.is_zero()).then_some(poll);

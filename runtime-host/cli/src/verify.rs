@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use tailor_oci::Scope;
-use tailor_sign::{PublicKey, verify_image};
+use tailor_sign::intoto::SLSA_PROVENANCE_V1;
+use tailor_sign::{PublicKey, verify_attestations, verify_image};
 use tailor_spec::Reference;
 
 use crate::Output;
@@ -38,8 +39,8 @@ pub struct VerifyArgs {
 
 pub fn run(args: VerifyArgs) -> Result<()> {
     let key = PublicKey::from_file(&args.key).context("--key")?;
-    if let Some(kind) = args.kind {
-        bail!("verifying attestations (--type {kind:?}) is not supported yet: only signatures are checked so far");
+    if args.kind == Some(AttestationType::Spdx) {
+        bail!("SPDX SBOM attestations are not supported yet: tailor attests SLSA provenance (--type slsaprovenance1)");
     }
     let reference = Reference::parse(&args.reference).map_err(|e| anyhow::anyhow!("{}: {e}", args.reference))?;
     let repo = reference.repository.clone();
@@ -54,6 +55,24 @@ pub fn run(args: VerifyArgs) -> Result<()> {
             verify_image(&client, &repo, digest, &key).with_context(|| format!("{} ({what})", args.reference))?;
         checked.push(serde_json::json!({"what": what, "digest": digest, "docker_reference": payload.docker_reference}));
     }
+    // Provenance is attested on each platform manifest.
+    let mut attested = Vec::new();
+    if args.kind == Some(AttestationType::Slsaprovenance1) {
+        for (what, digest) in targets.iter().filter(|(w, d)| w != "index" || image.platforms.values().any(|p| p == d)) {
+            let statements = verify_attestations(&client, &repo, digest, SLSA_PROVENANCE_V1, &key)
+                .with_context(|| format!("{} ({what})", args.reference))?;
+            for s in statements {
+                let deps = s["predicate"]["buildDefinition"]["resolvedDependencies"].clone();
+                attested.push(serde_json::json!({
+                    "platform": what,
+                    "digest": digest,
+                    "predicateType": SLSA_PROVENANCE_V1,
+                    "invocationId": s["predicate"]["runDetails"]["metadata"]["invocationId"],
+                    "resolvedDependencies": deps,
+                }));
+            }
+        }
+    }
     match args.output {
         Output::Json => println!(
             "{}",
@@ -62,12 +81,23 @@ pub fn run(args: VerifyArgs) -> Result<()> {
                 "digest": image.digest,
                 "key": key.fingerprint(),
                 "verified": checked,
+                "attestations": attested,
             })
         ),
         Output::Text => {
             println!("verified {} ({}) with key {}:", args.reference, image.digest, key.fingerprint());
             for (what, digest) in &targets {
                 println!("  {what}: {digest} signed");
+            }
+            for a in &attested {
+                println!("  {} provenance ({}), built from:", a["platform"].as_str().unwrap_or(""), a["invocationId"]);
+                for d in a["resolvedDependencies"].as_array().into_iter().flatten() {
+                    println!(
+                        "    {} sha256:{}",
+                        d["uri"].as_str().unwrap_or(""),
+                        d["digest"]["sha256"].as_str().unwrap_or("")
+                    );
+                }
             }
         }
     }

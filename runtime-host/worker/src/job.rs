@@ -118,6 +118,11 @@ fn attempt(db: &SqliteDb, cfg: &WorkerConfig, claim: &Claim, log: &Log) -> Resul
     let opts = Options {
         cache: cfg.cache.clone(),
         signer: cfg.signer.clone(),
+        invocation: Some(tailor_build::provenance::Invocation {
+            id: format!("{}/builds/{}", claim.customization_id, claim.build),
+            revision: Some(claim.revision),
+            builder_id: cfg.builder_id.clone(),
+        }),
         registry_host: cfg.target.host(),
         log: {
             let log = log.clone();
@@ -173,6 +178,7 @@ fn success(spec: &Customization, r: &Report) -> Outcome {
             "overridden_base_paths": r.overridden_base_paths,
             "duration_ms": r.duration_ms,
             "signatures": r.signatures,
+            "attestations": r.attestations,
         })),
         error: None,
     }

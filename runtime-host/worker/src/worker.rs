@@ -28,6 +28,8 @@ pub struct WorkerConfig {
     pub poll_interval: Option<Duration>,
     /// Signs every result (index and platform manifests) before its tag moves.
     pub signer: Option<std::sync::Arc<tailor_sign::PrivateKey>>,
+    /// `runDetails.builder.id` of the provenance.
+    pub builder_id: String,
 }
 
 impl WorkerConfig {
@@ -42,6 +44,7 @@ impl WorkerConfig {
             idle: Duration::from_millis(50),
             poll_interval: Some(Duration::from_secs(300)),
             signer: None,
+            builder_id: "https://tailor.dev/builder/worker".into(),
         }
     }
 }

@@ -101,6 +101,59 @@ fn signed_builds_verify_with_openssl() {
         assert!(!openssl_verifies(&public, &tampered, der), "a changed byte must not verify");
     }
 
+    // Provenance: one DSSE envelope per platform manifest, PAE signature checked by openssl,
+    // its subject the platform manifest, its dependencies the digests the build read.
+    assert_eq!(report["attestations"].as_array().unwrap().len(), 2, "{report}");
+    let platform_digest = |image: &str, arch: &str| -> String {
+        let raw = crate::harness::skopeo_inspect_raw(&format!("{}/{image}", registry.host()), None);
+        let index: Value = serde_json::from_slice(&raw).unwrap();
+        let m = index["manifests"].as_array().unwrap().iter().find(|m| m["platform"]["architecture"] == arch).unwrap();
+        m["digest"].as_str().unwrap().to_owned()
+    };
+    for (platform, digest) in report["manifests"].as_object().unwrap() {
+        let arch = platform.split('/').nth(1).unwrap();
+        let tag = format!("{}.att", digest.as_str().unwrap().replace(':', "-"));
+        let accept = [("accept", "application/vnd.oci.image.manifest.v1+json")];
+        let m = http::request(&registry.host(), "GET", &format!("/v2/acme/base/manifests/{tag}"), &accept, b"").json();
+        let layer = &m["layers"][0];
+        assert_eq!(layer["mediaType"], "application/vnd.dsse.envelope.v1+json");
+        assert_eq!(layer["annotations"]["predicateType"], "https://slsa.dev/provenance/v1");
+        let path = format!("/v2/acme/base/blobs/{}", layer["digest"].as_str().unwrap());
+        let envelope = http::request(&registry.host(), "GET", &path, &[], b"").json();
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let body = b64.decode(envelope["payload"].as_str().unwrap()).unwrap();
+        let sig = b64.decode(envelope["signatures"][0]["sig"].as_str().unwrap()).unwrap();
+        let pae = [format!("DSSEv1 28 application/vnd.in-toto+json {} ", body.len()).as_bytes(), &body].concat();
+        assert!(openssl_verifies(&public, &pae, &sig), "openssl rejects the provenance of {platform}");
+        let statement: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(statement["subject"][0]["digest"]["sha256"], &digest.as_str().unwrap()[7..]);
+        let deps = statement["predicate"]["buildDefinition"]["resolvedDependencies"].as_array().unwrap().clone();
+        let digest_of = |name: &str| {
+            deps.iter()
+                .find(|d| d["name"] == name)
+                .map(|d| format!("sha256:{}", d["digest"]["sha256"].as_str().unwrap()))
+        };
+        assert_eq!(digest_of("acme/base:1"), Some(platform_digest("acme/base:1", arch)), "{deps:?}");
+        assert_eq!(digest_of("acme/tools:1"), Some(platform_digest("acme/tools:1", arch)), "{deps:?}");
+        assert_eq!(statement["predicate"]["buildDefinition"]["externalParameters"]["customization"]["name"], "signed");
+    }
+    let o = tailor(
+        &[
+            "verify",
+            "acme/base:1_signed",
+            "--key",
+            public.to_str().unwrap(),
+            "--type",
+            "slsaprovenance1",
+            "--registry",
+            &registry.url(),
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(text.contains("provenance") && text.contains(&platform_digest("acme/base:1", "arm64")[7..]), "{text}");
+
     // A rebuild of unchanged inputs: the same image, and its one signature still verifies.
     let again = build_json(&spec, &store, &[]);
     assert_eq!(again["index_digest"], index.as_str());
@@ -209,6 +262,18 @@ fn verify_accepts_the_signed_image_and_names_each_kind_of_tampering() {
     let o = verify(&registry, "acme/base:1_s", &public);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("does not verify"), "{}", stderr(&o));
+
+    // Image 2's provenance moved onto image 1's platform manifest: signed, but about another image.
+    let m1 = one["manifests"]["linux/amd64"].as_str().unwrap();
+    let m2 = two["manifests"]["linux/amd64"].as_str().unwrap();
+    let att = |d: &str| format!("{}.att", d.replace(':', "-"));
+    let moved = client.get_manifest("acme/base", &att(m2)).unwrap();
+    client.put_manifest("acme/base", &att(m1), media::OCI_MANIFEST, &moved.bytes).unwrap();
+    client.put_manifest("acme/base", &sig_tag(index1), media::OCI_MANIFEST, &original.bytes).unwrap();
+    let args = ["verify", "acme/base:1_s", "--key", public.to_str().unwrap(), "--type", "slsaprovenance1"];
+    let o = tailor(&[&args[..], &["--registry", &registry.url()]].concat(), &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("subject points at another digest") && stderr(&o).contains(&m2[7..]), "{}", stderr(&o));
 
     // No signature at all.
     let o = verify(&registry, "acme/base:1", &public);
