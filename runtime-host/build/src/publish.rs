@@ -92,14 +92,32 @@ pub fn publish(
             Some(host) => format!("{host}/{dest}"),
             None => dest.to_owned(),
         };
-        let sign = |digest: &Digest| {
-            tailor_sign::sign_image(client, dest, digest, &reference, key)
-                .map_err(|e| crate::BuildError::Internal(format!("signing {dest}@{digest}: {e}")))
+        enum Job<'a> {
+            Sign(&'a Digest),
+            Attest(&'a Digest, &'a [u8]),
+        }
+        let run = |job: &Job| -> Result<(bool, String)> {
+            match job {
+                Job::Sign(digest) => tailor_sign::sign_image(client, dest, digest, &reference, key)
+                    .map(|tag| (true, tag))
+                    .map_err(|e| crate::BuildError::Internal(format!("signing {dest}@{digest}: {e}"))),
+                Job::Attest(digest, statement) => {
+                    let envelope = tailor_sign::Envelope::sign(key, tailor_sign::IN_TOTO_PAYLOAD_TYPE, statement);
+                    let predicate = tailor_sign::intoto::SLSA_PROVENANCE_V1;
+                    tailor_sign::attach_attestation(client, dest, digest, predicate, &envelope)
+                        .map(|tag| (false, tag))
+                        .map_err(|e| crate::BuildError::Internal(format!("attesting {dest}@{digest}: {e}")))
+                }
+            }
         };
-        let digests: Vec<&Digest> = std::iter::once(&index_digest).chain(built.iter().map(|b| &b.manifest.0)).collect();
-        // Each signature is its own small manifest: write them in parallel.
-        let signed: Vec<Result<String>> = std::thread::scope(|s| {
-            let handles: Vec<_> = digests.iter().map(|d| s.spawn(|| sign(d))).collect();
+        let jobs: Vec<Job> = std::iter::once(Job::Sign(&index_digest))
+            .chain(built.iter().map(|b| Job::Sign(&b.manifest.0)))
+            .chain(statements.iter().map(|(d, s)| Job::Attest(d, s)))
+            .collect();
+        // Every signature and attestation is its own small manifest (`.sig` and `.att` tags
+        // differ): write them all in parallel.
+        let done: Vec<Result<(bool, String)>> = std::thread::scope(|s| {
+            let handles: Vec<_> = jobs.iter().map(|j| s.spawn(|| run(j))).collect();
             handles
                 .into_iter()
                 .map(|h| {
@@ -107,20 +125,11 @@ pub fn publish(
                 })
                 .collect()
         });
-        for tag in signed {
-            t.signatures.push(tag?);
-        }
-        for (digest, statement) in statements {
-            let envelope = tailor_sign::Envelope::sign(key, tailor_sign::IN_TOTO_PAYLOAD_TYPE, statement);
-            let att = tailor_sign::attach_attestation(
-                client,
-                dest,
-                digest,
-                tailor_sign::intoto::SLSA_PROVENANCE_V1,
-                &envelope,
-            )
-            .map_err(|e| crate::BuildError::Internal(format!("attesting {dest}@{digest}: {e}")))?;
-            t.attestations.push(att);
+        for r in done {
+            match r? {
+                (true, tag) => t.signatures.push(tag),
+                (false, tag) => t.attestations.push(tag),
+            }
         }
         (opts.log)(&format!(
             "signed the index and {} manifest(s) and attested their provenance with key {}",
