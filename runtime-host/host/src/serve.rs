@@ -119,7 +119,8 @@ impl App {
     /// Serves on `listener` until `shutdown` resolves, then waits for open connections.
     pub async fn serve(self: Arc<Self>, listener: TcpListener, shutdown: impl Future<Output = ()>) -> Result<()> {
         let mut shutdown = std::pin::pin!(shutdown);
-        let connections = tokio_util_tracker();
+        // Each open connection holds a clone; the count tells when they are all done.
+        let connections = Arc::new(());
         loop {
             tokio::select! {
                 accepted = listener.accept() => {
@@ -199,10 +200,6 @@ impl App {
             }
         }
     }
-}
-
-fn tokio_util_tracker() -> Arc<()> {
-    Arc::new(())
 }
 
 fn too_large(max: usize) -> hyper::Response<Body> {

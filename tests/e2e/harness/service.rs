@@ -98,7 +98,8 @@ impl Service {
         let port = opts.port.unwrap_or_else(super::free_port);
         std::fs::create_dir_all(data).unwrap();
         let manifest = opts.manifest.clone().unwrap_or_else(|| workspace_manifest(data));
-        let log = data.with_extension(format!("log.{}", Instant::now().elapsed().as_nanos() ^ u128::from(port)));
+        // One log per start (a restart on the same data gets a new port, so a new log).
+        let log = data.with_extension(format!("log.{port}"));
         let log_file = std::fs::File::create(&log).unwrap();
         let mut cmd = Command::new(crate::build::fixtures::tailor_bin());
         cmd.arg("up")
