@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use crate::layout::LayoutStore;
 use crate::registry::{RegistryConfig, RegistryStore};
 use crate::store::Backend;
-use crate::{BlobSource, Digest, Error, ManifestHead, Progress, RawManifest, Result, Scope, VerifyingReader};
+use crate::{BlobSource, Digest, Error, ManifestHead, Progress, RawManifest, Referrer, Result, Scope, VerifyingReader};
 
 /// A store client bound to a [`Scope`]. Every call checks the scope before any I/O.
 pub struct Client {
@@ -78,6 +78,9 @@ impl Client {
         self.backend.blob_exists(repo, digest)
     }
 
+    /// Upload a blob. It is sent even when the store has it already (one round trip fewer
+    /// for the small new blobs that are most uploads): check [`Client::blob_exists`] first
+    /// where the bytes are large.
     pub fn put_blob(
         &self,
         repo: &str,
@@ -105,5 +108,12 @@ impl Client {
     pub fn list_tags(&self, repo: &str) -> Result<Vec<String>> {
         self.scope.check_read(repo)?;
         self.backend.list_tags(repo)
+    }
+
+    /// The manifests in `repo` whose `subject` is `digest` (OCI 1.1 referrers API), only those of
+    /// `artifact_type` when given. `Ok(None)`: the store has no referrers API (fall back to the tag scheme).
+    pub fn referrers(&self, repo: &str, digest: &Digest, artifact_type: Option<&str>) -> Result<Option<Vec<Referrer>>> {
+        self.scope.check_read(repo)?;
+        self.backend.referrers(repo, digest, artifact_type)
     }
 }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::media::sniff_manifest_type;
 use crate::store::Backend;
-use crate::{BlobSource, Digest, Error, ManifestHead, Progress, RawManifest, Result, VerifyingReader};
+use crate::{BlobSource, Digest, Error, ManifestHead, Progress, RawManifest, Referrer, Result, VerifyingReader};
 
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
@@ -216,6 +216,12 @@ impl Backend for LayoutStore {
         Ok(tags)
     }
 
+    /// Layouts have no referrers API: referrers are found through the tag scheme.
+    fn referrers(&self, repo: &str, _: &Digest, _: Option<&str>) -> Result<Option<Vec<Referrer>>> {
+        self.repo_dir(repo)?;
+        Ok(None)
+    }
+
     fn describe(&self) -> String {
         format!("layout {}", self.root.display())
     }
@@ -261,5 +267,16 @@ mod tests {
         ));
         assert!(matches!(c.get_manifest("other/x", "1"), Err(Error::OutOfScope { .. })));
         assert!(!dir.path().join("acme/z").exists() && !dir.path().join("other").exists());
+    }
+
+    #[test]
+    fn has_no_referrers_api() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Client::layout(dir.path(), Scope::new(["acme"], ["acme/a"]));
+        let d = Digest::of(b"subject");
+        assert_eq!(c.referrers("acme/a", &d, None).unwrap(), None);
+        assert_eq!(c.referrers("acme/a", &d, Some("application/spdx+json")).unwrap(), None);
+        assert!(matches!(c.referrers("other/x", &d, None), Err(Error::OutOfScope { .. })));
+        assert!(c.referrers("acme/../x", &d, None).is_err());
     }
 }

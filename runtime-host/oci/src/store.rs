@@ -5,7 +5,7 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::{Digest, Result};
+use crate::{Digest, Referrer, Result};
 
 /// A manifest or index as stored: exact bytes (their sha256 is the digest) and media type.
 #[derive(Debug, Clone)]
@@ -74,6 +74,9 @@ pub(crate) trait Backend: Send + Sync {
     fn mount_blob(&self, repo: &str, from: &str, digest: &Digest) -> Result<bool>;
     fn put_manifest(&self, repo: &str, reference: &str, media_type: &str, bytes: &[u8]) -> Result<Digest>;
     fn list_tags(&self, repo: &str) -> Result<Vec<String>>;
+    /// The manifests of `repo` whose `subject` is `digest`, only those of `artifact_type` when
+    /// given. `Ok(None)`: the store has no referrers API.
+    fn referrers(&self, repo: &str, digest: &Digest, artifact_type: Option<&str>) -> Result<Option<Vec<Referrer>>>;
     /// Human name of the store, for messages (`http://127.0.0.1:5000`, `layout /x`).
     fn describe(&self) -> String;
 }

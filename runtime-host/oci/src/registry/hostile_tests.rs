@@ -163,15 +163,14 @@ fn odd_manifest_answers() {
 #[test]
 fn uploads_without_location_fail_clearly() {
     let s = Script::start(vec![
-        answer("404 Not Found", &[], b""), // HEAD: not there yet
         answer("202 Accepted", &[], b""),  // POST without Location
-        answer("404 Not Found", &[], b""), // the whole upload is tried twice
+        answer("404 Not Found", &[], b""), // the whole upload is tried twice: did it get through?
         answer("202 Accepted", &[], b""),
     ]);
     let data: Arc<[u8]> = Arc::from(&b"hello"[..]);
     let e = s.store().put_blob("acme/out", &Digest::of(b"hello"), 5, &BlobSource::Bytes(data), &Quiet).unwrap_err();
     assert!(e.to_string().contains("without a Location header"), "{e}");
-    assert_eq!(s.seen().len(), 4, "{:?}", s.seen());
+    assert_eq!(s.seen().len(), 3, "POST, HEAD, POST: {:?}", s.seen());
 }
 
 #[test]
@@ -225,4 +224,79 @@ fn connection_refused_says_so() {
     let e = store.blob_exists("acme/x", &Digest::of(b"x")).unwrap_err();
     assert!(matches!(e, Error::Transport { .. }), "{e}");
     assert!(e.to_string().starts_with(&format!("HEAD http://127.0.0.1:{port}/v2/acme/x/blobs/sha256:")), "{e}");
+}
+
+#[test]
+fn referrers_pages_follow_links() {
+    let subject = Digest::of(b"subject");
+    let entry = |d: &Digest, t: &str| {
+        format!(
+            r#"{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{d}","size":9,"artifactType":"{t}"}}"#
+        )
+    };
+    let (a, b, c) = (Digest::of(b"a"), Digest::of(b"b"), Digest::of(b"c"));
+    let page1 = format!(r#"{{"schemaVersion":2,"manifests":[{},{}]}}"#, entry(&a, "x/sig"), entry(&b, "x/sbom"));
+    let page2 = format!(r#"{{"schemaVersion":2,"manifests":[{}]}}"#, entry(&c, "x/sig"));
+    let next = format!(r#"</v2/acme/x/referrers/{subject}?n=2&last=b>; rel="next""#);
+    let index = ("Content-Type", "application/vnd.oci.image.index.v1+json");
+    let s = Script::start(vec![
+        answer("200 OK", &[index, ("Link", &next)], page1.as_bytes()),
+        answer("200 OK", &[index], page2.as_bytes()),
+    ]);
+    let got = s.store().referrers("acme/x", &subject, None).unwrap().unwrap();
+    assert_eq!(got.iter().map(|r| r.digest.clone()).collect::<Vec<_>>(), vec![a.clone(), b, c.clone()]);
+    let seen = s.seen();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(seen[0].starts_with(&format!("GET /v2/acme/x/referrers/{subject} ")), "{seen:?}");
+    assert!(seen[1].starts_with(&format!("GET /v2/acme/x/referrers/{subject}?n=2&last=b ")), "{seen:?}");
+
+    // The registry ignored the filter (no OCI-Filters-Applied): filtered here.
+    let s = Script::start(vec![
+        answer("200 OK", &[index, ("Link", &next)], page1.as_bytes()),
+        answer("200 OK", &[index], page2.as_bytes()),
+    ]);
+    let sigs = s.store().referrers("acme/x", &subject, Some("x/sig")).unwrap().unwrap();
+    assert_eq!(sigs.iter().map(|r| r.digest.clone()).collect::<Vec<_>>(), vec![a, c]);
+    assert!(s.seen()[0].contains("?artifactType=x%2Fsig "), "{:?}", s.seen());
+
+    // A Link to another host is not followed.
+    let s =
+        Script::start(vec![answer("200 OK", &[("Link", "<https://elsewhere.example/x>; rel=next")], page2.as_bytes())]);
+    let e = s.store().referrers("acme/x", &subject, None).unwrap_err();
+    assert!(e.to_string().contains("another host"), "{e}");
+}
+
+#[test]
+fn referrers_unsupported_broken_or_failing() {
+    let subject = Digest::of(b"subject");
+    // The Distribution 2.8 registry: 404 text/plain. Also 405.
+    for unsupported in [
+        answer("404 Not Found", &[("Content-Type", "text/plain; charset=utf-8")], b"404 page not found\n"),
+        answer("405 Method Not Allowed", &[], b""),
+    ] {
+        let s = Script::start(vec![unsupported]);
+        assert_eq!(s.store().referrers("acme/x", &subject, None).unwrap(), None);
+        assert_eq!(s.seen().len(), 1);
+    }
+    // A server error (after the retries).
+    let s = Script::start(vec![answer("500 Internal Server Error", &[], b"boom")]);
+    let e = s.store().referrers("acme/x", &subject, None).unwrap_err();
+    assert!(matches!(e, Error::Http { status: 500, .. }), "{e}");
+    assert!(e.to_string().contains("/v2/acme/x/referrers/sha256:") && e.to_string().contains("boom"), "{e}");
+    // Garbage with 200: an error naming the repository.
+    for garbage in [&b"<html>hello</html>"[..], br#"{"schemaVersion":2,"config":{},"layers":[]}"#, b"[]"] {
+        let s = Script::start(vec![answer("200 OK", &[], garbage)]);
+        let e = s.store().referrers("acme/x", &subject, None).unwrap_err();
+        let msg = e.to_string();
+        assert!(matches!(e, Error::InvalidManifest(_)), "{msg}");
+        assert!(msg.contains(&format!("referrers of acme/x@{subject} in http://127.0.0.1:")), "{msg}");
+        assert!(msg.contains("not an OCI image index"), "{msg}");
+    }
+    // More than 4 MiB.
+    let big = format!(r#"{{"manifests":[],"pad":"{}"}}"#, "x".repeat(5 << 20));
+    let s = Script::start(vec![answer("200 OK", &[], big.as_bytes())]);
+    let e = s.store().referrers("acme/x", &subject, None).unwrap_err();
+    assert!(e.to_string().contains("larger than 4194304 bytes"), "{e}");
+    // A bad repository name never reaches the network.
+    assert!(s.store().referrers("acme/../x", &subject, None).is_err());
 }

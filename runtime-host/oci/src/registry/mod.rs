@@ -1,12 +1,15 @@
 //! Distribution (OCI) registry API v2 client: manifests, blobs (monolithic and chunked
-//! uploads, cross-repository mounts), tag lists; Basic and bearer-token authentication.
+//! uploads, cross-repository mounts), tag lists, OCI 1.1 referrers; Basic and bearer-token
+//! authentication.
 //!
 //! Files: `http` sends requests (retries, error messages), `auth` answers challenges,
-//! `credentials` finds credentials, `upload` pushes blobs, `url` handles URLs.
+//! `credentials` finds credentials, `upload` pushes blobs, `referrers` lists referrers, `url`
+//! handles URLs.
 
 mod auth;
 mod credentials;
 mod http;
+mod referrers;
 mod upload;
 mod url;
 
@@ -22,7 +25,7 @@ use self::http::{Http, Request, header, read_error_message, status_error};
 use self::url::{BaseUrl, redact};
 use crate::media::{MANIFEST_ACCEPT, sniff_manifest_type};
 use crate::store::Backend;
-use crate::{BlobSource, Digest, Error, ManifestHead, Progress, RawManifest, Result, Scope};
+use crate::{BlobSource, Digest, Error, ManifestHead, Progress, RawManifest, Referrer, Result, Scope};
 
 /// Manifests and indexes larger than this are refused.
 const MANIFEST_LIMIT: u64 = 4 * 1024 * 1024;
@@ -394,6 +397,11 @@ impl Backend for RegistryStore {
             }
         }
         Ok(tags.into_iter().collect())
+    }
+
+    fn referrers(&self, repo: &str, digest: &Digest, artifact_type: Option<&str>) -> Result<Option<Vec<Referrer>>> {
+        check_repo(repo)?;
+        self.list_referrers(repo, digest, artifact_type)
     }
 
     fn describe(&self) -> String {

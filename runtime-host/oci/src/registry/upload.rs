@@ -31,7 +31,9 @@ impl RegistryStore {
         let what = digest.as_str();
         let mut attempt = 1;
         loop {
-            if crate::store::Backend::blob_exists(self, repo, digest)?.is_some() {
+            // Callers check for big blobs themselves; a retry checks whether the failed
+            // attempt got through after all.
+            if attempt > 1 && crate::store::Backend::blob_exists(self, repo, digest)?.is_some() {
                 progress.transfer(what, size, size);
                 return Ok(());
             }
