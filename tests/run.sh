@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in docker-registry skopeo umoci apache2-utils openssl; do
+for pkg in docker-registry skopeo umoci apache2-utils openssl python3-venv; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -15,6 +15,15 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 rustup target add wasm32-wasip2 >/dev/null
+# The SPDX project's validator (PyPI spdx-tools), an independent reader of tailor's SBOMs.
+spdx_venv="${XDG_CACHE_HOME:-$HOME/.cache}/tailor-test/spdx-tools-0.8.5"
+if [ ! -x "$spdx_venv/bin/pyspdxtools" ]; then
+  echo "tests/run.sh: installing spdx-tools 0.8.5 into $spdx_venv"
+  rm -rf "$spdx_venv"
+  python3 -m venv "$spdx_venv"
+  "$spdx_venv/bin/pip" install -q --disable-pip-version-check spdx-tools==0.8.5
+fi
+export TAILOR_PYSPDXTOOLS="$spdx_venv/bin/pyspdxtools"
 
 # The functions (and the test component the host's limits are tested with) are WASM
 # components: build them for wasm32-wasip2 (the e2e tests serve them with `tailor up`).

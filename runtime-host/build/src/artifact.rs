@@ -15,6 +15,7 @@ use crate::filter::{FilterError, filter};
 use crate::flatten::Tree;
 use crate::layer::Layer;
 use crate::resolve::{Image, fetch_manifest, open_layer};
+use crate::sbom::FileSum;
 use crate::tarfs::{Entry, Kind, Limits, TarReader, write_tar};
 use crate::{BuildError, Result};
 
@@ -27,6 +28,8 @@ pub struct Summary {
     pub added_parents: BTreeSet<String>,
     pub passwd: Option<String>,
     pub group: Option<String>,
+    /// Regular files with their digests (for the SBOM).
+    pub files: Vec<FileSum>,
 }
 
 pub struct Filtered {
@@ -44,7 +47,7 @@ pub struct Input<'a> {
 }
 
 fn level1_key(i: &Input, parent_mtime: u64) -> String {
-    let mut parts = vec!["artifact".to_string(), i.manifest.to_string(), parent_mtime.to_string()];
+    let mut parts = vec!["artifact/2".to_string(), i.manifest.to_string(), parent_mtime.to_string()];
     parts.extend(i.spec.includes.iter().map(|p| format!("+{p}")));
     parts.extend(i.spec.excludes.iter().map(|p| format!("-{p}")));
     key(parts)
@@ -94,6 +97,7 @@ pub fn filtered(client: &Client, cache: &Cache, i: &Input, limits: Limits, paren
         added_parents: out.added_parents.clone(),
         passwd: text(PASSWD),
         group: text(GROUP),
+        files: out.entries.iter().filter(|e| e.kind == Kind::File).map(|e| FileSum::of(&e.path, &e.data)).collect(),
     };
     if cache.enabled() {
         cache.put_blob(&summary.tar, &tar);

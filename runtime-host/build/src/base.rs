@@ -1,6 +1,7 @@
-//! The base image's file index: every path of its merged filesystem with its kind, plus the
-//! contents of /etc/passwd and /etc/group. Read once per base (streamed, nothing stored but
-//! this summary) and cached by the base's layer digests.
+//! The base image's file index: every path of its merged filesystem with its kind, the
+//! contents of /etc/passwd and /etc/group, its OS release and installed packages (for the
+//! SBOM). Read once per base (streamed, nothing stored but this summary) and cached by the
+//! base's layer digests.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock, Mutex};
@@ -11,6 +12,7 @@ use tailor_oci::Client;
 
 use crate::cache::{Cache, key};
 use crate::flatten::Tree;
+use crate::os::{self, OsRelease, Package};
 use crate::resolve::open_layer;
 use crate::tarfs::{Entry, Kind, Limits};
 use crate::{BuildError, Result};
@@ -24,6 +26,12 @@ pub struct FileIndex {
     pub kinds: BTreeMap<String, char>,
     pub passwd: Option<String>,
     pub group: Option<String>,
+    /// `/etc/os-release` (or `/usr/lib/os-release`), when the base has one.
+    #[serde(default)]
+    pub os: Option<OsRelease>,
+    /// Installed packages from the base's package database (dpkg or apk), sorted.
+    #[serde(default)]
+    pub packages: Vec<Package>,
 }
 
 pub fn kind_letter(k: &Kind) -> char {
@@ -45,10 +53,24 @@ impl FileIndex {
         let text = |p: &str| {
             tree.get(p).filter(|e| e.kind == Kind::File).map(|e| String::from_utf8_lossy(&e.data).into_owned())
         };
+        let os = text(os::OS_RELEASE).or_else(|| text(os::OS_RELEASE_USR)).and_then(|t| OsRelease::parse(&t));
+        let mut packages = text(os::DPKG_STATUS).map(|t| os::parse_dpkg_status(&t)).unwrap_or_default();
+        let status_d: Vec<String> = tree
+            .entries
+            .keys()
+            .filter(|p| p.starts_with(os::DPKG_STATUS_D) && os::wanted(p))
+            .filter_map(|p| text(p))
+            .collect();
+        packages.extend(os::parse_status_d(status_d.iter().map(String::as_str)));
+        packages.extend(text(os::APK_INSTALLED).map(|t| os::parse_apk_installed(&t)).unwrap_or_default());
+        packages.sort();
+        packages.dedup();
         FileIndex {
             kinds: tree.entries.iter().map(|(p, e)| (p.clone(), kind_letter(&e.kind))).collect(),
             passwd: text(PASSWD),
             group: text(GROUP),
+            os,
+            packages,
         }
     }
 }
@@ -70,8 +92,9 @@ pub fn file_index(
     cache: &Cache,
     limits: Limits,
 ) -> Result<Arc<FileIndex>> {
-    let k =
-        key(std::iter::once("base-index".to_string()).chain(manifest.layers().iter().map(|l| l.digest().to_string())));
+    let k = key(
+        std::iter::once("base-index/2".to_string()).chain(manifest.layers().iter().map(|l| l.digest().to_string()))
+    );
     let slot = {
         let mut memo = MEMO.lock().unwrap_or_else(|p| p.into_inner());
         if memo.len() >= MEMO_ENTRIES && !memo.contains_key(&k) {
@@ -107,7 +130,7 @@ fn compute(
         let mut reader = open_layer(client, repo, layer, limits, name)?;
         let mut entries: Vec<Entry> = Vec::new();
         while let Some(mut e) = reader.next_entry().map_err(bad)? {
-            if e.kind == Kind::File && (e.path == PASSWD || e.path == GROUP) {
+            if e.kind == Kind::File && (e.path == PASSWD || e.path == GROUP || os::wanted(&e.path)) {
                 e.data = reader.read_data().map_err(bad)?;
             }
             entries.push(e);

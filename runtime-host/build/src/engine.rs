@@ -62,10 +62,12 @@ pub struct Report {
     pub duration_ms: u64,
     /// What the build was made from, resolved to digests.
     pub inputs: Inputs,
-    /// With a signing key: the signature tags written (`repo:sha256-<hex>.sig`).
+    /// With a signing key: where signatures were written — tags (`repo:sha256-<hex>.sig`)
+    /// or, on registries with the OCI 1.1 referrers API, referrer manifests (`repo@sha256:…`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signatures: Option<Vec<String>>,
-    /// With a signing key: the attestation tags written (`repo:sha256-<hex>.att`).
+    /// With a signing key: where the provenance and SBOM attestations were written (tags
+    /// `repo:sha256-<hex>.att`, or referrers `repo@sha256:…`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attestations: Option<Vec<String>>,
 }
@@ -94,6 +96,11 @@ impl Input {
             platforms: image.platforms.keys().cloned().collect(),
         }
     }
+}
+
+/// `repo:tag` or `repo@digest`.
+fn location(repo: &str, written: &str) -> String {
+    if written.starts_with("sha256:") { format!("{repo}@{written}") } else { format!("{repo}:{written}") }
 }
 
 /// Resolves the source and artifacts of `spec` to digests without building (the worker's
@@ -217,8 +224,8 @@ pub fn build(spec: &Customization, client: &Client, opts: &Options) -> Result<Re
     let inputs = Inputs { source: Input::of(&base), artifacts: artifacts.iter().map(Input::of).collect() };
     Ok(Report {
         inputs,
-        signatures: opts.signer.as_ref().map(|_| t.signatures.iter().map(|s| format!("{dest}:{s}")).collect()),
-        attestations: opts.signer.as_ref().map(|_| t.attestations.iter().map(|s| format!("{dest}:{s}")).collect()),
+        signatures: opts.signer.as_ref().map(|_| t.signatures.iter().map(|s| location(&dest, s)).collect()),
+        attestations: opts.signer.as_ref().map(|_| t.attestations.iter().map(|s| location(&dest, s)).collect()),
         tag: format!("{dest}:{tag}"),
         index_digest: Digest::of(&index),
         manifests: spec.platforms.iter().cloned().zip(built.iter().map(|b| b.manifest.0.clone())).collect(),

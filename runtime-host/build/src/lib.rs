@@ -15,10 +15,12 @@ pub mod filter;
 pub mod flatten;
 pub mod layer;
 pub mod manifest;
+pub mod os;
 pub mod platform;
 pub mod provenance;
 pub mod publish;
 pub mod resolve;
+pub mod sbom;
 pub mod scratch;
 pub mod tarfs;
 

@@ -16,6 +16,7 @@ use crate::filter::spec_path;
 use crate::layer::Layer;
 use crate::manifest::{self, BASE_DIGEST, BASE_NAME};
 use crate::resolve::{Image, fetch_manifest};
+use crate::sbom::FileSum;
 use crate::tarfs::{Entry, ancestors};
 use crate::{BuildError, Options, Result};
 
@@ -30,6 +31,11 @@ pub struct Built {
     pub config: (Digest, Arc<[u8]>),
     pub manifest: (Digest, Vec<u8>),
     pub overridden: Vec<String>,
+    /// What the SBOM lists: the base's index (OS and packages), the files taken from each
+    /// artifact (in spec order) and the files tailor wrote (the spec's, the account files).
+    pub base_index: Arc<FileIndex>,
+    pub artifact_files: Vec<Vec<FileSum>>,
+    pub spec_files: Vec<FileSum>,
 }
 
 /// What lies below the layer being made: the base plus the layers added so far.
@@ -106,6 +112,7 @@ pub fn build_platform(
     let mut layers = Vec::new();
     let mut history = Vec::new();
     let mut overridden = BTreeSet::new();
+    let mut artifact_files = Vec::with_capacity(inputs.len());
     let (mut passwd, mut group) = (index.passwd.clone().unwrap_or_default(), index.group.clone().unwrap_or_default());
 
     for (i, f) in inputs.iter().zip(filtered) {
@@ -120,6 +127,7 @@ pub fn build_platform(
             group = g;
         }
         below.add(summary.kinds);
+        artifact_files.push(summary.files);
         if let Some(l) = layer {
             let mut text = format!("tailor: add {} {}", i.image.name, i.spec.includes.join(" "));
             if !i.spec.excludes.is_empty() {
@@ -162,6 +170,10 @@ pub fn build_platform(
         }
     }
 
+    // Files tailor writes itself, for the SBOM.
+    let mut written: Vec<FileSum> =
+        spec.files.iter().map(|f| FileSum::of(spec_path(&f.path), f.content.as_bytes())).collect();
+
     // Accounts layer.
     let accounts = &spec.accounts;
     if !accounts.users.is_empty() || !accounts.groups.is_empty() {
@@ -182,6 +194,8 @@ pub fn build_platform(
                 entries.insert(p.to_string(), Entry::dir(p, 0o755, u.uid, u.gid, mtime));
             }
         }
+        written.push(FileSum::of(crate::base::PASSWD, merged.passwd.as_bytes()));
+        written.push(FileSum::of(crate::base::GROUP, merged.group.as_bytes()));
         passwd = merged.passwd;
         let entries = with_parents(entries, &below, mtime);
         below.add(kinds(&entries));
@@ -238,6 +252,9 @@ pub fn build_platform(
         config: (config_digest, config),
         manifest: (Digest::of(&bytes), bytes),
         overridden: overridden.into_iter().collect(),
+        spec_files: written,
+        base_index: index,
+        artifact_files,
     })
 }
 

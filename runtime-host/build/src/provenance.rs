@@ -1,18 +1,21 @@
 //! What a build attests about each platform manifest: SLSA provenance v1 naming the spec as
 //! submitted, the builder, and every input by digest — the base's and each artifact's
-//! platform manifest (with the artifact's includes/excludes) and every file written.
+//! platform manifest (with the artifact's includes/excludes) and every file written — and
+//! the SPDX SBOM of what the image contains ([`crate::sbom`]).
 
 use std::time::SystemTime;
 
 use serde_json::{Map, Value, json};
 use sha2::{Digest as _, Sha256};
 use tailor_oci::Digest;
-use tailor_sign::intoto::{Dependency, Provenance, SLSA_PROVENANCE_V1, statement};
+use tailor_sign::intoto::{Dependency, Provenance, SLSA_PROVENANCE_V1, SPDX_PREDICATE, statement};
 use tailor_spec::Customization;
 
 use crate::cache::BUILDER;
 use crate::platform::Built;
+use crate::publish::Statement;
 use crate::resolve::Image;
+use crate::sbom::{self, Contents, FileSum, ImageRef};
 
 /// Who asked for the build and why (the worker's build record; the CLI's process).
 #[derive(Debug, Clone)]
@@ -39,6 +42,12 @@ fn rfc3339(t: SystemTime) -> String {
     tailor_store::rfc3339_ms(ms)
 }
 
+/// `2026-11-26T10:00:00Z` (SPDX wants seconds precision).
+fn rfc3339_seconds(t: SystemTime) -> String {
+    let s = t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    tailor_store::rfc3339_ms(s * 1000).replace(".000Z", "Z")
+}
+
 fn oci_uri(host: Option<&str>, repo: &str, digest: &Digest) -> String {
     match host {
         Some(h) => format!("oci://{h}/{repo}@{digest}"),
@@ -46,7 +55,7 @@ fn oci_uri(host: Option<&str>, repo: &str, digest: &Digest) -> String {
     }
 }
 
-/// The provenance statement (JSON bytes) of each built platform manifest.
+/// The provenance and SBOM statements of each built platform manifest.
 #[allow(clippy::too_many_arguments)]
 pub fn statements(
     spec: &Customization,
@@ -57,12 +66,20 @@ pub fn statements(
     host: Option<&str>,
     invocation: &Invocation,
     started: SystemTime,
-) -> Vec<(Digest, Vec<u8>)> {
-    let finished = rfc3339(SystemTime::now());
+) -> Vec<Statement> {
+    let now = SystemTime::now();
+    let finished = rfc3339(now);
+    let created = rfc3339_seconds(now);
     let spec_json = serde_json::to_value(spec).unwrap_or(Value::Null);
+    let named = |repo: &str| match host {
+        Some(h) => format!("{h}/{repo}"),
+        None => repo.to_owned(),
+    };
+    let base_name = named(&base.repo);
+    let artifact_names: Vec<String> = artifacts.iter().map(|a| named(&a.repo)).collect();
     built
         .iter()
-        .map(|b| {
+        .flat_map(|b| {
             let mut deps = Vec::new();
             if let Some(d) = base.platforms.get(&b.key) {
                 deps.push(Dependency {
@@ -114,7 +131,34 @@ pub fn statements(
                 finished_on: finished.clone(),
             };
             let s = statement(subject, b.manifest.0.hex(), SLSA_PROVENANCE_V1, p.predicate());
-            (b.manifest.0.clone(), serde_json::to_vec(&s).unwrap_or_default())
+            let provenance = Statement {
+                subject: b.manifest.0.clone(),
+                predicate_type: SLSA_PROVENANCE_V1,
+                bytes: serde_json::to_vec(&s).unwrap_or_default(),
+            };
+            let base_digest = &base.platforms[&b.key];
+            let artifact_refs: Vec<(ImageRef, &[FileSum])> = artifacts
+                .iter()
+                .zip(&artifact_names)
+                .zip(&b.artifact_files)
+                .map(|((a, name), files)| (ImageRef { name, digest: &a.platforms[&b.key] }, files.as_slice()))
+                .collect();
+            let doc = sbom::document(&Contents {
+                image: ImageRef { name: subject, digest: &b.manifest.0 },
+                platform: &b.key,
+                base: ImageRef { name: &base_name, digest: base_digest },
+                base_index: &b.base_index,
+                artifacts: artifact_refs,
+                files: &b.spec_files,
+                created: &created,
+            });
+            let s = statement(subject, b.manifest.0.hex(), SPDX_PREDICATE, doc);
+            let sbom = Statement {
+                subject: b.manifest.0.clone(),
+                predicate_type: SPDX_PREDICATE,
+                bytes: serde_json::to_vec(&s).unwrap_or_default(),
+            };
+            [provenance, sbom]
         })
         .collect()
 }

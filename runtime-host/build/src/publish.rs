@@ -6,21 +6,105 @@ use std::collections::BTreeMap;
 
 use tailor_oci::{BlobSource, Client, Digest, media};
 
+use tailor_sign::{Envelope, IN_TOTO_PAYLOAD_TYPE, PrivateKey, Storage, Subject};
+
 use crate::platform::Built;
-use crate::{Options, Result};
+use crate::{BuildError, Options, Result};
 
 #[derive(Debug, Default, Clone)]
 pub struct Transferred {
     pub uploaded: u64,
     pub reused: u64,
-    /// Signature tags written (with a signing key).
+    /// Where signatures were written (with a signing key): tags, or referrer digests.
     pub signatures: Vec<String>,
-    /// Attestation tags written (with a signing key).
+    /// Where attestations were written (with a signing key): tags, or referrer digests.
     pub attestations: Vec<String>,
 }
 
-/// `statements`: the provenance (in-toto statement bytes) of each platform manifest, attested
-/// when `opts.signer` is set.
+/// An in-toto statement to attest about one manifest.
+pub struct Statement {
+    pub subject: Digest,
+    pub predicate_type: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+/// Signs the index and every platform manifest and attests each platform manifest's
+/// statements, all in parallel (each is its own small write), in the storage the registry
+/// supports (OCI 1.1 referrers, else cosign's tags).
+#[allow(clippy::too_many_arguments)]
+fn sign_and_attest(
+    opts: &Options,
+    key: &PrivateKey,
+    client: &Client,
+    dest: &str,
+    built: &[Built],
+    index: &[u8],
+    statements: &[Statement],
+    t: &mut Transferred,
+) -> Result<()> {
+    let index_subject = Subject::of(media::OCI_INDEX, index);
+    let storage = Storage::detect(client, dest, &index_subject.digest)
+        .map_err(|e| BuildError::Internal(format!("checking {dest} for the referrers API: {e}")))?;
+    let reference = match &opts.registry_host {
+        Some(host) => format!("{host}/{dest}"),
+        None => dest.to_owned(),
+    };
+    enum Job<'a> {
+        Sign(Subject),
+        Attest(Subject, Vec<&'a Statement>),
+    }
+    let mut jobs: Vec<Job> = vec![Job::Sign(index_subject)];
+    for b in built {
+        let subject = Subject::of(media::OCI_MANIFEST, &b.manifest.1);
+        let mine: Vec<&Statement> = statements.iter().filter(|s| s.subject == subject.digest).collect();
+        if !mine.is_empty() {
+            jobs.push(Job::Attest(subject.clone(), mine));
+        }
+        jobs.push(Job::Sign(subject));
+    }
+    let run = |job: &Job| -> Result<(bool, Vec<String>)> {
+        match job {
+            Job::Sign(subject) => tailor_sign::sign_image(client, dest, subject, &reference, key, storage)
+                .map(|w| (true, vec![w]))
+                .map_err(|e| BuildError::Internal(format!("signing {dest}@{}: {e}", subject.digest))),
+            Job::Attest(subject, statements) => {
+                let envelopes: Vec<(&str, Envelope)> = statements
+                    .iter()
+                    .map(|s| (s.predicate_type, Envelope::sign(key, IN_TOTO_PAYLOAD_TYPE, &s.bytes)))
+                    .collect();
+                tailor_sign::attach_attestations(client, dest, subject, &envelopes, storage)
+                    .map(|w| (false, w))
+                    .map_err(|e| BuildError::Internal(format!("attesting {dest}@{}: {e}", subject.digest)))
+            }
+        }
+    };
+    let done: Vec<Result<(bool, Vec<String>)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = jobs.iter().map(|j| s.spawn(|| run(j))).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(BuildError::Internal("signing thread panicked".into()))))
+            .collect()
+    });
+    for r in done {
+        match r? {
+            (true, w) => t.signatures.extend(w),
+            (false, w) => t.attestations.extend(w),
+        }
+    }
+    (opts.log)(&format!(
+        "signed the index and {} manifest(s) and attested their provenance and SBOM with key {} ({})",
+        built.len(),
+        key.public().fingerprint(),
+        match storage {
+            Storage::Tags => "cosign tags",
+            Storage::Referrers => "OCI referrers",
+        }
+    ));
+    Ok(())
+}
+
+/// `statements`: what to attest about each platform manifest (provenance, SBOM) when
+/// `opts.signer` is set.
 #[allow(clippy::too_many_arguments)]
 pub fn publish(
     opts: &Options,
@@ -30,7 +114,7 @@ pub fn publish(
     built: &[Built],
     index: &[u8],
     tag: &str,
-    statements: &[(Digest, Vec<u8>)],
+    statements: &[Statement],
 ) -> Result<Transferred> {
     let mut t = Transferred::default();
     // Base layers: never re-uploaded; present already (same repository) or mounted.
@@ -74,7 +158,7 @@ pub fn publish(
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(crate::BuildError::Internal("upload thread panicked".into()))))
+            .map(|h| h.join().unwrap_or_else(|_| Err(BuildError::Internal("upload thread panicked".into()))))
             .collect()
     });
     for r in results {
@@ -88,54 +172,7 @@ pub fn publish(
     let index_digest = Digest::of(index);
     client.put_manifest(dest, index_digest.as_str(), media::OCI_INDEX, index)?;
     if let Some(key) = &opts.signer {
-        let reference = match &opts.registry_host {
-            Some(host) => format!("{host}/{dest}"),
-            None => dest.to_owned(),
-        };
-        enum Job<'a> {
-            Sign(&'a Digest),
-            Attest(&'a Digest, &'a [u8]),
-        }
-        let run = |job: &Job| -> Result<(bool, String)> {
-            match job {
-                Job::Sign(digest) => tailor_sign::sign_image(client, dest, digest, &reference, key)
-                    .map(|tag| (true, tag))
-                    .map_err(|e| crate::BuildError::Internal(format!("signing {dest}@{digest}: {e}"))),
-                Job::Attest(digest, statement) => {
-                    let envelope = tailor_sign::Envelope::sign(key, tailor_sign::IN_TOTO_PAYLOAD_TYPE, statement);
-                    let predicate = tailor_sign::intoto::SLSA_PROVENANCE_V1;
-                    tailor_sign::attach_attestation(client, dest, digest, predicate, &envelope)
-                        .map(|tag| (false, tag))
-                        .map_err(|e| crate::BuildError::Internal(format!("attesting {dest}@{digest}: {e}")))
-                }
-            }
-        };
-        let jobs: Vec<Job> = std::iter::once(Job::Sign(&index_digest))
-            .chain(built.iter().map(|b| Job::Sign(&b.manifest.0)))
-            .chain(statements.iter().map(|(d, s)| Job::Attest(d, s)))
-            .collect();
-        // Every signature and attestation is its own small manifest (`.sig` and `.att` tags
-        // differ): write them all in parallel.
-        let done: Vec<Result<(bool, String)>> = std::thread::scope(|s| {
-            let handles: Vec<_> = jobs.iter().map(|j| s.spawn(|| run(j))).collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| Err(crate::BuildError::Internal("signing thread panicked".into())))
-                })
-                .collect()
-        });
-        for r in done {
-            match r? {
-                (true, tag) => t.signatures.push(tag),
-                (false, tag) => t.attestations.push(tag),
-            }
-        }
-        (opts.log)(&format!(
-            "signed the index and {} manifest(s) and attested their provenance with key {}",
-            built.len(),
-            key.public().fingerprint()
-        ));
+        sign_and_attest(opts, key, client, dest, built, index, statements, &mut t)?;
     }
     client.put_manifest(dest, tag, media::OCI_INDEX, index)?;
     Ok(t)

@@ -3,10 +3,10 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use tailor_oci::Scope;
-use tailor_sign::intoto::SLSA_PROVENANCE_V1;
+use tailor_sign::intoto::{SLSA_PROVENANCE_V1, SPDX_PREDICATE};
 use tailor_sign::{PublicKey, verify_attestations, verify_image};
 use tailor_spec::Reference;
 
@@ -39,9 +39,6 @@ pub struct VerifyArgs {
 
 pub fn run(args: VerifyArgs) -> Result<()> {
     let key = PublicKey::from_file(&args.key).context("--key")?;
-    if args.kind == Some(AttestationType::Spdx) {
-        bail!("SPDX SBOM attestations are not supported yet: tailor attests SLSA provenance (--type slsaprovenance1)");
-    }
     let reference = Reference::parse(&args.reference).map_err(|e| anyhow::anyhow!("{}: {e}", args.reference))?;
     let repo = reference.repository.clone();
     let (client, _) =
@@ -55,21 +52,33 @@ pub fn run(args: VerifyArgs) -> Result<()> {
             verify_image(&client, &repo, digest, &key).with_context(|| format!("{} ({what})", args.reference))?;
         checked.push(serde_json::json!({"what": what, "digest": digest, "docker_reference": payload.docker_reference}));
     }
-    // Provenance is attested on each platform manifest.
+    // Provenance and SBOM are attested on each platform manifest.
     let mut attested = Vec::new();
-    if args.kind == Some(AttestationType::Slsaprovenance1) {
+    if let Some(kind) = args.kind {
+        let predicate_type = match kind {
+            AttestationType::Slsaprovenance1 => SLSA_PROVENANCE_V1,
+            AttestationType::Spdx => SPDX_PREDICATE,
+        };
         for (what, digest) in targets.iter().filter(|(w, d)| w != "index" || image.platforms.values().any(|p| p == d)) {
-            let statements = verify_attestations(&client, &repo, digest, SLSA_PROVENANCE_V1, &key)
+            let statements = verify_attestations(&client, &repo, digest, predicate_type, &key)
                 .with_context(|| format!("{} ({what})", args.reference))?;
             for s in statements {
-                let deps = s["predicate"]["buildDefinition"]["resolvedDependencies"].clone();
-                attested.push(serde_json::json!({
-                    "platform": what,
-                    "digest": digest,
-                    "predicateType": SLSA_PROVENANCE_V1,
-                    "invocationId": s["predicate"]["runDetails"]["metadata"]["invocationId"],
-                    "resolvedDependencies": deps,
-                }));
+                let p = &s["predicate"];
+                attested.push(match kind {
+                    AttestationType::Slsaprovenance1 => serde_json::json!({
+                        "platform": what,
+                        "digest": digest,
+                        "predicateType": predicate_type,
+                        "invocationId": p["runDetails"]["metadata"]["invocationId"],
+                        "resolvedDependencies": p["buildDefinition"]["resolvedDependencies"],
+                    }),
+                    AttestationType::Spdx => serde_json::json!({
+                        "platform": what,
+                        "digest": digest,
+                        "predicateType": predicate_type,
+                        "sbom": p,
+                    }),
+                });
             }
         }
     }
@@ -89,7 +98,10 @@ pub fn run(args: VerifyArgs) -> Result<()> {
             for (what, digest) in &targets {
                 println!("  {what}: {digest} signed");
             }
-            for a in &attested {
+            for a in attested.iter().filter(|a| a["sbom"].is_object()) {
+                print_sbom(a["platform"].as_str().unwrap_or(""), &a["sbom"]);
+            }
+            for a in attested.iter().filter(|a| a["resolvedDependencies"].is_array()) {
                 println!("  {} provenance ({}), built from:", a["platform"].as_str().unwrap_or(""), a["invocationId"]);
                 for d in a["resolvedDependencies"].as_array().into_iter().flatten() {
                     println!(
@@ -102,4 +114,22 @@ pub fn run(args: VerifyArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A few lines about an SPDX document: its size and the images it names.
+fn print_sbom(platform: &str, doc: &serde_json::Value) {
+    let packages = doc["packages"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let containers: Vec<&serde_json::Value> =
+        packages.iter().filter(|p| p["primaryPackagePurpose"] == "CONTAINER").collect();
+    let os_packages =
+        packages.iter().filter(|p| p["SPDXID"].as_str().is_some_and(|i| i.starts_with("SPDXRef-Package-")));
+    println!(
+        "  {platform} SBOM ({}): {} OS package(s), {} file(s) added",
+        doc["spdxVersion"].as_str().unwrap_or("?"),
+        os_packages.count(),
+        doc["files"].as_array().map_or(0, Vec::len)
+    );
+    for c in containers {
+        println!("    {} {}", c["name"].as_str().unwrap_or(""), c["versionInfo"].as_str().unwrap_or(""));
+    }
 }

@@ -148,11 +148,11 @@ fn signatures_are_stored_cosign_style_and_accumulate() {
     let (_dir, client) = layout();
     let digest = tailor_oci::Digest::of(b"an image manifest");
     let (k1, k2) = (PrivateKey::generate().unwrap(), PrivateKey::generate().unwrap());
-    let tag = sign_image(&client, "acme/app", &digest, "acme/app", &k1).unwrap();
+    let tag = sign_image(&client, "acme/app", &subject(&digest), "acme/app", &k1, Storage::Tags).unwrap();
     assert_eq!(tag, format!("sha256-{}.sig", &digest.as_str()[7..]));
-    assert_eq!(sign_image(&client, "acme/app", &digest, "acme/app", &k1).unwrap(), tag);
+    assert_eq!(sign_image(&client, "acme/app", &subject(&digest), "acme/app", &k1, Storage::Tags).unwrap(), tag);
     assert_eq!(signatures(&client, "acme/app", &digest).unwrap().len(), 1, "the same signature is not added twice");
-    sign_image(&client, "acme/app", &digest, "acme/app", &k2).unwrap();
+    sign_image(&client, "acme/app", &subject(&digest), "acme/app", &k2, Storage::Tags).unwrap();
     let found = signatures(&client, "acme/app", &digest).unwrap();
     assert_eq!(found.len(), 2, "another key's signature joins the first");
     let raw = client.get_manifest("acme/app", &tag).unwrap();
@@ -180,7 +180,7 @@ fn a_signature_moved_to_another_image_is_refused() {
     let (_dir, client) = layout();
     let (a, b) = (tailor_oci::Digest::of(b"image a"), tailor_oci::Digest::of(b"image b"));
     let key = PrivateKey::generate().unwrap();
-    sign_image(&client, "acme/app", &a, "acme/app", &key).unwrap();
+    sign_image(&client, "acme/app", &subject(&a), "acme/app", &key, Storage::Tags).unwrap();
     // Copy a's signature manifest to b's tag: it verifies cryptographically but names a.
     let raw = client.get_manifest("acme/app", &signature_tag(&a)).unwrap();
     client.put_manifest("acme/app", &signature_tag(&b), tailor_oci::media::OCI_MANIFEST, &raw.bytes).unwrap();
@@ -242,11 +242,14 @@ fn attestations_are_stored_replaced_by_type_and_checked_against_their_subject() 
         let s = statement("acme/app", d.hex(), SLSA_PROVENANCE_V1, serde_json::json!({"n": n}));
         Envelope::sign(&key, IN_TOTO_PAYLOAD_TYPE, &serde_json::to_vec(&s).unwrap())
     };
-    let tag = attach_attestation(&client, "acme/app", &a, SLSA_PROVENANCE_V1, &env(&a, 1)).unwrap();
-    assert_eq!(tag, format!("sha256-{}.att", a.hex()));
-    attach_attestation(&client, "acme/app", &a, "https://spdx.dev/Document", &env(&a, 9)).unwrap();
-    attach_attestation(&client, "acme/app", &a, SLSA_PROVENANCE_V1, &env(&a, 2)).unwrap();
-    let m: Value = serde_json::from_slice(&client.get_manifest("acme/app", &tag).unwrap().bytes).unwrap();
+    let tag =
+        &attach_attestations(&client, "acme/app", &subject(&a), &[(SLSA_PROVENANCE_V1, env(&a, 1))], Storage::Tags)
+            .unwrap()[0];
+    assert_eq!(tag, &format!("sha256-{}.att", a.hex()));
+    attach_attestations(&client, "acme/app", &subject(&a), &[("https://spdx.dev/Document", env(&a, 9))], Storage::Tags)
+        .unwrap();
+    attach_attestations(&client, "acme/app", &subject(&a), &[(SLSA_PROVENANCE_V1, env(&a, 2))], Storage::Tags).unwrap();
+    let m: Value = serde_json::from_slice(&client.get_manifest("acme/app", tag).unwrap().bytes).unwrap();
     assert_eq!(m["layers"].as_array().unwrap().len(), 2, "one per predicate type: {m}");
     assert_eq!(m["layers"][1]["mediaType"], DSSE_MEDIA_TYPE);
     let found = verify_attestations(&client, "acme/app", &a, SLSA_PROVENANCE_V1, &key.public()).unwrap();
@@ -258,11 +261,16 @@ fn attestations_are_stored_replaced_by_type_and_checked_against_their_subject() 
             .unwrap_err()
             .to_string();
     assert!(err.contains("does not verify"), "{err}");
-    attach_attestation(&client, "acme/app", &b, SLSA_PROVENANCE_V1, &env(&a, 3)).unwrap();
+    attach_attestations(&client, "acme/app", &subject(&b), &[(SLSA_PROVENANCE_V1, env(&a, 3))], Storage::Tags).unwrap();
     let err = verify_attestations(&client, "acme/app", &b, SLSA_PROVENANCE_V1, &key.public()).unwrap_err().to_string();
     assert!(err.contains("subject points at another digest") && err.contains(a.hex()), "{err}");
     let none = tailor_oci::Digest::of(b"unattested");
     let err =
         verify_attestations(&client, "acme/app", &none, SLSA_PROVENANCE_V1, &key.public()).unwrap_err().to_string();
     assert!(err.contains("has no https://slsa.dev/provenance/v1 attestation"), "{err}");
+}
+
+/// A subject for a made-up digest (the layout store does not check subjects).
+fn subject(digest: &tailor_oci::Digest) -> Subject {
+    Subject { digest: digest.clone(), media_type: tailor_oci::media::OCI_MANIFEST.into(), size: 2 }
 }

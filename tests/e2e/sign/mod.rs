@@ -12,6 +12,8 @@ use crate::build::fixtures::{build_json, stderr, tailor};
 use crate::harness::http;
 use crate::harness::{Registry, run};
 
+mod sbom;
+
 fn push_dir(registry: &Registry, reference: &str, platforms: &str, files: &[(&str, &str)]) {
     let files: Vec<(&str, &[u8])> = files.iter().map(|(p, c)| (*p, c.as_bytes())).collect();
     crate::harness::service::push_files(&registry.url(), reference, platforms, &files);
@@ -115,9 +117,11 @@ fn signed_builds_verify_with_openssl() {
         let tag = format!("{}.att", digest.as_str().unwrap().replace(':', "-"));
         let accept = [("accept", "application/vnd.oci.image.manifest.v1+json")];
         let m = http::request(&registry.host(), "GET", &format!("/v2/acme/base/manifests/{tag}"), &accept, b"").json();
-        let layer = &m["layers"][0];
+        let layers = m["layers"].as_array().unwrap();
+        assert_eq!(layers.len(), 2, "provenance and SBOM: {m}");
+        let layer =
+            layers.iter().find(|l| l["annotations"]["predicateType"] == "https://slsa.dev/provenance/v1").unwrap();
         assert_eq!(layer["mediaType"], "application/vnd.dsse.envelope.v1+json");
-        assert_eq!(layer["annotations"]["predicateType"], "https://slsa.dev/provenance/v1");
         let path = format!("/v2/acme/base/blobs/{}", layer["digest"].as_str().unwrap());
         let envelope = http::request(&registry.host(), "GET", &path, &[], b"").json();
         let b64 = base64::engine::general_purpose::STANDARD;
@@ -280,20 +284,9 @@ fn verify_accepts_the_signed_image_and_names_each_kind_of_tampering() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("has no signature"), "{}", stderr(&o));
 
-    // Attestations are not verified yet: said, not skipped.
-    let o = tailor(
-        &[
-            "verify",
-            "acme/base:2_s",
-            "--key",
-            public.to_str().unwrap(),
-            "--registry",
-            &registry.url(),
-            "--type",
-            "spdx",
-        ],
-        &[],
-    );
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("not supported yet"), "{}", stderr(&o));
+    // The SBOM of an untampered image verifies.
+    let args = ["verify", "acme/base:2_s", "--key", public.to_str().unwrap(), "--type", "spdx"];
+    let o = tailor(&[&args[..], &["--registry", &registry.url()]].concat(), &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("SBOM (SPDX-2.3)"), "{}", String::from_utf8_lossy(&o.stdout));
 }

@@ -1,0 +1,125 @@
+//! Attestations: in-toto statements in DSSE envelopes (layer media type
+//! `application/vnd.dsse.envelope.v1+json`, the predicate type in the layer annotation
+//! `predicateType`), stored cosign-style under `sha256-<hex>.att` or as OCI 1.1 referrers.
+
+use serde_json::{Map, Value, json};
+use tailor_oci::{Client, Digest};
+
+use crate::carrier::{
+    CARRIER_LIMIT, Kind, Storage, Subject, all_layers, put, store, tagged_layers, write_referrer, write_tagged,
+};
+use crate::cosign::{DSSE_MEDIA_TYPE, PREDICATE_TYPE_ANNOTATION, attestation_tag};
+use crate::dsse::Envelope;
+use crate::error::{Result, SignError};
+use crate::keys::PublicKey;
+
+/// Stores DSSE `envelopes` (each an in-toto statement of its predicate type) for `subject`.
+/// Tag scheme: one `.att` carrier; an earlier attestation of the same predicate type is
+/// replaced (a rebuild attests again), others stay. Referrers: one referrer per envelope.
+/// Returns where each was written (the tag once, or each referrer's digest).
+pub fn attach_attestations(
+    client: &Client,
+    repo: &str,
+    subject: &Subject,
+    envelopes: &[(&str, Envelope)],
+    storage: Storage,
+) -> Result<Vec<String>> {
+    let digest = &subject.digest;
+    let mut new_layers = Vec::with_capacity(envelopes.len());
+    for (predicate_type, envelope) in envelopes {
+        let body = serde_json::to_vec(envelope).unwrap_or_default();
+        let body_digest = Digest::of(&body);
+        put(client, repo, &body_digest, &body)?;
+        new_layers.push((
+            *predicate_type,
+            json!({
+                "mediaType": DSSE_MEDIA_TYPE,
+                "size": body.len(),
+                "digest": body_digest.as_str(),
+                "annotations": {PREDICATE_TYPE_ANNOTATION: predicate_type},
+            }),
+        ));
+    }
+    match storage {
+        Storage::Referrers => new_layers
+            .into_iter()
+            .map(|(predicate_type, layer)| {
+                let annotations = Map::from_iter([(PREDICATE_TYPE_ANNOTATION.to_string(), json!(predicate_type))]);
+                write_referrer(client, repo, Kind::Attestation, subject, layer, annotations).map(|d| d.to_string())
+            })
+            .collect(),
+        Storage::Tags => {
+            let mut layers: Vec<Value> = tagged_layers(client, repo, Kind::Attestation, digest)?
+                .into_iter()
+                .filter(|l| !new_layers.iter().any(|(p, _)| l["annotations"][PREDICATE_TYPE_ANNOTATION] == *p))
+                .collect();
+            layers.extend(new_layers.into_iter().map(|(_, l)| l));
+            Ok(vec![write_tagged(client, repo, Kind::Attestation, digest, layers)?])
+        }
+    }
+}
+
+/// The in-toto statements of `predicate_type` attested for `digest` whose envelope verifies
+/// with `key` and whose subject is `digest`; an error names what was found instead.
+pub fn verify_attestations(
+    client: &Client,
+    repo: &str,
+    digest: &Digest,
+    predicate_type: &str,
+    key: &PublicKey,
+) -> Result<Vec<Value>> {
+    let of_type = |a: &std::collections::BTreeMap<String, String>| {
+        a.get(PREDICATE_TYPE_ANNOTATION).is_none_or(|p| p == predicate_type)
+    };
+    let wanted: Vec<Value> = all_layers(client, repo, Kind::Attestation, digest, &of_type)?
+        .into_iter()
+        .filter(|l| l["annotations"][PREDICATE_TYPE_ANNOTATION] == predicate_type)
+        .collect();
+    if wanted.is_empty() {
+        return Err(SignError::Invalid(format!(
+            "{repo}@{digest} has no {predicate_type} attestation (neither under the tag {} nor as a referrer)",
+            attestation_tag(digest)
+        )));
+    }
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for l in wanted {
+        let Some(d) = l["digest"].as_str().and_then(|d| d.parse::<Digest>().ok()) else { continue };
+        let body = client.read_blob(repo, &d, CARRIER_LIMIT).map_err(store)?;
+        let checked = serde_json::from_slice::<Envelope>(&body)
+            .map_err(|e| SignError::Invalid(format!("not a DSSE envelope ({e})")))
+            .and_then(|env| env.verify(key))
+            .and_then(|statement| {
+                serde_json::from_slice::<Value>(&statement)
+                    .map_err(|e| SignError::Invalid(format!("the attested statement is not JSON ({e})")))
+            });
+        match checked {
+            Ok(s) if s["predicateType"] != predicate_type => {
+                problems.push(format!("the statement's predicateType is {}", s["predicateType"]))
+            }
+            Ok(s) => {
+                let subjects: Vec<&str> = s["subject"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|x| x["digest"]["sha256"].as_str())
+                    .collect();
+                if subjects.contains(&digest.hex()) {
+                    out.push(s);
+                } else {
+                    problems
+                        .push(format!("its subject points at another digest (sha256:{})", subjects.join(", sha256:")));
+                }
+            }
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    if out.is_empty() {
+        return Err(SignError::Invalid(format!(
+            "{repo}@{digest}: no valid {predicate_type} attestation with key {}: {}",
+            key.fingerprint(),
+            problems.join("; ")
+        )));
+    }
+    Ok(out)
+}

@@ -1,0 +1,200 @@
+//! Where signatures and attestations are stored. Two schemes:
+//! - **tags** (cosign's, every registry): one carrier manifest per image and kind under
+//!   `sha256-<hex>.sig` / `.att`, its layers the signatures or envelopes, rewritten to add one;
+//! - **referrers** (OCI 1.1, where the registry has the referrers API): each signature or
+//!   attestation is its own manifest with `subject` = the image and an `artifactType`, pushed
+//!   by digest; the registry lists them under `/v2/<name>/referrers/<digest>`.
+//!
+//! Writing uses the scheme [`Storage::detect`] found; reading looks in both, so images signed
+//! before a registry gained the referrers API still verify.
+
+use serde_json::{Map, Value, json};
+use tailor_oci::{BlobSource, Client, Digest, Quiet, media};
+
+use crate::error::{Result, SignError};
+
+const CONFIG_MEDIA_TYPE: &str = "application/vnd.oci.image.config.v1+json";
+const EMPTY_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
+pub(crate) const CARRIER_LIMIT: u64 = 64 << 20;
+
+/// What a carrier holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Signature,
+    Attestation,
+}
+
+impl Kind {
+    /// The tag-scheme suffix.
+    fn suffix(self) -> &'static str {
+        match self {
+            Kind::Signature => "sig",
+            Kind::Attestation => "att",
+        }
+    }
+
+    /// The referrer manifest's `artifactType`.
+    pub fn artifact_type(self) -> &'static str {
+        match self {
+            Kind::Signature => "application/vnd.dev.cosign.artifact.sig.v1+json",
+            Kind::Attestation => crate::cosign::DSSE_MEDIA_TYPE,
+        }
+    }
+
+    /// `sha256-<hex>.sig` / `.att` for `digest`.
+    pub fn tag(self, digest: &Digest) -> String {
+        format!("{}.{}", digest.as_str().replace(':', "-"), self.suffix())
+    }
+}
+
+/// How to store signatures and attestations in a repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Storage {
+    /// `sha256-<hex>.sig` / `.att` tags (the fallback; Distribution 2.8).
+    Tags,
+    /// OCI 1.1 referrers (manifests with a `subject`).
+    Referrers,
+}
+
+impl Storage {
+    /// Referrers when the registry answers the referrers API for `digest` in `repo`.
+    pub fn detect(client: &Client, repo: &str, digest: &Digest) -> Result<Storage> {
+        match client.referrers(repo, digest, None).map_err(store)? {
+            Some(_) => Ok(Storage::Referrers),
+            None => Ok(Storage::Tags),
+        }
+    }
+}
+
+/// The image a signature or attestation is about (the referrer's `subject`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    pub digest: Digest,
+    pub media_type: String,
+    pub size: u64,
+}
+
+impl Subject {
+    /// The subject of a manifest's exact bytes.
+    pub fn of(media_type: &str, bytes: &[u8]) -> Subject {
+        Subject { digest: Digest::of(bytes), media_type: media_type.to_owned(), size: bytes.len() as u64 }
+    }
+}
+
+pub(crate) fn store(e: tailor_oci::Error) -> SignError {
+    SignError::Invalid(format!("signature store: {e}"))
+}
+
+/// Uploads a small blob (no existence check first: one round trip fewer, and the registry
+/// accepts a blob it already has).
+pub(crate) fn put(client: &Client, repo: &str, digest: &Digest, bytes: &[u8]) -> Result<()> {
+    client.put_blob(repo, digest, bytes.len() as u64, &BlobSource::Bytes(bytes.to_vec().into()), &Quiet).map_err(store)
+}
+
+/// The layers of the tag-scheme carrier of `kind` for `digest` (none when there is no tag).
+pub(crate) fn tagged_layers(client: &Client, repo: &str, kind: Kind, digest: &Digest) -> Result<Vec<Value>> {
+    match client.get_manifest(repo, &kind.tag(digest)) {
+        Ok(m) => {
+            Ok(
+                serde_json::from_slice::<Value>(&m.bytes).map_err(|e| {
+                    SignError::Invalid(format!("{repo}:{}: not a JSON manifest ({e})", kind.tag(digest)))
+                })?["layers"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default(),
+            )
+        }
+        Err(e) if e.is_not_found() => Ok(Vec::new()),
+        Err(e) => Err(store(e)),
+    }
+}
+
+/// Every stored layer of `kind` for `digest`: the tag carrier's and, where the registry has
+/// the referrers API, those of each referrer of the kind's artifact type (`keep` filters
+/// referrers by their manifest annotations before they are fetched).
+pub(crate) fn all_layers(
+    client: &Client,
+    repo: &str,
+    kind: Kind,
+    digest: &Digest,
+    keep: &dyn Fn(&std::collections::BTreeMap<String, String>) -> bool,
+) -> Result<Vec<Value>> {
+    let mut layers = tagged_layers(client, repo, kind, digest)?;
+    for r in client.referrers(repo, digest, Some(kind.artifact_type())).map_err(store)?.unwrap_or_default() {
+        if !keep(&r.annotations) {
+            continue;
+        }
+        let m = client.get_manifest(repo, r.digest.as_str()).map_err(store)?;
+        let v: Value = serde_json::from_slice(&m.bytes)
+            .map_err(|e| SignError::Invalid(format!("{repo}@{}: not a JSON manifest ({e})", r.digest)))?;
+        // Only a manifest that really names this subject counts.
+        if v["subject"]["digest"] == digest.as_str() {
+            layers.extend(v["layers"].as_array().cloned().unwrap_or_default());
+        }
+    }
+    Ok(layers)
+}
+
+/// Writes cosign's tag-scheme carrier for `layers`: an OCI image manifest whose config lists
+/// the layers as diff ids, under `kind`'s tag for `digest`. Returns the tag.
+pub(crate) fn write_tagged(
+    client: &Client,
+    repo: &str,
+    kind: Kind,
+    digest: &Digest,
+    layers: Vec<Value>,
+) -> Result<String> {
+    let tag = kind.tag(digest);
+    let diff_ids: Vec<Value> = layers.iter().map(|l| l["digest"].clone()).collect();
+    let history: Vec<Value> = layers.iter().map(|_| json!({"created": "0001-01-01T00:00:00Z"})).collect();
+    let config = serde_json::to_vec(&json!({
+        "architecture": "",
+        "config": {},
+        "created": "0001-01-01T00:00:00Z",
+        "history": history,
+        "os": "",
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+    }))
+    .unwrap_or_default();
+    let config_digest = Digest::of(&config);
+    put(client, repo, &config_digest, &config)?;
+    let manifest = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": media::OCI_MANIFEST,
+        "config": {"mediaType": CONFIG_MEDIA_TYPE, "size": config.len(), "digest": config_digest.as_str()},
+        "layers": layers,
+    }))
+    .unwrap_or_default();
+    client.put_manifest(repo, &tag, media::OCI_MANIFEST, &manifest).map_err(store)?;
+    Ok(tag)
+}
+
+/// Pushes one referrer manifest of `kind` about `subject` holding `layer` (its blob already
+/// uploaded), by digest; returns the referrer's digest. The config is the OCI empty
+/// descriptor; `annotations` (e.g. the predicate type) let readers filter without fetching.
+pub(crate) fn write_referrer(
+    client: &Client,
+    repo: &str,
+    kind: Kind,
+    subject: &Subject,
+    layer: Value,
+    annotations: Map<String, Value>,
+) -> Result<Digest> {
+    let empty = b"{}";
+    put(client, repo, &Digest::of(empty), empty)?;
+    let mut manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": media::OCI_MANIFEST,
+        "artifactType": kind.artifact_type(),
+        "config": {"mediaType": EMPTY_MEDIA_TYPE, "size": 2, "digest": Digest::of(empty).as_str(), "data": "e30="},
+        "layers": [layer],
+        "subject": {"mediaType": subject.media_type, "size": subject.size, "digest": subject.digest.as_str()},
+    });
+    if !annotations.is_empty() {
+        manifest["annotations"] = Value::Object(annotations);
+    }
+    let bytes = serde_json::to_vec(&manifest).unwrap_or_default();
+    let digest = Digest::of(&bytes);
+    client.put_manifest(repo, digest.as_str(), media::OCI_MANIFEST, &bytes).map_err(store)?;
+    Ok(digest)
+}
