@@ -19,6 +19,8 @@ pub mod os;
 pub mod platform;
 pub mod provenance;
 pub mod publish;
+#[cfg(test)]
+mod referrers_tests;
 pub mod resolve;
 pub mod sbom;
 pub mod scratch;

@@ -1,0 +1,58 @@
+#![allow(clippy::unwrap_used)]
+//! A whole signed build against a registry with the OCI 1.1 referrers API (the in-memory
+//! conformance double; the Distribution registry of the e2e tests has none, so there the
+//! tag scheme is what is tested): signatures and attestations become referrers, no fallback
+//! tag is written, and everything verifies.
+
+use std::sync::Arc;
+
+use tailor_oci::testing::ReferrersRegistry;
+use tailor_oci::{Client, RegistryConfig, Scope};
+use tailor_sign::intoto::{SLSA_PROVENANCE_V1, SPDX_PREDICATE};
+use tailor_sign::{Kind, PrivateKey, verify_attestations, verify_image};
+use tailor_spec::{Customization, Platform};
+
+use crate::scratch::push_directory;
+use crate::{Options, build};
+
+#[test]
+fn a_signed_build_writes_referrers_where_the_registry_has_the_api() {
+    let registry = ReferrersRegistry::start();
+    let client = Client::registry(RegistryConfig::new(registry.url()), Scope::new(["acme"], ["acme/base"])).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("etc")).unwrap();
+    std::fs::write(dir.path().join("etc/passwd"), "root:x:0:0::/root:/bin/sh\n").unwrap();
+    std::fs::write(dir.path().join("etc/os-release"), "ID=debian\nVERSION_ID=\"12\"\n").unwrap();
+    let platforms = [Platform::parse("linux/amd64").unwrap()];
+    push_directory(&client, dir.path(), "acme/base", "1", &platforms, 0, 0, 0, &Options::default()).unwrap();
+
+    let spec = Customization::from_yaml(
+        "name: r\nsource: acme/base:1\ntag_suffix: r\nplatforms: [linux/amd64]\n\
+         files:\n  - {path: /etc/app.conf, content: \"x=1\\n\"}\n",
+    )
+    .unwrap();
+    let key = Arc::new(PrivateKey::generate().unwrap());
+    let opts = Options { signer: Some(key.clone()), ..Options::default() };
+    let report = build(&spec, &client, &opts).unwrap();
+    let signatures = report.signatures.clone().unwrap();
+    let attestations = report.attestations.clone().unwrap();
+    assert_eq!(signatures.len(), 2, "index and manifest: {signatures:?}");
+    assert_eq!(attestations.len(), 2, "provenance and SBOM: {attestations:?}");
+    assert!(signatures.iter().chain(&attestations).all(|w| w.starts_with("acme/base@sha256:")), "{report:?}");
+    assert!(
+        client.list_tags("acme/base").unwrap().iter().all(|t| !t.ends_with(".sig") && !t.ends_with(".att")),
+        "no fallback tags"
+    );
+    let manifest = &report.manifests["linux/amd64"];
+    for d in [&report.index_digest, manifest] {
+        verify_image(&client, "acme/base", d, &key.public()).unwrap();
+    }
+    let sigs = client.referrers("acme/base", manifest, Some(Kind::Signature.artifact_type())).unwrap().unwrap();
+    assert_eq!(sigs.len(), 1);
+    let prov = verify_attestations(&client, "acme/base", manifest, SLSA_PROVENANCE_V1, &key.public()).unwrap();
+    assert_eq!(prov[0]["subject"][0]["digest"]["sha256"], manifest.hex());
+    let sbom = verify_attestations(&client, "acme/base", manifest, SPDX_PREDICATE, &key.public()).unwrap();
+    assert_eq!(sbom[0]["predicate"]["files"][0]["fileName"], "./etc/app.conf");
+    // The tag moved only after all of it.
+    assert_eq!(client.get_manifest("acme/base", "1_r").unwrap().digest, report.index_digest);
+}
