@@ -25,7 +25,7 @@ tests/bench/reference.sh's debootstrap step, cached in /var/cache/tailor-bench):
   cargo build --profile wasm --target wasm32-wasip2 -p tailor-api -p tailor-webhook
   tests/bench/service.py
 Environment: BENCH_CACHE, TAILOR, PUSHES, BASE_PUSHES, FANOUT, BENCH_OUT (/dev/null: do not
-write BENCHMARKS.md). Needs wrk and docker-registry (installed with apt-get when missing).
+write BENCHMARKS.md), SECTIONS (default "throughput,latency,fanout"; a subset is only printed). Needs wrk and docker-registry (installed with apt-get when missing).
 """
 
 import hashlib
@@ -48,6 +48,10 @@ PUSHES = int(os.environ.get("PUSHES", "20"))
 BASE_PUSHES = int(os.environ.get("BASE_PUSHES", "10"))
 FANOUT = int(os.environ.get("FANOUT", "1000"))
 FANOUT_WORKERS = os.environ.get("FANOUT_WORKERS", "4")
+SECTIONS = os.environ.get("SECTIONS", "throughput,latency,fanout").split(",")
+# "pushes": the registry sends manifest pushes only (README's recommended setting); "all": every
+# event, pulls and blob pushes included (Distribution's default), which tailor then ignores.
+NOTIFY = os.environ.get("NOTIFY", "pushes")
 BENCH_OUT = os.environ.get("BENCH_OUT", os.path.join(ROOT, "BENCHMARKS.md"))
 SECRET = "bench-secret"
 ALLOCATOR = "?"
@@ -101,6 +105,9 @@ def start_registry(procs, work, notify=None):
             f.write("notifications:\n  endpoints:\n    - name: tailor\n"
                     f"      url: {notify}\n      headers: {{Authorization: [Bearer {SECRET}]}}\n"
                     "      timeout: 2s\n      threshold: 5\n      backoff: 1s\n")
+            if NOTIFY == "pushes":
+                # The README's recommended registry setting: tailor acts on manifest pushes only.
+                f.write("      ignore:\n        mediatypes: [application/octet-stream]\n        actions: [pull]\n")
     procs.start(["docker-registry", "serve", cfg], stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "registry.log"), "w"))
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
@@ -299,7 +306,6 @@ def fanout(procs, work, rootfs):
     while done() < FANOUT:
         time.sleep(0.2)
     first = time.monotonic() - t0
-    failed = db.execute("SELECT COUNT(*) FROM builds WHERE status = 'failed'").fetchone()[0]
     push_base(rootfs, registry, "fanout-1")
     new = tag_digest(registry, "acme/debian", "12")
     t0 = time.monotonic()
@@ -308,7 +314,12 @@ def fanout(procs, work, rootfs):
             sys.exit(f"fan-out: only {done(new)} of {FANOUT} rebuilt after 600 s")
         time.sleep(0.1)
     rebuilt = time.monotonic() - t0
-    failed += db.execute("SELECT COUNT(*) FROM builds WHERE status = 'failed'").fetchone()[0]
+    failed = db.execute("SELECT COUNT(*) FROM builds WHERE status = 'failed'").fetchone()[0]
+    for cid, number, error in db.execute("SELECT customization_id, number, error FROM builds WHERE status = 'failed'"):
+        log(f"failed build {cid}#{number}: {error}")
+    retried = db.execute("SELECT COUNT(*) FROM builds WHERE attempts > 1").fetchone()[0]
+    if retried:
+        log(f"{retried} build(s) needed more than one attempt")
     return created, first, rebuilt, failed
 
 
@@ -326,17 +337,20 @@ def main():
     work = tempfile.mkdtemp(prefix="tailor-service-bench.")
     procs = Procs()
     try:
-        log("throughput (wrk)")
-        get, hook = throughput(procs, work)
-        log(f"GET {get}; webhook {hook}")
-        procs.stop_all()
-        log(f"push -> rebuilt ({PUSHES} artifact pushes, {BASE_PUSHES} base pushes)")
-        art, base = latency(procs, work, rootfs)
-        log(f"artifact {art}; base {base}")
-        procs.stop_all()
-        log(f"fan-out of {FANOUT}")
-        fan = fanout(procs, work, rootfs)
-        log(f"fan-out {fan}")
+        if "throughput" in SECTIONS:
+            log("throughput (wrk)")
+            get, hook = throughput(procs, work)
+            log(f"GET {get}; webhook {hook}")
+            procs.stop_all()
+        if "latency" in SECTIONS:
+            log(f"push -> rebuilt ({PUSHES} artifact pushes, {BASE_PUSHES} base pushes)")
+            art, base = latency(procs, work, rootfs)
+            log(f"artifact {art}; base {base}")
+            procs.stop_all()
+        if "fanout" in SECTIONS:
+            log(f"fan-out of {FANOUT}")
+            fan = fanout(procs, work, rootfs)
+            log(f"fan-out {fan}")
     finally:
         procs.stop_all()
         try:
@@ -344,6 +358,12 @@ def main():
         except FileNotFoundError:
             pass
         shutil.rmtree(work, ignore_errors=True)
+
+    if SECTIONS != ["throughput", "latency", "fanout"]:
+        print(f"sections {SECTIONS}: " + ", ".join(f"{k}={v}" for k, v in
+              [("get", locals().get("get")), ("hook", locals().get("hook")), ("artifact", locals().get("art")),
+               ("base", locals().get("base")), ("fanout", locals().get("fan"))] if v is not None))
+        return
 
     def pct(xs, p):
         xs = sorted(xs)

@@ -68,6 +68,13 @@ impl Cache {
         (Digest::of(&bytes) == *digest).then(|| Arc::from(bytes))
     }
 
+    /// The file of a cached blob and its size, without reading it (the reader verifies).
+    pub fn blob_file(&self, digest: &Digest) -> Option<(PathBuf, u64)> {
+        let path = self.path("blobs", digest.hex())?;
+        let len = fs::metadata(&path).ok().filter(|m| m.is_file())?.len();
+        Some((path, len))
+    }
+
     pub fn put_blob(&self, digest: &Digest, bytes: &[u8]) {
         if let Some(path) = self.path("blobs", digest.hex())
             && !path.exists()

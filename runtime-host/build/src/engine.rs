@@ -103,21 +103,43 @@ fn location(repo: &str, written: &str) -> String {
     if written.starts_with("sha256:") { format!("{repo}@{written}") } else { format!("{repo}:{written}") }
 }
 
+/// The source and artifacts of a spec, resolved to digests (by [`resolve_inputs`]).
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    base: Image,
+    artifacts: Vec<Image>,
+}
+
+impl Resolved {
+    pub fn inputs(&self) -> Inputs {
+        Inputs { source: Input::of(&self.base), artifacts: self.artifacts.iter().map(Input::of).collect() }
+    }
+}
+
 /// Resolves the source and artifacts of `spec` to digests without building (the worker's
-/// "anything changed?" check).
-pub fn resolve_inputs(spec: &Customization, client: &Client) -> Result<Inputs> {
-    let source = resolve(client, "source", &spec.source_ref())?;
+/// "anything changed?" check; a build can then start from them: [`build_resolved`]).
+pub fn resolve_inputs(spec: &Customization, client: &Client) -> Result<Resolved> {
+    let base = resolve(client, "source", &spec.source_ref())?;
     let mut artifacts = Vec::new();
     for (i, a) in spec.contents.artifacts.iter().enumerate() {
         let field = format!("contents.artifacts[{i}].reference");
         let r = Reference::parse(&a.reference).map_err(|m| BuildError::invalid(&field, m))?;
-        artifacts.push(Input::of(&resolve(client, &field, &r)?));
+        artifacts.push(resolve(client, &field, &r)?);
     }
-    Ok(Inputs { source: Input::of(&source), artifacts })
+    Ok(Resolved { base, artifacts })
 }
 
-/// Build `spec` (already validated) with `client` and publish the result under its tag.
+/// Build `spec` with `client` and publish the result under its tag.
 pub fn build(spec: &Customization, client: &Client, opts: &Options) -> Result<Report> {
+    build_with(spec, client, opts, None)
+}
+
+/// Like [`build`], from inputs resolved a moment ago (not resolved again).
+pub fn build_resolved(spec: &Customization, client: &Client, opts: &Options, resolved: Resolved) -> Result<Report> {
+    build_with(spec, client, opts, Some(resolved))
+}
+
+fn build_with(spec: &Customization, client: &Client, opts: &Options, resolved: Option<Resolved>) -> Result<Report> {
     let started = Instant::now();
     let started_at = std::time::SystemTime::now();
     if let Err(problems) = spec.validate() {
@@ -130,26 +152,33 @@ pub fn build(spec: &Customization, client: &Client, opts: &Options) -> Result<Re
         )));
     }
     let log = |m: &str| (opts.log)(m);
-    let source = spec.source_ref();
-    log(&format!("resolving {source} and {} artifact(s) in {}", spec.contents.artifacts.len(), client.describe()));
     let mut problems: Vec<Problem> = Vec::new();
-    let mut keep = |r: Result<Image>| -> Result<Option<Image>> {
-        match r {
-            Ok(i) => Ok(Some(i)),
-            Err(BuildError::Invalid { problems: p }) => {
-                problems.extend(p);
-                Ok(None)
+    let (base, artifacts) = match resolved {
+        Some(r) => (Some(r.base), r.artifacts.into_iter().map(Some).collect()),
+        None => {
+            let source = spec.source_ref();
+            let n = spec.contents.artifacts.len();
+            log(&format!("resolving {source} and {n} artifact(s) in {}", client.describe()));
+            let mut keep = |r: Result<Image>| -> Result<Option<Image>> {
+                match r {
+                    Ok(i) => Ok(Some(i)),
+                    Err(BuildError::Invalid { problems: p }) => {
+                        problems.extend(p);
+                        Ok(None)
+                    }
+                    Err(e) => Err(e),
+                }
+            };
+            let base = keep(resolve(client, "source", &source))?;
+            let mut artifacts = Vec::new();
+            for (i, a) in spec.contents.artifacts.iter().enumerate() {
+                let field = format!("contents.artifacts[{i}].reference");
+                let r = Reference::parse(&a.reference).map_err(|m| BuildError::invalid(&field, m))?;
+                artifacts.push(keep(resolve(client, &field, &r))?);
             }
-            Err(e) => Err(e),
+            (base, artifacts)
         }
     };
-    let base = keep(resolve(client, "source", &source))?;
-    let mut artifacts = Vec::new();
-    for (i, a) in spec.contents.artifacts.iter().enumerate() {
-        let field = format!("contents.artifacts[{i}].reference");
-        let r = Reference::parse(&a.reference).map_err(|m| BuildError::invalid(&field, m))?;
-        artifacts.push(keep(resolve(client, &field, &r))?);
-    }
     let mut keys = Vec::new();
     if let Some(base) = &base {
         for (i, p) in spec.platforms.iter().enumerate() {

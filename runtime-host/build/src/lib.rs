@@ -20,11 +20,11 @@ pub mod platform;
 pub mod provenance;
 pub mod publish;
 #[cfg(test)]
-mod referrers_tests;
+mod publish_tests;
 pub mod resolve;
 pub mod sbom;
 pub mod scratch;
 pub mod tarfs;
 
-pub use engine::{Input, Inputs, Options, Report, build, resolve_inputs};
+pub use engine::{Input, Inputs, Options, Report, Resolved, build, build_resolved, resolve_inputs};
 pub use error::{BuildError, Result};

@@ -15,7 +15,7 @@ use crate::config::{ConfigEdit, edit, rfc3339_seconds};
 use crate::filter::spec_path;
 use crate::layer::Layer;
 use crate::manifest::{self, BASE_DIGEST, BASE_NAME};
-use crate::resolve::{Image, fetch_manifest};
+use crate::resolve::{Image, fetch_manifest_cached, read_blob_cached};
 use crate::sbom::FileSum;
 use crate::tarfs::{Entry, ancestors};
 use crate::{BuildError, Options, Result};
@@ -80,9 +80,9 @@ pub fn build_platform(
     artifacts: &[Image],
     key: &str,
 ) -> Result<Built> {
-    let (_, base_manifest) = fetch_manifest(client, base, &base.platforms[key])?;
+    let (_, base_manifest) = fetch_manifest_cached(client, &opts.cache, base, &base.platforms[key])?;
     let cfg_digest = Digest::try_from(base_manifest.config().digest())?;
-    let base_cfg = client.read_blob(&base.repo, &cfg_digest, 4 << 20)?;
+    let base_cfg = read_blob_cached(client, &opts.cache, &base.repo, &cfg_digest, 4 << 20)?;
     let cfg: Value = serde_json::from_slice(&base_cfg)
         .map_err(|e| BuildError::bad_input(&base.name, format!("invalid image config: {e}")))?;
     let mtime = cfg["created"].as_str().and_then(rfc3339_seconds).unwrap_or(0);

@@ -3,11 +3,15 @@
 //! leaves the old tag as it was.
 
 use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
 
 use tailor_oci::{BlobSource, Client, Digest, media};
 
 use tailor_sign::{Envelope, IN_TOTO_PAYLOAD_TYPE, PrivateKey, Storage, Subject};
 
+use crate::layer::Layer;
 use crate::platform::Built;
 use crate::{BuildError, Options, Result};
 
@@ -21,11 +25,64 @@ pub struct Transferred {
     pub attestations: Vec<String>,
 }
 
+/// Pushes a platform manifest by digest. The Distribution registry can refuse it as
+/// referencing an unknown blob while another build's upload of the same blob is being
+/// committed: then the blobs are checked again, what is missing is sent, and the push is tried
+/// once more.
+fn put_image_manifest(opts: &Options, client: &Client, dest: &str, b: &Built) -> Result<()> {
+    let put = || client.put_manifest(dest, b.manifest.0.as_str(), media::OCI_MANIFEST, &b.manifest.1);
+    match put() {
+        Err(tailor_oci::Error::Http { status: 400, message, .. }) if message.contains("BLOB_UNKNOWN") => {
+            (opts.log)(&format!("{dest}@{}: the registry did not know a blob yet ({message}); again", b.manifest.0));
+            std::thread::sleep(Duration::from_millis(200));
+            for l in &b.layers {
+                if client.blob_exists(dest, &l.digest)?.is_none() {
+                    client.put_blob(
+                        dest,
+                        &l.digest,
+                        l.size(),
+                        &BlobSource::Bytes(l.bytes()?),
+                        opts.progress.as_ref(),
+                    )?;
+                }
+            }
+            let (digest, config) = &b.config;
+            if client.blob_exists(dest, digest)?.is_none() {
+                let source = BlobSource::Bytes(Arc::clone(config));
+                client.put_blob(dest, digest, config.len() as u64, &source, opts.progress.as_ref())?;
+            }
+            put()?;
+        }
+        r => {
+            r?;
+        }
+    }
+    Ok(())
+}
+
 /// An in-toto statement to attest about one manifest.
 pub struct Statement {
     pub subject: Digest,
     pub predicate_type: &'static str,
     pub bytes: Vec<u8>,
+}
+
+/// What each repository supports, asked at most every [`STORAGE_TTL`] (a fan-out publishes
+/// to the same repositories many times a second).
+static STORAGE: LazyLock<Mutex<HashMap<String, (Storage, Instant)>>> = LazyLock::new(Default::default);
+const STORAGE_TTL: Duration = Duration::from_secs(300);
+
+fn storage_of(client: &Client, dest: &str, digest: &Digest) -> Result<Storage> {
+    let key = format!("{} {dest}", client.describe());
+    if let Some((s, at)) = STORAGE.lock().unwrap_or_else(|p| p.into_inner()).get(&key)
+        && at.elapsed() < STORAGE_TTL
+    {
+        return Ok(*s);
+    }
+    let s = Storage::detect(client, dest, digest)
+        .map_err(|source| BuildError::Sign { what: format!("checking {dest} for the referrers API"), source })?;
+    STORAGE.lock().unwrap_or_else(|p| p.into_inner()).insert(key, (s, Instant::now()));
+    Ok(s)
 }
 
 /// Signs the index and every platform manifest and attests each platform manifest's
@@ -43,8 +100,7 @@ fn sign_and_attest(
     t: &mut Transferred,
 ) -> Result<()> {
     let index_subject = Subject::of(media::OCI_INDEX, index);
-    let storage = Storage::detect(client, dest, &index_subject.digest)
-        .map_err(|e| BuildError::Internal(format!("checking {dest} for the referrers API: {e}")))?;
+    let storage = storage_of(client, dest, &index_subject.digest)?;
     let reference = match &opts.registry_host {
         Some(host) => format!("{host}/{dest}"),
         None => dest.to_owned(),
@@ -66,7 +122,7 @@ fn sign_and_attest(
         match job {
             Job::Sign(subject) => tailor_sign::sign_image(client, dest, subject, &reference, key, storage)
                 .map(|w| (true, vec![w]))
-                .map_err(|e| BuildError::Internal(format!("signing {dest}@{}: {e}", subject.digest))),
+                .map_err(|source| BuildError::Sign { what: format!("signing {dest}@{}", subject.digest), source }),
             Job::Attest(subject, statements) => {
                 let envelopes: Vec<(&str, Envelope)> = statements
                     .iter()
@@ -74,7 +130,7 @@ fn sign_and_attest(
                     .collect();
                 tailor_sign::attach_attestations(client, dest, subject, &envelopes, storage)
                     .map(|w| (false, w))
-                    .map_err(|e| BuildError::Internal(format!("attesting {dest}@{}: {e}", subject.digest)))
+                    .map_err(|source| BuildError::Sign { what: format!("attesting {dest}@{}", subject.digest), source })
             }
         }
     };
@@ -132,26 +188,36 @@ pub fn publish(
         client.put_blob(dest, digest, size, &BlobSource::Bytes(bytes.into()), opts.progress.as_ref())?;
         t.uploaded += size;
     }
-    // New blobs: layers and configs, each once.
-    let mut blobs: BTreeMap<&Digest, BlobSource> = BTreeMap::new();
+    // New blobs: layers and configs, each once. A cached layer is read only to be uploaded.
+    enum New<'a> {
+        Layer(&'a Layer),
+        Config(&'a Arc<[u8]>),
+    }
+    let mut blobs: BTreeMap<&Digest, New> = BTreeMap::new();
     for b in built {
         for l in &b.layers {
-            blobs.insert(&l.digest, BlobSource::Bytes(l.blob.clone()));
+            blobs.insert(&l.digest, New::Layer(l));
         }
-        blobs.insert(&b.config.0, BlobSource::Bytes(b.config.1.clone()));
+        blobs.insert(&b.config.0, New::Config(&b.config.1));
     }
     let results: Vec<Result<Transferred>> = std::thread::scope(|s| {
         let handles: Vec<_> = blobs
             .iter()
-            .map(|(digest, src)| {
+            .map(|(digest, new)| {
                 s.spawn(move || {
-                    let BlobSource::Bytes(bytes) = src else { unreachable!() };
-                    let size = bytes.len() as u64;
+                    let size = match new {
+                        New::Layer(l) => l.size(),
+                        New::Config(c) => c.len() as u64,
+                    };
                     if client.blob_exists(dest, digest)?.is_some() {
                         return Ok(Transferred { uploaded: 0, reused: size, ..Transferred::default() });
                     }
+                    let bytes = match new {
+                        New::Layer(l) => l.bytes()?,
+                        New::Config(c) => Arc::clone(c),
+                    };
                     (opts.log)(&format!("uploading {digest} ({})", human(size)));
-                    client.put_blob(dest, digest, size, src, opts.progress.as_ref())?;
+                    client.put_blob(dest, digest, size, &BlobSource::Bytes(bytes), opts.progress.as_ref())?;
                     Ok(Transferred { uploaded: size, reused: 0, ..Transferred::default() })
                 })
             })
@@ -167,7 +233,7 @@ pub fn publish(
         t.reused += r.reused;
     }
     for b in built {
-        client.put_manifest(dest, b.manifest.0.as_str(), media::OCI_MANIFEST, &b.manifest.1)?;
+        put_image_manifest(opts, client, dest, b)?;
     }
     let index_digest = Digest::of(index);
     client.put_manifest(dest, index_digest.as_str(), media::OCI_INDEX, index)?;

@@ -116,6 +116,38 @@ pub fn fetch_manifest(client: &Client, image: &Image, digest: &Digest) -> Result
     Ok((raw.bytes, m))
 }
 
+/// Like [`fetch_manifest`], through the cache: content named by its digest never changes.
+pub fn fetch_manifest_cached(
+    client: &Client,
+    cache: &crate::cache::Cache,
+    image: &Image,
+    digest: &Digest,
+) -> Result<(Vec<u8>, ImageManifest)> {
+    if let Some(bytes) = cache.get_blob(digest) {
+        let m = parse_manifest(&bytes, &image.name)?;
+        return Ok((bytes.to_vec(), m));
+    }
+    let (bytes, m) = fetch_manifest(client, image, digest)?;
+    cache.put_blob(digest, &bytes);
+    Ok((bytes, m))
+}
+
+/// A small blob (an image config) by digest, through the cache.
+pub fn read_blob_cached(
+    client: &Client,
+    cache: &crate::cache::Cache,
+    repo: &str,
+    digest: &Digest,
+    limit: u64,
+) -> Result<Vec<u8>> {
+    if let Some(bytes) = cache.get_blob(digest).filter(|b| b.len() as u64 <= limit) {
+        return Ok(bytes.to_vec());
+    }
+    let bytes = client.read_blob(repo, digest, limit)?;
+    cache.put_blob(digest, &bytes);
+    Ok(bytes)
+}
+
 /// A tar reader over a layer blob: digest verified while streaming, decompressed by media type.
 pub fn open_layer(
     client: &Client,

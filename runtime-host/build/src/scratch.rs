@@ -118,7 +118,7 @@ pub fn push_directory(
         Ok(())
     };
     if let Some(l) = &layer {
-        put(&l.digest, l.blob.clone())?;
+        put(&l.digest, l.bytes()?)?;
     }
     let mut built = Vec::new();
     for p in platforms {

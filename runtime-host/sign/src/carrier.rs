@@ -82,7 +82,7 @@ impl Subject {
 }
 
 pub(crate) fn store(e: tailor_oci::Error) -> SignError {
-    SignError::Invalid(format!("signature store: {e}"))
+    SignError::Store(e)
 }
 
 /// Uploads a small blob (no existence check first: one round trip fewer, and the registry

@@ -12,6 +12,9 @@ pub enum SignError {
     Invalid(String),
     #[error("{what}: {source}")]
     Io { what: String, source: std::io::Error },
+    /// Reading or writing the registry (or layout) that holds signatures failed.
+    #[error("signature store: {0}")]
+    Store(#[from] tailor_oci::Error),
 }
 
 impl SignError {

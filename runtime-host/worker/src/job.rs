@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use tailor_build::{BuildError, Options, Report};
+use tailor_build::{Options, Report};
 use tailor_spec::Customization;
 use tailor_store::{BuildStatus, Claim, Outcome, SqliteDb, block_on, finish, heartbeat, record_platforms, retry_later};
 
@@ -131,12 +131,14 @@ fn attempt(db: &SqliteDb, cfg: &WorkerConfig, claim: &Claim, log: &Log) -> Resul
         ..Options::default()
     };
     // Skip when nothing changed: same fingerprint as the last good build, result still there.
+    // Otherwise build from the inputs just resolved.
+    let mut resolved = None;
     if let Some(last) = &claim.last_fingerprint {
         match tailor_build::resolve_inputs(&spec, &client) {
-            Ok(inputs) => {
+            Ok(r) => {
+                let inputs = r.inputs();
                 let fp = fingerprint(&spec, &inputs);
-                let tag_there = client.head_manifest(&dest, &spec.result_tag()).ok().flatten().is_some();
-                if &fp == last && tag_there {
+                if &fp == last && client.head_manifest(&dest, &spec.result_tag()).ok().flatten().is_some() {
                     log.line(&format!(
                         "inputs unchanged ({fp}); {dest}:{} is current: nothing to build",
                         spec.result_tag()
@@ -148,16 +150,21 @@ fn attempt(db: &SqliteDb, cfg: &WorkerConfig, claim: &Claim, log: &Log) -> Resul
                     };
                     return Result_::Done(BuildStatus::Skipped, outcome);
                 }
+                resolved = Some(r);
             }
             Err(e) => log.line(&format!("resolving inputs: {e}; building to get the full error")),
         }
     }
-    match tailor_build::build(&spec, &client, &opts) {
+    let built = match resolved {
+        Some(r) => tailor_build::build_resolved(&spec, &client, &opts, r),
+        None => tailor_build::build(&spec, &client, &opts),
+    };
+    match built {
         Ok(report) => {
             record_catalog(db, &report);
             Result_::Done(BuildStatus::Succeeded, success(&spec, &report))
         }
-        Err(e) if retryable(&e) => Result_::Retry(e.to_string()),
+        Err(e) if e.is_transient() => Result_::Retry(e.to_string()),
         Err(e) => {
             log.line(&format!("failed: {e}"));
             Result_::Done(BuildStatus::Failed, Outcome::failed(e.to_string()))
@@ -192,18 +199,5 @@ fn record_catalog(db: &SqliteDb, r: &Report) {
         let now = now_ms();
         let digest = input.digest.as_str();
         let _ = block_on(record_platforms(db, &reference.repository, tag, digest, &input.platforms, now));
-    }
-}
-
-/// Registry trouble (network, 5xx, I/O) is worth another attempt; a bad spec or input is not.
-fn retryable(e: &BuildError) -> bool {
-    use tailor_oci::Error as E;
-    match e {
-        BuildError::Store(inner) => match inner {
-            E::Transport { .. } | E::Io { .. } => true,
-            E::Http { status, .. } => *status >= 500 || *status == 429,
-            _ => false,
-        },
-        _ => false,
     }
 }

@@ -60,6 +60,12 @@ impl ReferrersRegistry {
         format!("http://{}", self.addr)
     }
 
+    /// Answer the next manifest push with this registry error instead of storing it (to test
+    /// how callers recover, e.g. from Distribution's transient `MANIFEST_BLOB_UNKNOWN`).
+    pub fn refuse_next_manifest_put(&self, status: u16, code: &str, message: &str) {
+        lock(&self.shared.state).refusals.push((status, code.to_string(), message.to_string()));
+    }
+
     /// The `METHOD /path?query` lines of every request so far, in order.
     pub fn requests(&self) -> Vec<String> {
         lock(&self.shared.requests).clone()

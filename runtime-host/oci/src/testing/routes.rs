@@ -20,6 +20,8 @@ pub(super) struct State {
     manifests: BTreeMap<(String, String), (String, Vec<u8>)>,
     /// (repository, tag) → digest.
     tags: BTreeMap<(String, String), String>,
+    /// Error answers (status, code, message) for the next manifest pushes, first first.
+    pub(super) refusals: Vec<(u16, String, String)>,
 }
 
 pub(super) fn handle(state: &mut State, req: &Request) -> Response {
@@ -55,6 +57,10 @@ pub(super) fn handle(state: &mut State, req: &Request) -> Response {
             }
             None => Response::error(404, "BLOB_UNKNOWN", "blob unknown to registry"),
         },
+        ("manifests", "PUT") if !state.refusals.is_empty() => {
+            let (status, code, message) = state.refusals.remove(0);
+            Response::error(status, &code, &message)
+        }
         ("manifests", "PUT") => state.put_manifest(name, tail, req),
         ("manifests", "GET" | "HEAD") => state.get_manifest(name, tail),
         ("referrers", "GET") => state.referrers(name, tail, req.query("artifactType")),

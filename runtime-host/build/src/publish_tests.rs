@@ -1,8 +1,9 @@
 #![allow(clippy::unwrap_used)]
-//! A whole signed build against a registry with the OCI 1.1 referrers API (the in-memory
-//! conformance double; the Distribution registry of the e2e tests has none, so there the
-//! tag scheme is what is tested): signatures and attestations become referrers, no fallback
-//! tag is written, and everything verifies.
+//! Publishing against the in-memory conformance double (`tailor_oci::testing`): a whole
+//! signed build on a registry with the OCI 1.1 referrers API (the Distribution registry of the
+//! e2e tests has none, so there the tag scheme is what is tested) — signatures and
+//! attestations become referrers, no fallback tag is written, everything verifies — and the
+//! recovery from a manifest refused for a blob the registry does not know yet.
 
 use std::sync::Arc;
 
@@ -55,4 +56,40 @@ fn a_signed_build_writes_referrers_where_the_registry_has_the_api() {
     assert_eq!(sbom[0]["predicate"]["files"][0]["fileName"], "./etc/app.conf");
     // The tag moved only after all of it.
     assert_eq!(client.get_manifest("acme/base", "1_r").unwrap().digest, report.index_digest);
+}
+
+#[test]
+fn a_manifest_refused_for_an_unknown_blob_is_pushed_again_once() {
+    let registry = ReferrersRegistry::start();
+    let client = Client::registry(RegistryConfig::new(registry.url()), Scope::new(["acme"], ["acme/base"])).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("etc")).unwrap();
+    std::fs::write(dir.path().join("etc/passwd"), "root:x:0:0::/root:/bin/sh\n").unwrap();
+    let platforms = [Platform::parse("linux/amd64").unwrap()];
+    push_directory(&client, dir.path(), "acme/base", "1", &platforms, 0, 0, 0, &Options::default()).unwrap();
+    let spec = Customization::from_yaml(
+        "name: r\nsource: acme/base:1\ntag_suffix: r\nplatforms: [linux/amd64]\nenvironment: {A: b}\n",
+    )
+    .unwrap();
+    // What Distribution answers while another build's upload of the same blob is committed.
+    registry.refuse_next_manifest_put(400, "MANIFEST_BLOB_UNKNOWN", "blob unknown to registry");
+    let report = build(&spec, &client, &Options::default()).unwrap();
+    let manifest = &report.manifests["linux/amd64"];
+    let puts = registry
+        .requests()
+        .iter()
+        .filter(|r| r.starts_with(&format!("PUT /v2/acme/base/manifests/{manifest}")))
+        .count();
+    assert_eq!(puts, 2, "{:?}", registry.requests());
+    assert_eq!(client.get_manifest("acme/base", "1_r").unwrap().digest, report.index_digest);
+    // Refused twice: the build fails with the registry's answer (nothing tagged).
+    let spec = Customization::from_yaml(
+        "name: r\nsource: acme/base:1\ntag_suffix: r2\nplatforms: [linux/amd64]\nenvironment: {A: c}\n",
+    )
+    .unwrap();
+    registry.refuse_next_manifest_put(400, "MANIFEST_BLOB_UNKNOWN", "blob unknown to registry");
+    registry.refuse_next_manifest_put(400, "MANIFEST_BLOB_UNKNOWN", "blob unknown to registry");
+    let err = build(&spec, &client, &Options::default()).unwrap_err().to_string();
+    assert!(err.contains("MANIFEST_BLOB_UNKNOWN"), "{err}");
+    assert!(client.get_manifest("acme/base", "1_r2").unwrap_err().is_not_found());
 }
