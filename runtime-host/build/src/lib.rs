@@ -24,6 +24,7 @@ mod publish_tests;
 pub mod resolve;
 pub mod sbom;
 pub mod scratch;
+mod sign;
 pub mod tarfs;
 
 pub use engine::{Input, Inputs, Options, Report, Resolved, build, build_resolved, resolve_inputs};

@@ -1,18 +1,18 @@
 //! Publish in crash-safe order: every blob, then the platform manifests and the index by
-//! digest, then (with a key) their signatures, and only then the tag. A failure at any step
+//! digest, then (with a key) their signatures and attestations (`crate::sign`), and only then
+//! the tag. A failure at any step
 //! leaves the old tag as it was.
 
 use std::collections::BTreeMap;
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use tailor_oci::{BlobSource, Client, Digest, media};
 
-use tailor_sign::{Envelope, IN_TOTO_PAYLOAD_TYPE, PrivateKey, Storage, Subject};
-
 use crate::layer::Layer;
 use crate::platform::Built;
+pub use crate::sign::Statement;
+use crate::sign::{sign_and_attest, storage_of};
 use crate::{BuildError, Options, Result};
 
 #[derive(Debug, Default, Clone)]
@@ -60,107 +60,8 @@ fn put_image_manifest(opts: &Options, client: &Client, dest: &str, b: &Built) ->
     Ok(())
 }
 
-/// An in-toto statement to attest about one manifest.
-pub struct Statement {
-    pub subject: Digest,
-    pub predicate_type: &'static str,
-    pub bytes: Vec<u8>,
-}
-
-/// What each repository supports, asked at most every [`STORAGE_TTL`] (a fan-out publishes
-/// to the same repositories many times a second).
-static STORAGE: LazyLock<Mutex<HashMap<String, (Storage, Instant)>>> = LazyLock::new(Default::default);
-const STORAGE_TTL: Duration = Duration::from_secs(300);
-
-fn storage_of(client: &Client, dest: &str, digest: &Digest) -> Result<Storage> {
-    let key = format!("{} {dest}", client.describe());
-    if let Some((s, at)) = STORAGE.lock().unwrap_or_else(|p| p.into_inner()).get(&key)
-        && at.elapsed() < STORAGE_TTL
-    {
-        return Ok(*s);
-    }
-    let s = Storage::detect(client, dest, digest)
-        .map_err(|source| BuildError::Sign { what: format!("checking {dest} for the referrers API"), source })?;
-    STORAGE.lock().unwrap_or_else(|p| p.into_inner()).insert(key, (s, Instant::now()));
-    Ok(s)
-}
-
-/// Signs the index and every platform manifest and attests each platform manifest's
-/// statements, all in parallel (each is its own small write), in the storage the registry
-/// supports (OCI 1.1 referrers, else cosign's tags).
-#[allow(clippy::too_many_arguments)]
-fn sign_and_attest(
-    opts: &Options,
-    key: &PrivateKey,
-    client: &Client,
-    dest: &str,
-    built: &[Built],
-    index: &[u8],
-    statements: &[Statement],
-    t: &mut Transferred,
-) -> Result<()> {
-    let index_subject = Subject::of(media::OCI_INDEX, index);
-    let storage = storage_of(client, dest, &index_subject.digest)?;
-    let reference = match &opts.registry_host {
-        Some(host) => format!("{host}/{dest}"),
-        None => dest.to_owned(),
-    };
-    enum Job<'a> {
-        Sign(Subject),
-        Attest(Subject, Vec<&'a Statement>),
-    }
-    let mut jobs: Vec<Job> = vec![Job::Sign(index_subject)];
-    for b in built {
-        let subject = Subject::of(media::OCI_MANIFEST, &b.manifest.1);
-        let mine: Vec<&Statement> = statements.iter().filter(|s| s.subject == subject.digest).collect();
-        if !mine.is_empty() {
-            jobs.push(Job::Attest(subject.clone(), mine));
-        }
-        jobs.push(Job::Sign(subject));
-    }
-    let run = |job: &Job| -> Result<(bool, Vec<String>)> {
-        match job {
-            Job::Sign(subject) => tailor_sign::sign_image(client, dest, subject, &reference, key, storage)
-                .map(|w| (true, vec![w]))
-                .map_err(|source| BuildError::Sign { what: format!("signing {dest}@{}", subject.digest), source }),
-            Job::Attest(subject, statements) => {
-                let envelopes: Vec<(&str, Envelope)> = statements
-                    .iter()
-                    .map(|s| (s.predicate_type, Envelope::sign(key, IN_TOTO_PAYLOAD_TYPE, &s.bytes)))
-                    .collect();
-                tailor_sign::attach_attestations(client, dest, subject, &envelopes, storage)
-                    .map(|w| (false, w))
-                    .map_err(|source| BuildError::Sign { what: format!("attesting {dest}@{}", subject.digest), source })
-            }
-        }
-    };
-    let done: Vec<Result<(bool, Vec<String>)>> = std::thread::scope(|s| {
-        let handles: Vec<_> = jobs.iter().map(|j| s.spawn(|| run(j))).collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(BuildError::Internal("signing thread panicked".into()))))
-            .collect()
-    });
-    for r in done {
-        match r? {
-            (true, w) => t.signatures.extend(w),
-            (false, w) => t.attestations.extend(w),
-        }
-    }
-    (opts.log)(&format!(
-        "signed the index and {} manifest(s) and attested their provenance and SBOM with key {} ({})",
-        built.len(),
-        key.public().fingerprint(),
-        match storage {
-            Storage::Tags => "cosign tags",
-            Storage::Referrers => "OCI referrers",
-        }
-    ));
-    Ok(())
-}
-
 /// `statements`: what to attest about each platform manifest (provenance, SBOM) when
-/// `opts.signer` is set.
+/// `opts.signer` is set. Whether the registry takes referrers is asked while the image goes up.
 #[allow(clippy::too_many_arguments)]
 pub fn publish(
     opts: &Options,
@@ -171,6 +72,30 @@ pub fn publish(
     index: &[u8],
     tag: &str,
     statements: &[Statement],
+) -> Result<Transferred> {
+    let index_digest = Digest::of(index);
+    let (pushed, storage) = std::thread::scope(|s| {
+        let storage = opts.signer.as_ref().map(|_| s.spawn(|| storage_of(client, dest, &index_digest)));
+        let pushed = push_image(opts, client, dest, source, built, index);
+        let panicked = || Err(BuildError::Internal("referrers check thread panicked".into()));
+        (pushed, storage.map(|h| h.join().unwrap_or_else(|_| panicked())))
+    });
+    let mut t = pushed?;
+    if let (Some(key), Some(storage)) = (&opts.signer, storage) {
+        sign_and_attest(opts, key, client, dest, built, index, statements, storage?, &mut t)?;
+    }
+    client.put_manifest(dest, tag, media::OCI_INDEX, index)?;
+    Ok(t)
+}
+
+/// Every blob, the platform manifests and the index by digest.
+fn push_image(
+    opts: &Options,
+    client: &Client,
+    dest: &str,
+    source: &str,
+    built: &[Built],
+    index: &[u8],
 ) -> Result<Transferred> {
     let mut t = Transferred::default();
     // Base layers: never re-uploaded; present already (same repository) or mounted.
@@ -235,12 +160,7 @@ pub fn publish(
     for b in built {
         put_image_manifest(opts, client, dest, b)?;
     }
-    let index_digest = Digest::of(index);
-    client.put_manifest(dest, index_digest.as_str(), media::OCI_INDEX, index)?;
-    if let Some(key) = &opts.signer {
-        sign_and_attest(opts, key, client, dest, built, index, statements, &mut t)?;
-    }
-    client.put_manifest(dest, tag, media::OCI_INDEX, index)?;
+    client.put_manifest(dest, Digest::of(index).as_str(), media::OCI_INDEX, index)?;
     Ok(t)
 }
 

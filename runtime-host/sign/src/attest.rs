@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use tailor_oci::{Client, Digest};
 
 use crate::carrier::{
-    CARRIER_LIMIT, Kind, Storage, Subject, all_layers, put, store, tagged_layers, write_referrer, write_tagged,
+    CARRIER_LIMIT, Kind, Storage, Subject, all_layers, panicked, put, rewrite_tagged, store, write_referrer,
 };
 use crate::cosign::{DSSE_MEDIA_TYPE, PREDICATE_TYPE_ANNOTATION, attestation_tag};
 use crate::dsse::Envelope;
@@ -25,36 +25,49 @@ pub fn attach_attestations(
     storage: Storage,
 ) -> Result<Vec<String>> {
     let digest = &subject.digest;
-    let mut new_layers = Vec::with_capacity(envelopes.len());
-    for (predicate_type, envelope) in envelopes {
-        let body = serde_json::to_vec(envelope).unwrap_or_default();
-        let body_digest = Digest::of(&body);
-        put(client, repo, &body_digest, &body)?;
-        new_layers.push((
-            *predicate_type,
-            json!({
+    let bodies: Vec<(&str, Vec<u8>)> =
+        envelopes.iter().map(|(p, e)| (*p, serde_json::to_vec(e).unwrap_or_default())).collect();
+    let new_layers: Vec<(&str, Value)> = bodies
+        .iter()
+        .map(|(predicate_type, body)| {
+            let layer = json!({
                 "mediaType": DSSE_MEDIA_TYPE,
                 "size": body.len(),
-                "digest": body_digest.as_str(),
+                "digest": Digest::of(body).as_str(),
                 "annotations": {PREDICATE_TYPE_ANNOTATION: predicate_type},
-            }),
-        ));
-    }
+            });
+            (*predicate_type, layer)
+        })
+        .collect();
+    // Every envelope goes up at once, and (tags) the carrier is read meanwhile.
+    let upload_all = || -> Result<()> {
+        std::thread::scope(|s| {
+            let handles: Vec<_> =
+                bodies.iter().map(|(_, body)| s.spawn(move || put(client, repo, &Digest::of(body), body))).collect();
+            handles.into_iter().try_for_each(|h| h.join().unwrap_or_else(|_| Err(panicked())))
+        })
+    };
     match storage {
-        Storage::Referrers => new_layers
-            .into_iter()
-            .map(|(predicate_type, layer)| {
-                let annotations = Map::from_iter([(PREDICATE_TYPE_ANNOTATION.to_string(), json!(predicate_type))]);
-                write_referrer(client, repo, Kind::Attestation, subject, layer, annotations).map(|d| d.to_string())
-            })
-            .collect(),
-        Storage::Tags => {
-            let mut layers: Vec<Value> = tagged_layers(client, repo, Kind::Attestation, digest)?
+        Storage::Referrers => {
+            upload_all()?;
+            new_layers
                 .into_iter()
-                .filter(|l| !new_layers.iter().any(|(p, _)| l["annotations"][PREDICATE_TYPE_ANNOTATION] == *p))
-                .collect();
-            layers.extend(new_layers.into_iter().map(|(_, l)| l));
-            Ok(vec![write_tagged(client, repo, Kind::Attestation, digest, layers)?])
+                .map(|(predicate_type, layer)| {
+                    let annotations = Map::from_iter([(PREDICATE_TYPE_ANNOTATION.to_string(), json!(predicate_type))]);
+                    write_referrer(client, repo, Kind::Attestation, subject, layer, annotations).map(|d| d.to_string())
+                })
+                .collect()
+        }
+        Storage::Tags => {
+            let tag = rewrite_tagged(client, repo, Kind::Attestation, digest, upload_all, |existing| {
+                let mut layers: Vec<Value> = existing
+                    .into_iter()
+                    .filter(|l| !new_layers.iter().any(|(p, _)| l["annotations"][PREDICATE_TYPE_ANNOTATION] == *p))
+                    .collect();
+                layers.extend(new_layers.into_iter().map(|(_, l)| l));
+                Some(layers)
+            })?;
+            Ok(vec![tag])
         }
     }
 }

@@ -85,6 +85,10 @@ pub(crate) fn store(e: tailor_oci::Error) -> SignError {
     SignError::Store(e)
 }
 
+pub(crate) fn panicked() -> SignError {
+    SignError::Invalid("a signature store thread panicked".into())
+}
+
 /// Uploads a small blob (no existence check first: one round trip fewer, and the registry
 /// accepts a blob it already has).
 pub(crate) fn put(client: &Client, repo: &str, digest: &Digest, bytes: &[u8]) -> Result<()> {
@@ -135,16 +139,36 @@ pub(crate) fn all_layers(
     Ok(layers)
 }
 
-/// Writes cosign's tag-scheme carrier for `layers`: an OCI image manifest whose config lists
-/// the layers as diff ids, under `kind`'s tag for `digest`. Returns the tag.
-pub(crate) fn write_tagged(
+/// Rewrites the tag-scheme carrier of `kind` for `digest`, as few round trips in a row as
+/// possible: the carrier is read while `upload` sends the new layers' blobs; `edit` turns the
+/// layers found into the new list (None: nothing to change); the config goes up; once `upload`
+/// is done the manifest is pushed. Returns the tag.
+pub(crate) fn rewrite_tagged(
     client: &Client,
     repo: &str,
     kind: Kind,
     digest: &Digest,
-    layers: Vec<Value>,
+    upload: impl FnOnce() -> Result<()> + Send,
+    edit: impl FnOnce(Vec<Value>) -> Option<Vec<Value>>,
 ) -> Result<String> {
     let tag = kind.tag(digest);
+    std::thread::scope(|s| {
+        let up = s.spawn(upload);
+        let manifest = tagged_layers(client, repo, kind, digest)
+            .and_then(|found| edit(found).map(|layers| carrier_manifest(client, repo, &layers)).transpose());
+        let uploaded = up.join().unwrap_or_else(|_| Err(panicked()));
+        let manifest = manifest?;
+        uploaded?;
+        if let Some(m) = manifest {
+            client.put_manifest(repo, &tag, media::OCI_MANIFEST, &m).map_err(store)?;
+        }
+        Ok(tag)
+    })
+}
+
+/// cosign's carrier manifest for `layers`: an OCI image manifest whose config (uploaded here)
+/// lists the layers as diff ids.
+fn carrier_manifest(client: &Client, repo: &str, layers: &[Value]) -> Result<Vec<u8>> {
     let diff_ids: Vec<Value> = layers.iter().map(|l| l["digest"].clone()).collect();
     let history: Vec<Value> = layers.iter().map(|_| json!({"created": "0001-01-01T00:00:00Z"})).collect();
     let config = serde_json::to_vec(&json!({
@@ -158,15 +182,13 @@ pub(crate) fn write_tagged(
     .unwrap_or_default();
     let config_digest = Digest::of(&config);
     put(client, repo, &config_digest, &config)?;
-    let manifest = serde_json::to_vec(&json!({
+    Ok(serde_json::to_vec(&json!({
         "schemaVersion": 2,
         "mediaType": media::OCI_MANIFEST,
         "config": {"mediaType": CONFIG_MEDIA_TYPE, "size": config.len(), "digest": config_digest.as_str()},
         "layers": layers,
     }))
-    .unwrap_or_default();
-    client.put_manifest(repo, &tag, media::OCI_MANIFEST, &manifest).map_err(store)?;
-    Ok(tag)
+    .unwrap_or_default())
 }
 
 /// Pushes one referrer manifest of `kind` about `subject` holding `layer` (its blob already

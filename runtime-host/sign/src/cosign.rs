@@ -4,12 +4,10 @@
 //! the `sha256-<hex>.sig` tag, or an OCI 1.1 referrer). Signing again adds a signature; the
 //! earlier ones stay.
 
-use serde_json::{Map, json};
+use serde_json::{Map, Value, json};
 use tailor_oci::{Client, Digest};
 
-use crate::carrier::{
-    CARRIER_LIMIT, Kind, Storage, Subject, all_layers, put, store, tagged_layers, write_referrer, write_tagged,
-};
+use crate::carrier::{CARRIER_LIMIT, Kind, Storage, Subject, all_layers, put, rewrite_tagged, store, write_referrer};
 use crate::error::{Result, SignError};
 use crate::keys::{PrivateKey, PublicKey};
 use crate::simplesigning::{Payload, payload};
@@ -83,15 +81,22 @@ pub fn sign_image(
             Ok(write_referrer(client, repo, Kind::Signature, subject, layer, Map::new())?.to_string())
         }
         Storage::Tags => {
-            let mut layers = tagged_layers(client, repo, Kind::Signature, digest)?;
-            if layers.iter().any(|l| {
+            let same = |l: &Value| {
                 l["digest"] == body_digest.as_str() && l["annotations"][SIGNATURE_ANNOTATION] == signature.as_str()
-            }) {
-                return Ok(signature_tag(digest));
-            }
-            put(client, repo, &body_digest, &body)?;
-            layers.push(layer);
-            write_tagged(client, repo, Kind::Signature, digest, layers)
+            };
+            rewrite_tagged(
+                client,
+                repo,
+                Kind::Signature,
+                digest,
+                || put(client, repo, &body_digest, &body),
+                |mut layers| {
+                    (!layers.iter().any(same)).then(|| {
+                        layers.push(layer);
+                        layers
+                    })
+                },
+            )
         }
     }
 }
