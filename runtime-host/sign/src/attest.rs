@@ -64,7 +64,7 @@ pub fn attach_attestations(
                     .into_iter()
                     .filter(|l| !new_layers.iter().any(|(p, _)| l["annotations"][PREDICATE_TYPE_ANNOTATION] == *p))
                     .collect();
-                layers.extend(new_layers.into_iter().map(|(_, l)| l));
+                layers.extend(new_layers.iter().map(|(_, l)| l.clone()));
                 Some(layers)
             })?;
             Ok(vec![tag])

@@ -139,23 +139,34 @@ pub(crate) fn all_layers(
     Ok(layers)
 }
 
-/// Rewrites the tag-scheme carrier of `kind` for `digest`, as few round trips in a row as
-/// possible: the carrier is read while `upload` sends the new layers' blobs; `edit` turns the
-/// layers found into the new list (None: nothing to change); the config goes up; once `upload`
-/// is done the manifest is pushed. Returns the tag.
+/// Rewrites the tag-scheme carrier of `kind` for `digest`, with as few round trips in a row
+/// as possible: the carrier is read while `upload` sends the new layers' blobs and while the
+/// config of the likely result — no carrier yet, so just the new layers — goes up; `edit`
+/// turns the layers found into the new list (None: nothing to change), and only when that
+/// differs from the guess is another config sent. Once `upload` is done the manifest is
+/// pushed. Returns the tag.
 pub(crate) fn rewrite_tagged(
     client: &Client,
     repo: &str,
     kind: Kind,
     digest: &Digest,
     upload: impl FnOnce() -> Result<()> + Send,
-    edit: impl FnOnce(Vec<Value>) -> Option<Vec<Value>>,
+    edit: impl Fn(Vec<Value>) -> Option<Vec<Value>> + Sync,
 ) -> Result<String> {
     let tag = kind.tag(digest);
     std::thread::scope(|s| {
         let up = s.spawn(upload);
-        let manifest = tagged_layers(client, repo, kind, digest)
-            .and_then(|found| edit(found).map(|layers| carrier_manifest(client, repo, &layers)).transpose());
+        let guess =
+            s.spawn(|| edit(Vec::new()).map(|layers| carrier_manifest(client, repo, &layers).map(|m| (layers, m))));
+        let found = tagged_layers(client, repo, kind, digest);
+        let guessed = guess.join().unwrap_or_else(|_| Some(Err(panicked())));
+        let manifest = found.and_then(|found| {
+            let Some(layers) = edit(found) else { return Ok(None) };
+            match guessed {
+                Some(Ok((g, m))) if g == layers => Ok(Some(m)),
+                _ => carrier_manifest(client, repo, &layers).map(Some),
+            }
+        });
         let uploaded = up.join().unwrap_or_else(|_| Err(panicked()));
         let manifest = manifest?;
         uploaded?;
@@ -164,6 +175,28 @@ pub(crate) fn rewrite_tagged(
         }
         Ok(tag)
     })
+}
+
+/// Writes the tag-scheme carrier of `kind` for `digest` holding `layers`: its config goes up
+/// while `upload` sends the new layers' blobs, then the manifest. Returns the tag.
+pub(crate) fn write_tagged(
+    client: &Client,
+    repo: &str,
+    kind: Kind,
+    digest: &Digest,
+    layers: Vec<Value>,
+    upload: impl FnOnce() -> Result<()> + Send,
+) -> Result<String> {
+    let tag = kind.tag(digest);
+    let (manifest, uploaded) = std::thread::scope(|s| {
+        let up = s.spawn(upload);
+        let manifest = carrier_manifest(client, repo, &layers);
+        (manifest, up.join().unwrap_or_else(|_| Err(panicked())))
+    });
+    let manifest = manifest?;
+    uploaded?;
+    client.put_manifest(repo, &tag, media::OCI_MANIFEST, &manifest).map_err(store)?;
+    Ok(tag)
 }
 
 /// cosign's carrier manifest for `layers`: an OCI image manifest whose config (uploaded here)

@@ -4,10 +4,12 @@
 //! the `sha256-<hex>.sig` tag, or an OCI 1.1 referrer). Signing again adds a signature; the
 //! earlier ones stay.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, json};
 use tailor_oci::{Client, Digest};
 
-use crate::carrier::{CARRIER_LIMIT, Kind, Storage, Subject, all_layers, put, rewrite_tagged, store, write_referrer};
+use crate::carrier::{
+    CARRIER_LIMIT, Kind, Storage, Subject, all_layers, put, store, tagged_layers, write_referrer, write_tagged,
+};
 use crate::error::{Result, SignError};
 use crate::keys::{PrivateKey, PublicKey};
 use crate::simplesigning::{Payload, payload};
@@ -81,22 +83,15 @@ pub fn sign_image(
             Ok(write_referrer(client, repo, Kind::Signature, subject, layer, Map::new())?.to_string())
         }
         Storage::Tags => {
-            let same = |l: &Value| {
+            // Read first: a signature already there (a rebuild of the same image) needs no write.
+            let mut layers = tagged_layers(client, repo, Kind::Signature, digest)?;
+            if layers.iter().any(|l| {
                 l["digest"] == body_digest.as_str() && l["annotations"][SIGNATURE_ANNOTATION] == signature.as_str()
-            };
-            rewrite_tagged(
-                client,
-                repo,
-                Kind::Signature,
-                digest,
-                || put(client, repo, &body_digest, &body),
-                |mut layers| {
-                    (!layers.iter().any(same)).then(|| {
-                        layers.push(layer);
-                        layers
-                    })
-                },
-            )
+            }) {
+                return Ok(signature_tag(digest));
+            }
+            layers.push(layer);
+            write_tagged(client, repo, Kind::Signature, digest, layers, || put(client, repo, &body_digest, &body))
         }
     }
 }
