@@ -1,0 +1,17 @@
+//! Alpine (`.apk`) package metadata, as apk-tools reads it.
+//!
+//! - [`Version`]: `digits{.digits}[letter]{_suffix[digits]}[~hash][-rN]` with apk-tools' ordering.
+//! - [`Dependency`], [`Provide`]: the atoms of `D:`/`i:` and `p:` lines.
+//! - [`Checksum`]: the `C:` identity of a package (`Q1` + base64 SHA-1 of its control segment).
+//! - [`Package`] ([`parse_index`]): the entries of an `APKINDEX` (also the package part of
+//!   `/lib/apk/db/installed`).
+
+mod checksum;
+mod dependency;
+mod index;
+mod version;
+
+pub use checksum::{Checksum, ChecksumError};
+pub use dependency::{Constraint, Dependency, DependencyError, Provide, VersionOp, parse_dependencies, parse_provides};
+pub use index::{IndexError, Package, ValueProblem, parse_index};
+pub use version::{Version, VersionError, compare};

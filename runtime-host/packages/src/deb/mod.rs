@@ -1,0 +1,31 @@
+//! Debian (`.deb`) package metadata, as dpkg and apt read it.
+//!
+//! - [`Version`]: `[epoch:]upstream[-revision]` with dpkg's ordering.
+//! - [`Relation`], [`Dependency`]: `Depends`/`Pre-Depends`/`Provides`/`Conflicts`/`Breaks` fields.
+//! - [`Stanzas`]: deb822 control paragraphs, the syntax of every file below.
+//! - [`Package`] ([`parse_packages`]): the entries of a `Packages` index.
+//! - [`InstalledPackage`] ([`parse_status`]): the entries of `/var/lib/dpkg/status`.
+//! - [`Release`]: a `Release` file, or the body of an `InRelease` file, whose OpenPGP cleartext
+//!   framing [`ClearSigned`] takes apart (verifying the signature is the caller's job).
+
+mod clearsign;
+mod control;
+mod fields;
+mod index;
+mod relation;
+mod release;
+mod status;
+mod version;
+
+pub use clearsign::{ClearSigned, ClearSignedError};
+pub(crate) use control::excerpt;
+pub use control::{ControlError, Field, Stanza, Stanzas, parse_stanzas};
+pub use fields::{FieldProblem, MultiArch, PackageError};
+pub use index::{Package, parse_packages};
+pub use relation::{
+    ArchQualifier, Dependency, Op, Relation, RelationError, Restriction, VersionConstraint, parse_dependencies,
+    parse_provides, parse_relations,
+};
+pub use release::{Release, ReleaseError, ReleaseFile};
+pub use status::{Flag, InstalledPackage, State, Status, Want, parse_status};
+pub use version::{Version, VersionError};
