@@ -370,7 +370,7 @@ def main():
         return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
     report = f"""## Service (`tailor up`)
 
-- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; machine: {os.cpu_count()} cores; command: `tests/bench/service.py` (as root; release builds)
+- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; machine: {os.cpu_count()} cores; command: `tests/bench/service.py` (as root; release builds); registry notifications: {'manifest pushes only (README setting)' if NOTIFY == 'pushes' else 'every event'}
 - wrk -t2 -c16 -d10s on the same 2 cores, 3 runs each, the median run shown (req/s of all runs: GET {' / '.join(f'{x:,.0f}' for x in get[4])}; webhook {' / '.join(f'{x:,.0f}' for x in hook[4])}); an instance of the component per request ({ALLOCATOR} allocator, as `tailor up` reported).
 
 | measurement | result | goal |
