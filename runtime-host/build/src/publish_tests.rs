@@ -72,7 +72,7 @@ fn a_manifest_refused_for_an_unknown_blob_is_pushed_again_once() {
     )
     .unwrap();
     // What Distribution answers while another build's upload of the same blob is committed.
-    registry.refuse_next_manifest_put(400, "MANIFEST_BLOB_UNKNOWN", "blob unknown to registry");
+    registry.refuse_manifest_put(1, 400, "MANIFEST_BLOB_UNKNOWN", "blob unknown to registry");
     let report = build(&spec, &client, &Options::default()).unwrap();
     let manifest = &report.manifests["linux/amd64"];
     let puts = registry
@@ -87,9 +87,42 @@ fn a_manifest_refused_for_an_unknown_blob_is_pushed_again_once() {
         "name: r\nsource: acme/base:1\ntag_suffix: r2\nplatforms: [linux/amd64]\nenvironment: {A: c}\n",
     )
     .unwrap();
-    registry.refuse_next_manifest_put(400, "MANIFEST_BLOB_UNKNOWN", "blob unknown to registry");
-    registry.refuse_next_manifest_put(400, "MANIFEST_BLOB_UNKNOWN", "blob unknown to registry");
+    registry.refuse_manifest_put(1, 400, "MANIFEST_BLOB_UNKNOWN", "blob unknown to registry");
+    registry.refuse_manifest_put(2, 400, "MANIFEST_BLOB_UNKNOWN", "blob unknown to registry");
     let err = build(&spec, &client, &Options::default()).unwrap_err().to_string();
     assert!(err.contains("MANIFEST_BLOB_UNKNOWN"), "{err}");
     assert!(client.get_manifest("acme/base", "1_r2").unwrap_err().is_not_found());
+}
+
+#[test]
+fn a_refused_signature_fails_the_build_and_leaves_the_tag_where_it_was() {
+    let registry = ReferrersRegistry::start();
+    let client = Client::registry(RegistryConfig::new(registry.url()), Scope::new(["acme"], ["acme/base"])).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("etc")).unwrap();
+    std::fs::write(dir.path().join("etc/passwd"), "root:x:0:0::/root:/bin/sh\n").unwrap();
+    let platforms = [Platform::parse("linux/amd64").unwrap()];
+    push_directory(&client, dir.path(), "acme/base", "1", &platforms, 0, 0, 0, &Options::default()).unwrap();
+    let key = Arc::new(PrivateKey::generate().unwrap());
+    let opts = Options { signer: Some(key), ..Options::default() };
+    let yaml = |env: &str| {
+        Customization::from_yaml(&format!(
+            "name: r\nsource: acme/base:1\ntag_suffix: s\nplatforms: [linux/amd64]\nenvironment: {{A: {env}}}\n"
+        ))
+        .unwrap()
+    };
+    let first = build(&yaml("1"), &client, &opts).unwrap();
+    // The platform manifest and the index go up (pushes 1 and 2); the first signature or
+    // attestation written after them (push 3) is refused for good.
+    registry.refuse_manifest_put(3, 400, "DENIED", "no signatures here");
+    let err = build(&yaml("2"), &client, &opts).unwrap_err();
+    assert!(matches!(err, crate::BuildError::Sign { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!((text.starts_with("signing") || text.starts_with("attesting")) && text.contains("DENIED"), "{text}");
+    assert!(!err.is_transient(), "a refusal is not retried");
+    assert_eq!(
+        client.get_manifest("acme/base", "1_s").unwrap().digest,
+        first.index_digest,
+        "the tag still names the last good build"
+    );
 }

@@ -60,10 +60,13 @@ impl ReferrersRegistry {
         format!("http://{}", self.addr)
     }
 
-    /// Answer the next manifest push with this registry error instead of storing it (to test
-    /// how callers recover, e.g. from Distribution's transient `MANIFEST_BLOB_UNKNOWN`).
-    pub fn refuse_next_manifest_put(&self, status: u16, code: &str, message: &str) {
-        lock(&self.shared.state).refusals.push((status, code.to_string(), message.to_string()));
+    /// Answer the `nth` manifest push from now (1: the next one) with this registry error
+    /// instead of storing it — to test how callers recover from, or report, a refusal (e.g.
+    /// Distribution's transient `MANIFEST_BLOB_UNKNOWN`).
+    pub fn refuse_manifest_put(&self, nth: usize, status: u16, code: &str, message: &str) {
+        let mut state = lock(&self.shared.state);
+        let at = state.manifest_puts + nth.max(1);
+        state.refusals.insert(at, (status, code.to_string(), message.to_string()));
     }
 
     /// The `METHOD /path?query` lines of every request so far, in order.

@@ -20,8 +20,10 @@ pub(super) struct State {
     manifests: BTreeMap<(String, String), (String, Vec<u8>)>,
     /// (repository, tag) → digest.
     tags: BTreeMap<(String, String), String>,
-    /// Error answers (status, code, message) for the next manifest pushes, first first.
-    pub(super) refusals: Vec<(u16, String, String)>,
+    /// Manifest pushes answered so far.
+    pub(super) manifest_puts: usize,
+    /// Error answers (status, code, message) by the number of the manifest push they answer.
+    pub(super) refusals: BTreeMap<usize, (u16, String, String)>,
 }
 
 pub(super) fn handle(state: &mut State, req: &Request) -> Response {
@@ -57,11 +59,13 @@ pub(super) fn handle(state: &mut State, req: &Request) -> Response {
             }
             None => Response::error(404, "BLOB_UNKNOWN", "blob unknown to registry"),
         },
-        ("manifests", "PUT") if !state.refusals.is_empty() => {
-            let (status, code, message) = state.refusals.remove(0);
-            Response::error(status, &code, &message)
+        ("manifests", "PUT") => {
+            state.manifest_puts += 1;
+            match state.refusals.remove(&state.manifest_puts) {
+                Some((status, code, message)) => Response::error(status, &code, &message),
+                None => state.put_manifest(name, tail, req),
+            }
         }
-        ("manifests", "PUT") => state.put_manifest(name, tail, req),
         ("manifests", "GET" | "HEAD") => state.get_manifest(name, tail),
         ("referrers", "GET") => state.referrers(name, tail, req.query("artifactType")),
         _ => Response::error(405, "UNSUPPORTED", "the operation is unsupported"),
