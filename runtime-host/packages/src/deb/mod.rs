@@ -14,6 +14,7 @@ mod fields;
 mod index;
 mod relation;
 mod release;
+mod resolve;
 mod status;
 mod version;
 
@@ -27,5 +28,6 @@ pub use relation::{
     parse_provides, parse_relations,
 };
 pub use release::{Release, ReleaseError, ReleaseFile};
+pub use resolve::{Plan, Request, ResolveError, Universe, resolve};
 pub use status::{Flag, InstalledPackage, State, Status, Want, parse_status};
 pub use version::{Version, VersionError};
