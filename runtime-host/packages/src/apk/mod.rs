@@ -9,9 +9,11 @@
 mod checksum;
 mod dependency;
 mod index;
+mod resolve;
 mod version;
 
 pub use checksum::{Checksum, ChecksumError};
 pub use dependency::{Constraint, Dependency, DependencyError, Provide, VersionOp, parse_dependencies, parse_provides};
 pub use index::{IndexError, Package, ValueProblem, parse_index};
+pub use resolve::{Plan, Request, ResolveError, Universe, resolve};
 pub use version::{Version, VersionError, compare};

@@ -123,7 +123,7 @@ impl<'a> Universe<'a> {
         let mut scored: Vec<(usize, &str)> = self
             .by_name
             .keys()
-            .map(|k| (distance(name, k), *k))
+            .map(|k| (edit_distance(name, k), *k))
             .filter(|(d, k)| *d <= 2.max(name.len() / 4) || k.starts_with(name))
             .collect();
         scored.sort();
@@ -132,7 +132,7 @@ impl<'a> Universe<'a> {
 }
 
 /// Levenshtein distance (names are short).
-fn distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
