@@ -10,6 +10,7 @@
 
 mod clearsign;
 mod control;
+mod database;
 mod fields;
 mod index;
 mod relation;
@@ -21,6 +22,7 @@ mod version;
 pub use clearsign::{ClearSigned, ClearSignedError};
 pub(crate) use control::excerpt;
 pub use control::{ControlError, Field, Stanza, Stanzas, parse_stanzas};
+pub use database::{Database, DatabaseError, Unpacked, install};
 pub use fields::{FieldProblem, MultiArch, PackageError};
 pub use index::{Package, parse_packages};
 pub use relation::{
