@@ -7,12 +7,14 @@
 //!   `/lib/apk/db/installed`).
 
 mod checksum;
+mod database;
 mod dependency;
 mod index;
 mod resolve;
 mod version;
 
 pub use checksum::{Checksum, ChecksumError};
+pub use database::{ApkDatabase, ApkFile, FileKind, UnpackedApk, install_apk};
 pub use dependency::{Constraint, Dependency, DependencyError, Provide, VersionOp, parse_dependencies, parse_provides};
 pub use index::{IndexError, Package, ValueProblem, parse_index};
 pub use resolve::{Plan, Request, ResolveError, Universe, resolve};
