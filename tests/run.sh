@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in docker-registry skopeo umoci apache2-utils openssl python3-venv; do
+for pkg in docker-registry skopeo umoci apache2-utils openssl python3-venv gpg xz-utils zstd gzip; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -18,6 +18,13 @@ fi
 if ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then
   echo "tests/run.sh: apt-get update (the package tests read apt's lists)"
   $SUDO apt-get update -qq
+fi
+# Real Debian packages for the archive tests.
+export TAILOR_TEST_DEBS="${XDG_CACHE_HOME:-$HOME/.cache}/tailor-test/debs"
+if ! ls "$TAILOR_TEST_DEBS"/*.deb >/dev/null 2>&1; then
+  echo "tests/run.sh: apt-get download of a few packages into $TAILOR_TEST_DEBS"
+  mkdir -p "$TAILOR_TEST_DEBS"
+  (cd "$TAILOR_TEST_DEBS" && apt-get download -qq hello jq libjq1 libonig5 zstd 2>/dev/null)
 fi
 rustup target add wasm32-wasip2 >/dev/null
 # The SPDX project's validator (PyPI spdx-tools), an independent reader of tailor's SBOMs.

@@ -1,16 +1,19 @@
-//! OS package metadata for tailor's `contents.packages` (issue 5): pure parsing and comparison,
-//! no I/O and no network.
+//! OS packages for tailor's `contents.packages` (issue 5), over bytes: no network here.
 //!
 //! - [`deb`]: Debian version ordering (dpkg's), dependency relations, deb822 control stanzas,
-//!   `Packages` indexes, `/var/lib/dpkg/status`, `Release` files and the OpenPGP cleartext
-//!   framing of `InRelease`.
-//! - [`apk`]: Alpine version ordering (apk-tools'), dependency atoms and `APKINDEX` entries
-//!   (which also reads the package part of `/lib/apk/db/installed`).
+//!   `Packages` indexes, `/var/lib/dpkg/status`, `Release`/`InRelease` and their OpenPGP
+//!   signatures, the resolver, `.deb` archives, and the database writer.
+//! - [`apk`]: Alpine version ordering (apk-tools'), dependency atoms, `APKINDEX` entries and
+//!   their RSA signatures, the resolver, `.apk` archives, and the database writer.
+//! - [`repos`]: the `--repositories` file and the default repositories of a release.
 //!
 //! Every parser reports what is wrong and where (line, field, package); no input can panic.
 
 pub mod apk;
+mod archive;
 pub mod deb;
 mod digest;
+pub mod repos;
 
+pub use archive::{ArchiveError, ArchiveProblem, Compression, MemberReader};
 pub use digest::{DigestError, Sha256Digest};

@@ -85,7 +85,7 @@ fn joined<T: std::fmt::Display>(items: &[T]) -> String {
 fn entry(u: &UnpackedApk<'_>) -> String {
     let p = u.package;
     let mut out = String::new();
-    line(&mut out, 'C', &p.checksum);
+    line(&mut out, 'C', p.checksum);
     line(&mut out, 'P', &p.name);
     line(&mut out, 'V', &p.version);
     line(&mut out, 'A', p.arch.as_deref().unwrap_or(""));

@@ -6,8 +6,13 @@
 //! - [`Package`] ([`parse_packages`]): the entries of a `Packages` index.
 //! - [`InstalledPackage`] ([`parse_status`]): the entries of `/var/lib/dpkg/status`.
 //! - [`Release`]: a `Release` file, or the body of an `InRelease` file, whose OpenPGP cleartext
-//!   framing [`ClearSigned`] takes apart (verifying the signature is the caller's job).
+//!   framing [`ClearSigned`] takes apart; [`verify_inrelease`] checks its signature against a
+//!   [`Keyring`].
+//! - [`resolve`]: which packages to install for a request, as apt would choose them.
+//! - [`DebArchive`]: a `.deb` read (control files, maintainer scripts, the data tar).
+//! - [`install`]: dpkg's database (status and `info/`) with new packages installed.
 
+mod archive;
 mod clearsign;
 mod control;
 mod database;
@@ -17,8 +22,10 @@ mod relation;
 mod release;
 mod resolve;
 mod status;
+mod verify;
 mod version;
 
+pub use archive::{DebArchive, DebControl, MaintainerScript};
 pub use clearsign::{ClearSigned, ClearSignedError};
 pub(crate) use control::excerpt;
 pub use control::{ControlError, Field, Stanza, Stanzas, parse_stanzas};
@@ -33,4 +40,8 @@ pub use release::{Release, ReleaseError, ReleaseFile};
 pub(crate) use resolve::edit_distance;
 pub use resolve::{Plan, Request, ResolveError, Universe, resolve};
 pub use status::{Flag, InstalledPackage, State, Status, Want, parse_status};
+pub use verify::{
+    Keyring, Verified, VerifyError, verify_detached, verify_detached_at, verify_inrelease, verify_inrelease_at,
+    verify_release,
+};
 pub use version::{Version, VersionError};
