@@ -1,0 +1,151 @@
+//! An apt repository's packages for one architecture, trusted through its signed `InRelease`
+//! (or `Release` + `Release.gpg`): every `Packages` index is fetched by the SHA-256 the signed
+//! file gives, and every `.deb` by the SHA-256 its verified index gives.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use super::{FetchError, Fetcher};
+use crate::Sha256Digest;
+use crate::archive::{Compression, MemberReader};
+use crate::deb::{Keyring, Package, Release, parse_packages, verify_inrelease, verify_release};
+use crate::repos::DebianRepo;
+
+/// The packages of a set of repositories, each remembered with where to download it.
+#[derive(Debug, Default)]
+pub struct DebianIndex {
+    pub packages: Vec<Package>,
+    /// `.deb` SHA-256 → the repository root its `Filename` is relative to.
+    roots: HashMap<Sha256Digest, String>,
+    /// One line per repository: which key signed it.
+    pub trusted: Vec<String>,
+}
+
+impl DebianIndex {
+    /// Where `p` is downloaded from.
+    pub fn url_of(&self, p: &Package) -> Option<String> {
+        self.roots.get(&p.sha256).map(|root| format!("{root}/{}", p.filename.trim_start_matches("./")))
+    }
+}
+
+/// The keys of `paths`: keyring files, or directories of `*.gpg` / `*.asc` files.
+pub fn load_keyring(paths: &[PathBuf]) -> Result<Keyring, FetchError> {
+    let mut keyring = Keyring::new();
+    let bad = |p: &PathBuf, problem: String| FetchError::Keys { path: p.display().to_string(), problem };
+    for path in paths {
+        let files: Vec<PathBuf> = if path.is_dir() {
+            let mut v: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(|e| bad(path, e.to_string()))?
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "gpg" || x == "asc"))
+                .collect();
+            v.sort();
+            v
+        } else {
+            vec![path.clone()]
+        };
+        for file in files {
+            let bytes = std::fs::read(&file).map_err(|e| bad(&file, format!("cannot read the keyring: {e}")))?;
+            keyring.add(&file.display().to_string(), &bytes).map_err(|e| bad(&file, e.to_string()))?;
+        }
+    }
+    if keyring.is_empty() {
+        return Err(FetchError::Keys {
+            path: paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+            problem: "no OpenPGP key found".into(),
+        });
+    }
+    Ok(keyring)
+}
+
+/// The signed release file of `repo`: `InRelease`, else `Release` + `Release.gpg`.
+fn release(f: &Fetcher, repo: &DebianRepo, keyring: &Keyring) -> Result<(Release, String), FetchError> {
+    let dir = repo.release_dir();
+    let untrusted = |url: &str, e: String| FetchError::Untrusted { what: url.to_owned(), problem: e };
+    let in_release = format!("{dir}/InRelease");
+    if let Some(bytes) = f.get_optional(&in_release)? {
+        let text = String::from_utf8(bytes).map_err(|_| untrusted(&in_release, "not UTF-8 text".into()))?;
+        let (release, verified) =
+            verify_inrelease(&text, keyring).map_err(|e| untrusted(&in_release, e.to_string()))?;
+        return Ok((release, format!("{in_release}: signed by {verified}")));
+    }
+    let url = format!("{dir}/Release");
+    let body = f.get(&url)?;
+    let sig = f.get(&format!("{url}.gpg"))?;
+    let (release, verified) = verify_release(&body, &sig, keyring).map_err(|e| untrusted(&url, e.to_string()))?;
+    Ok((release, format!("{url}: signed by {verified}")))
+}
+
+/// Every package of `repos` for `arch` (and `all`).
+pub fn debian_index(f: &Fetcher, repos: &[DebianRepo], arch: &str) -> Result<DebianIndex, FetchError> {
+    let mut index = DebianIndex::default();
+    for repo in repos {
+        let keyring = load_keyring(&repo.keys)?;
+        let (release, trusted) = release(f, repo, &keyring)?;
+        let dir = repo.release_dir();
+        if !repo.is_flat() {
+            let names = [release.suite.as_deref(), release.codename.as_deref()];
+            if !names.contains(&Some(repo.suite.as_str())) {
+                return Err(FetchError::Untrusted {
+                    what: format!("{dir}/InRelease"),
+                    problem: format!(
+                        "signed for suite {} (codename {}), not {}: refusing a substituted release",
+                        release.suite.as_deref().unwrap_or("?"),
+                        release.codename.as_deref().unwrap_or("?"),
+                        repo.suite
+                    ),
+                });
+            }
+        }
+        let dirs: Vec<String> = if repo.is_flat() {
+            vec![String::new()]
+        } else {
+            repo.components.iter().map(|c| format!("{c}/binary-{arch}")).collect()
+        };
+        for d in dirs {
+            let Some(file) = release.packages_indexes(&d).into_iter().next() else {
+                return Err(FetchError::Invalid {
+                    what: format!("{dir} ({})", if d.is_empty() { "flat" } else { &d }),
+                    problem:
+                        "the signed release lists no Packages index here: check the suite, components and architecture"
+                            .into(),
+                });
+            };
+            let url = format!("{dir}/{}", file.path);
+            let bytes = f.get_by_hash(&url, &file.sha256)?;
+            let ext = file.path.rsplit_once('.').map_or("", |(_, e)| e);
+            let compression = Compression::from_extension(ext).unwrap_or(Compression::None);
+            let text = MemberReader::new(&url, &file.path, compression, &bytes, super::LIMIT)
+                .read_all()
+                .map_err(|e| FetchError::Invalid { what: url.clone(), problem: e.to_string() })?;
+            let text = String::from_utf8(text)
+                .map_err(|_| FetchError::Invalid { what: url.clone(), problem: "not UTF-8 text".into() })?;
+            let packages =
+                parse_packages(&text).map_err(|e| FetchError::Invalid { what: url.clone(), problem: e.to_string() })?;
+            let root = repo.url.trim_end_matches('/').to_owned();
+            for p in packages {
+                index.roots.insert(p.sha256, root.clone());
+                index.packages.push(p);
+            }
+        }
+        index.trusted.push(trusted);
+    }
+    Ok(index)
+}
+
+/// The `.deb` of `p`, checked against its index's SHA-256 and size (from the cache when there).
+pub fn download_deb(f: &Fetcher, index: &DebianIndex, p: &Package) -> Result<Vec<u8>, FetchError> {
+    let url = index.url_of(p).ok_or_else(|| FetchError::Invalid {
+        what: format!("{} {}", p.package, p.version.as_str()),
+        problem: "not from these repositories".into(),
+    })?;
+    let bytes = f.get_by_hash(&url, &p.sha256)?;
+    if bytes.len() as u64 != p.size {
+        return Err(FetchError::Invalid {
+            what: url,
+            problem: format!("{} bytes, the index says {}", bytes.len(), p.size),
+        });
+    }
+    Ok(bytes)
+}

@@ -1,0 +1,140 @@
+//! Fetching from package repositories: HTTP with clear errors, and a cache on disk keyed by
+//! content hash — an index or package whose SHA-256 is known (from a verified `Release` or a
+//! verified index) is read from the cache when present and checked either way, so a warm
+//! build fetches only what is unverifiable by hash: the signed `InRelease` or `APKINDEX`.
+//!
+//! Files: `debian` (apt repositories). apk repositories are next.
+
+mod debian;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sha2::{Digest as _, Sha256};
+
+use crate::Sha256Digest;
+
+pub use debian::{DebianIndex, debian_index, download_deb, load_keyring};
+
+/// Why something could not be fetched or trusted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    #[error("{url}: the repository is unreachable ({reason}); check the URL in the repositories file and the network")]
+    Unreachable { url: String, reason: String },
+    #[error("{url}: HTTP {status}")]
+    Status { url: String, status: u16 },
+    #[error("{url}: larger than {limit} bytes")]
+    TooLarge { url: String, limit: u64 },
+    #[error("{url}: SHA-256 is {actual}, the signed index says {expected} — a tampered or stale mirror")]
+    HashMismatch { url: String, expected: String, actual: String },
+    #[error("{what}: {problem}")]
+    Untrusted { what: String, problem: String },
+    #[error("{what}: {problem}")]
+    Invalid { what: String, problem: String },
+    #[error("{path}: {problem}")]
+    Keys { path: String, problem: String },
+}
+
+/// HTTP client plus the content cache.
+pub struct Fetcher {
+    agent: ureq::Agent,
+    cache: Option<PathBuf>,
+}
+
+/// Indexes and packages larger than this are refused.
+pub const LIMIT: u64 = 1 << 30;
+
+impl Fetcher {
+    /// `cache`: a directory for content by hash (None: no cache).
+    pub fn new(cache: Option<PathBuf>) -> Fetcher {
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .user_agent(concat!("tailor/", env!("CARGO_PKG_VERSION")))
+            .accept_encoding("identity")
+            .max_redirects(5)
+            .timeout_connect(Some(Duration::from_secs(20)))
+            .timeout_global(Some(Duration::from_secs(600)))
+            .build();
+        Fetcher { agent: config.into(), cache }
+    }
+
+    /// The body of `url` (404 is an error).
+    pub fn get(&self, url: &str) -> Result<Vec<u8>, FetchError> {
+        self.get_optional(url)?.ok_or_else(|| FetchError::Status { url: url.to_owned(), status: 404 })
+    }
+
+    /// The body of `url`, or None on 404.
+    pub fn get_optional(&self, url: &str) -> Result<Option<Vec<u8>>, FetchError> {
+        let resp = self
+            .agent
+            .get(url)
+            .call()
+            .map_err(|e| FetchError::Unreachable { url: url.to_owned(), reason: e.to_string() })?;
+        match resp.status().as_u16() {
+            200 => {}
+            404 => return Ok(None),
+            status => return Err(FetchError::Status { url: url.to_owned(), status }),
+        }
+        let mut out = Vec::new();
+        resp.into_body()
+            .into_reader()
+            .take(LIMIT + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| FetchError::Unreachable { url: url.to_owned(), reason: e.to_string() })?;
+        if out.len() as u64 > LIMIT {
+            return Err(FetchError::TooLarge { url: url.to_owned(), limit: LIMIT });
+        }
+        Ok(Some(out))
+    }
+
+    fn cache_path(&self, sha256: &Sha256Digest) -> Option<PathBuf> {
+        self.cache.as_ref().map(|c| c.join("sha256").join(sha256.to_hex()))
+    }
+
+    /// `url`'s content, which must hash to `sha256`: from the cache when there, else fetched,
+    /// checked and cached.
+    pub fn get_by_hash(&self, url: &str, sha256: &Sha256Digest) -> Result<Vec<u8>, FetchError> {
+        if let Some(path) = self.cache_path(sha256)
+            && let Ok(bytes) = std::fs::read(&path)
+        {
+            if Sha256Digest::of(&bytes) == *sha256 {
+                return Ok(bytes);
+            }
+            let _ = std::fs::remove_file(&path); // corrupt: fetch again
+        }
+        let bytes = self.get(url)?;
+        check_hash(url, &bytes, sha256)?;
+        if let Some(path) = self.cache_path(sha256) {
+            write_atomic(&path, &bytes);
+        }
+        Ok(bytes)
+    }
+}
+
+pub(crate) fn check_hash(url: &str, bytes: &[u8], sha256: &Sha256Digest) -> Result<(), FetchError> {
+    let actual = Sha256Digest::of(bytes);
+    if actual != *sha256 {
+        return Err(FetchError::HashMismatch {
+            url: url.to_owned(),
+            expected: sha256.to_hex(),
+            actual: actual.to_hex(),
+        });
+    }
+    Ok(())
+}
+
+/// Best effort: a cache that cannot be written just does not cache.
+fn write_atomic(path: &Path, bytes: &[u8]) {
+    let Some(dir) = path.parent() else { return };
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let tmp = dir.join(format!(".tmp-{}-{}", std::process::id(), hex::encode(&Sha256::digest(bytes)[..8])));
+    if std::fs::write(&tmp, bytes).is_ok() {
+        let _ = std::fs::rename(&tmp, path);
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,227 @@
+#![allow(clippy::unwrap_used)]
+//! Fetching from a real apt repository on loopback: real Debian `.deb`s (tests/run.sh
+//! downloads them into TAILOR_TEST_DEBS), `Packages`/`Release` made by `apt-ftparchive`,
+//! `InRelease` clearsigned by `gpg` with a key made here, served by a static file server.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use super::*;
+use crate::deb::DebArchive;
+use crate::repos::DebianRepo;
+
+/// Serves the files under a directory over HTTP/1.1 (GET only), counting requests.
+struct Files {
+    url: String,
+    served: Arc<Mutex<Vec<String>>>,
+}
+
+impl Files {
+    fn serve(root: &Path) -> Files {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let served = Arc::new(Mutex::new(Vec::new()));
+        let (root, log) = (root.to_path_buf(), served.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    continue;
+                }
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                        break;
+                    }
+                }
+                let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                log.lock().unwrap().push(path.clone());
+                let file = root.join(path.trim_start_matches('/'));
+                let mut stream = stream;
+                let answer = match std::fs::read(&file) {
+                    Ok(body) if file.is_file() => {
+                        let mut a =
+                            format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())
+                                .into_bytes();
+                        a.extend(body);
+                        a
+                    }
+                    _ => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+                };
+                let _ = stream.write_all(&answer);
+            }
+        });
+        Files { url, served }
+    }
+
+    fn count(&self, suffix: &str) -> usize {
+        self.served.lock().unwrap().iter().filter(|p| p.ends_with(suffix)).count()
+    }
+}
+
+fn run(cmd: &mut Command, what: &str) -> Vec<u8> {
+    let o = cmd.output().unwrap_or_else(|e| panic!("{what}: {e} (tests/run.sh installs it)"));
+    assert!(o.status.success(), "{what}: {}", String::from_utf8_lossy(&o.stderr));
+    o.stdout
+}
+
+static HOMES: AtomicUsize = AtomicUsize::new(0);
+
+/// A gpg key in a fresh GNUPGHOME: (home, armored public key path).
+fn gpg_key(dir: &Path) -> (PathBuf, PathBuf) {
+    let home = dir.join(format!("gnupg{}", HOMES.fetch_add(1, Ordering::SeqCst)));
+    std::fs::create_dir_all(&home).unwrap();
+    let gpg = |args: &[&str]| {
+        run(
+            Command::new("gpg").env("GNUPGHOME", &home).args(["--batch", "--quiet"]).args(args),
+            "gpg (Debian package gpg)",
+        )
+    };
+    gpg(&[
+        "--pinentry-mode",
+        "loopback",
+        "--passphrase",
+        "",
+        "--quick-gen-key",
+        "tailor repo <repo@example.org>",
+        "ed25519",
+        "sign",
+        "never",
+    ]);
+    let public = dir.join(format!("{}.asc", home.file_name().unwrap().to_string_lossy()));
+    std::fs::write(&public, gpg(&["--armor", "--export"])).unwrap();
+    (home, public)
+}
+
+/// A repository `root` with suite `stable`, component `main`, the real .debs; signed by `home`.
+fn repository(root: &Path, home: &Path) -> Vec<String> {
+    let debs_dir = std::env::var("TAILOR_TEST_DEBS").unwrap_or_default();
+    let debs: Vec<PathBuf> = std::fs::read_dir(&debs_dir)
+        .unwrap_or_else(|e| panic!("TAILOR_TEST_DEBS={debs_dir:?}: {e} (tests/run.sh downloads real .debs there)"))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "deb"))
+        .collect();
+    assert!(!debs.is_empty(), "no .deb in {debs_dir}");
+    let pool = root.join("pool/main");
+    std::fs::create_dir_all(&pool).unwrap();
+    for d in &debs {
+        std::fs::copy(d, pool.join(d.file_name().unwrap())).unwrap();
+    }
+    let bin = root.join("dists/stable/main/binary-amd64");
+    std::fs::create_dir_all(&bin).unwrap();
+    let packages =
+        run(Command::new("apt-ftparchive").arg("packages").arg("pool").current_dir(root), "apt-ftparchive (apt-utils)");
+    std::fs::write(bin.join("Packages"), &packages).unwrap();
+    run(Command::new("xz").args(["-k", "-9"]).arg(bin.join("Packages")), "xz (xz-utils)");
+    let release = run(
+        Command::new("apt-ftparchive")
+            .args(["-o", "APT::FTPArchive::Release::Suite=stable", "-o", "APT::FTPArchive::Release::Codename=stable"])
+            .args([
+                "-o",
+                "APT::FTPArchive::Release::Components=main",
+                "-o",
+                "APT::FTPArchive::Release::Architectures=amd64",
+            ])
+            .args(["release", "dists/stable"])
+            .current_dir(root),
+        "apt-ftparchive release",
+    );
+    std::fs::write(root.join("dists/stable/Release"), release).unwrap();
+    run(
+        Command::new("gpg")
+            .env("GNUPGHOME", home)
+            .args(["--batch", "--yes", "--clearsign", "-o"])
+            .arg(root.join("dists/stable/InRelease"))
+            .arg(root.join("dists/stable/Release")),
+        "gpg --clearsign",
+    );
+    debs.iter().map(|d| d.file_name().unwrap().to_string_lossy().split('_').next().unwrap().to_owned()).collect()
+}
+
+fn repo(url: &str, key: &Path) -> DebianRepo {
+    DebianRepo {
+        url: url.to_owned(),
+        suite: "stable".into(),
+        components: vec!["main".into()],
+        keys: vec![key.to_path_buf()],
+    }
+}
+
+#[test]
+fn a_signed_repository_gives_verified_packages_cached_by_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let (home, public) = gpg_key(dir.path());
+    let root = dir.path().join("repo");
+    let names = repository(&root, &home);
+    let files = Files::serve(&root);
+    let cache = dir.path().join("cache");
+    let f = Fetcher::new(Some(cache.clone()));
+    let index = debian_index(&f, &[repo(&files.url, &public)], "amd64").unwrap();
+    let mut listed: Vec<&str> = index.packages.iter().map(|p| p.package.as_str()).collect();
+    listed.sort();
+    let mut expected: Vec<&str> = names.iter().map(String::as_str).collect();
+    expected.sort();
+    assert_eq!(listed, expected);
+    assert!(index.trusted[0].contains("InRelease: signed by"), "{:?}", index.trusted);
+    assert_eq!(files.count("Packages.xz"), 1, "the best compression is fetched");
+    let p = &index.packages[0];
+    let deb = download_deb(&f, &index, p).unwrap();
+    let archive = DebArchive::parse(&p.filename, &deb, LIMIT).unwrap();
+    assert_eq!(archive.control.package, p.package);
+    // Warm: the index and the package come from the cache; only InRelease is asked again.
+    let again = debian_index(&f, &[repo(&files.url, &public)], "amd64").unwrap();
+    download_deb(&f, &again, &again.packages[0]).unwrap();
+    assert_eq!(files.count("Packages.xz"), 1);
+    assert_eq!(files.count(".deb"), 1);
+    assert_eq!(files.count("InRelease"), 2);
+    // A tampered package on the server (and not in the cache) is refused.
+    let other = index.packages.iter().find(|q| q.filename != p.filename).unwrap();
+    let path = root.join(&other.filename);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&path, bytes).unwrap();
+    let err = download_deb(&f, &index, other).unwrap_err().to_string();
+    assert!(err.contains("SHA-256 is") && err.contains("tampered"), "{err}");
+}
+
+#[test]
+fn untrusted_or_unreachable_repositories_fail_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (home, public) = gpg_key(dir.path());
+    let (_, stranger) = gpg_key(dir.path());
+    let root = dir.path().join("repo");
+    repository(&root, &home);
+    let files = Files::serve(&root);
+    let f = Fetcher::new(None);
+    let err = debian_index(&f, &[repo(&files.url, &stranger)], "amd64").unwrap_err().to_string();
+    assert!(err.contains("InRelease") && err.contains(&stranger.display().to_string()), "another key: {err}");
+    let mut wrong_suite = repo(&files.url, &public);
+    wrong_suite.suite = "testing".into();
+    std::fs::create_dir_all(root.join("dists/testing")).unwrap();
+    std::fs::copy(root.join("dists/stable/InRelease"), root.join("dists/testing/InRelease")).unwrap();
+    let err = debian_index(&f, &[wrong_suite], "amd64").unwrap_err().to_string();
+    assert!(err.contains("signed for suite stable") && err.contains("not testing"), "{err}");
+    let mut no_component = repo(&files.url, &public);
+    no_component.components = vec!["contrib".into()];
+    let err = debian_index(&f, &[no_component], "amd64").unwrap_err().to_string();
+    assert!(err.contains("contrib/binary-amd64") && err.contains("lists no Packages index"), "{err}");
+    // Changed after signing: the index no longer matches the signed hash.
+    let packages = root.join("dists/stable/main/binary-amd64/Packages.xz");
+    let mut bytes = std::fs::read(&packages).unwrap();
+    bytes.push(0);
+    std::fs::write(&packages, bytes).unwrap();
+    let err = debian_index(&f, &[repo(&files.url, &public)], "amd64").unwrap_err().to_string();
+    assert!(err.contains("Packages.xz: SHA-256 is"), "{err}");
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let err = debian_index(&f, &[repo(&format!("http://{closed}"), &public)], "amd64").unwrap_err().to_string();
+    assert!(err.contains("the repository is unreachable"), "{err}");
+    let err = load_keyring(&[dir.path().join("missing.gpg")]).unwrap_err().to_string();
+    assert!(err.contains("missing.gpg: cannot read the keyring"), "{err}");
+}
