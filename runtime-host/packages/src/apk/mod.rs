@@ -16,6 +16,8 @@ mod database;
 mod dependency;
 mod index;
 mod resolve;
+#[cfg(test)]
+pub(crate) mod test_support;
 mod verify;
 mod version;
 

@@ -3,8 +3,9 @@
 //! verified index) is read from the cache when present and checked either way, so a warm
 //! build fetches only what is unverifiable by hash: the signed `InRelease` or `APKINDEX`.
 //!
-//! Files: `debian` (apt repositories). apk repositories are next.
+//! Files: `debian` (apt repositories), `alpine` (apk repositories).
 
+mod alpine;
 mod debian;
 
 use std::io::Read;
@@ -15,6 +16,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::Sha256Digest;
 
+pub use alpine::{AlpineIndex, alpine_index, download_apk, load_apk_keys};
 pub use debian::{DebianIndex, debian_index, download_deb, load_keyring};
 
 /// Why something could not be fetched or trusted.
@@ -136,5 +138,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) {
     }
 }
 
+#[cfg(test)]
+mod alpine_tests;
 #[cfg(test)]
 mod tests;

@@ -15,13 +15,13 @@ use crate::deb::DebArchive;
 use crate::repos::DebianRepo;
 
 /// Serves the files under a directory over HTTP/1.1 (GET only), counting requests.
-struct Files {
-    url: String,
+pub(super) struct Files {
+    pub(super) url: String,
     served: Arc<Mutex<Vec<String>>>,
 }
 
 impl Files {
-    fn serve(root: &Path) -> Files {
+    pub(super) fn serve(root: &Path) -> Files {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let served = Arc::new(Mutex::new(Vec::new()));
@@ -59,7 +59,7 @@ impl Files {
         Files { url, served }
     }
 
-    fn count(&self, suffix: &str) -> usize {
+    pub(super) fn count(&self, suffix: &str) -> usize {
         self.served.lock().unwrap().iter().filter(|p| p.ends_with(suffix)).count()
     }
 }

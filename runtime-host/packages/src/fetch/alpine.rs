@@ -1,0 +1,110 @@
+//! An apk repository's packages for one architecture, trusted through the RSA signature of
+//! its `APKINDEX.tar.gz`; each `.apk` is checked against the control checksum the verified
+//! index gives (as apk-tools does).
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::PathBuf;
+
+use super::{FetchError, Fetcher};
+use crate::apk::{ApkArchive, ApkKeys, Package, parse_index, verify_signed};
+use crate::repos::AlpineRepo;
+
+/// The packages of a set of repositories, each remembered with where to download it.
+#[derive(Debug, Default)]
+pub struct AlpineIndex {
+    pub packages: Vec<Package>,
+    /// `C:` checksum → the repository directory holding the `.apk`.
+    dirs: HashMap<String, String>,
+    pub trusted: Vec<String>,
+}
+
+impl AlpineIndex {
+    pub fn url_of(&self, p: &Package) -> Option<String> {
+        self.dirs.get(&p.checksum.to_string()).map(|d| format!("{d}/{}", p.file_name()))
+    }
+}
+
+/// The keys of `paths`: `.rsa.pub` files (named as signatures name them), or directories of them.
+pub fn load_apk_keys(paths: &[PathBuf]) -> Result<ApkKeys, FetchError> {
+    let mut keys = ApkKeys::new();
+    let bad = |p: &PathBuf, problem: String| FetchError::Keys { path: p.display().to_string(), problem };
+    for path in paths {
+        let files: Vec<PathBuf> = if path.is_dir() {
+            let mut v: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(|e| bad(path, e.to_string()))?
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_file())
+                .collect();
+            v.sort();
+            v
+        } else {
+            vec![path.clone()]
+        };
+        for file in files {
+            let bytes = std::fs::read(&file).map_err(|e| bad(&file, format!("cannot read the key: {e}")))?;
+            keys.add(&file.display().to_string(), &bytes).map_err(|e| bad(&file, e.to_string()))?;
+        }
+    }
+    if keys.is_empty() {
+        return Err(FetchError::Keys {
+            path: paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+            problem: "no RSA public key found".into(),
+        });
+    }
+    Ok(keys)
+}
+
+/// Every package of `repos` for `arch`.
+pub fn alpine_index(f: &Fetcher, repos: &[AlpineRepo], arch: &str) -> Result<AlpineIndex, FetchError> {
+    let mut index = AlpineIndex::default();
+    for repo in repos {
+        let keys = load_apk_keys(&repo.keys)?;
+        let url = repo.index_url(arch);
+        let bytes = f.get(&url)?;
+        let (verified, offset) = verify_signed(&bytes, &keys)
+            .map_err(|e| FetchError::Untrusted { what: url.clone(), problem: e.to_string() })?;
+        let invalid = |problem: String| FetchError::Invalid { what: url.clone(), problem };
+        let signed = bytes.get(offset..).ok_or_else(|| invalid("nothing after the signature".into()))?;
+        let mut tar = tar::Archive::new(flate2::read::MultiGzDecoder::new(signed));
+        let mut text = None;
+        for entry in tar.entries().map_err(|e| invalid(e.to_string()))? {
+            let mut entry = entry.map_err(|e| invalid(e.to_string()))?;
+            if entry.path().map_err(|e| invalid(e.to_string()))?.as_os_str() == "APKINDEX" {
+                let mut s = String::new();
+                entry.by_ref().take(super::LIMIT).read_to_string(&mut s).map_err(|e| invalid(e.to_string()))?;
+                text = Some(s);
+                break;
+            }
+        }
+        let text = text.ok_or_else(|| invalid("no APKINDEX file in the archive".into()))?;
+        let packages = parse_index(&text).map_err(|e| invalid(e.to_string()))?;
+        let dir = url.trim_end_matches("/APKINDEX.tar.gz").to_owned();
+        for p in packages {
+            index.dirs.insert(p.checksum.to_string(), dir.clone());
+            index.packages.push(p);
+        }
+        index.trusted.push(format!("{url}: signed by {verified}"));
+    }
+    Ok(index)
+}
+
+/// The `.apk` of `p`, whose control segment must have the checksum the verified index gives.
+pub fn download_apk(f: &Fetcher, index: &AlpineIndex, p: &Package) -> Result<Vec<u8>, FetchError> {
+    let url = index.url_of(p).ok_or_else(|| FetchError::Invalid {
+        what: format!("{} {}", p.name, p.version),
+        problem: "not from these repositories".into(),
+    })?;
+    let bytes = f.get(&url)?;
+    let archive = ApkArchive::parse(&url, &bytes, super::LIMIT)
+        .map_err(|e| FetchError::Invalid { what: url.clone(), problem: e.to_string() })?;
+    if archive.checksum() != p.checksum {
+        return Err(FetchError::HashMismatch {
+            url,
+            expected: p.checksum.to_string(),
+            actual: archive.checksum().to_string(),
+        });
+    }
+    Ok(bytes)
+}
