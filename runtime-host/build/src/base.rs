@@ -32,6 +32,25 @@ pub struct FileIndex {
     /// Installed packages from the base's package database (dpkg or apk), sorted.
     #[serde(default)]
     pub packages: Vec<Package>,
+    /// The package database as it is, for installing packages on top: dpkg's `status`
+    /// (with whether `info/format` says multiarch) or apk's `installed` and `world`.
+    #[serde(default)]
+    pub db: PackageDb,
+}
+
+/// The base's package database, verbatim.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub enum PackageDb {
+    #[default]
+    None,
+    Dpkg {
+        status: String,
+        multiarch: bool,
+    },
+    Apk {
+        installed: String,
+        world: String,
+    },
 }
 
 pub fn kind_letter(k: &Kind) -> char {
@@ -65,12 +84,20 @@ impl FileIndex {
         packages.extend(text(os::APK_INSTALLED).map(|t| os::parse_apk_installed(&t)).unwrap_or_default());
         packages.sort();
         packages.dedup();
+        let db = match (text(os::DPKG_STATUS), text(os::APK_INSTALLED)) {
+            (Some(status), _) => {
+                PackageDb::Dpkg { status, multiarch: text(os::DPKG_FORMAT).is_some_and(|f| f.trim() == "1") }
+            }
+            (None, Some(installed)) => PackageDb::Apk { installed, world: text(os::APK_WORLD).unwrap_or_default() },
+            (None, None) => PackageDb::None,
+        };
         FileIndex {
             kinds: tree.entries.iter().map(|(p, e)| (p.clone(), kind_letter(&e.kind))).collect(),
             passwd: text(PASSWD),
             group: text(GROUP),
             os,
             packages,
+            db,
         }
     }
 }
@@ -93,7 +120,7 @@ pub fn file_index(
     limits: Limits,
 ) -> Result<Arc<FileIndex>> {
     let k = key(
-        std::iter::once("base-index/2".to_string()).chain(manifest.layers().iter().map(|l| l.digest().to_string()))
+        std::iter::once("base-index/3".to_string()).chain(manifest.layers().iter().map(|l| l.digest().to_string()))
     );
     let slot = {
         let mut memo = MEMO.lock().unwrap_or_else(|p| p.into_inner());

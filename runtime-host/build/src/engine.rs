@@ -33,6 +33,8 @@ pub struct Options {
     pub signer: Option<Arc<tailor_sign::PrivateKey>>,
     /// Who asked for the build (provenance); None: this process ([`Invocation::cli`]).
     pub invocation: Option<crate::provenance::Invocation>,
+    /// Where OS packages come from; None: the official repositories of the base's release.
+    pub packages: Option<crate::packages::SharedSource>,
 }
 
 impl Default for Options {
@@ -46,6 +48,7 @@ impl Default for Options {
             registry_host: None,
             signer: None,
             invocation: None,
+            packages: None,
         }
     }
 }
@@ -62,6 +65,12 @@ pub struct Report {
     pub duration_ms: u64,
     /// What the build was made from, resolved to digests.
     pub inputs: Inputs,
+    /// OS packages installed (`name=version`, every platform), when the spec asks for some.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<String>,
+    /// Maintainer scripts of those packages that were not run (`package: script`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub scripts_skipped: Vec<String>,
     /// With a signing key: where signatures were written — tags (`repo:sha256-<hex>.sig`)
     /// or, on registries with the OCI 1.1 referrers API, referrer manifests (`repo@sha256:…`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -144,12 +153,6 @@ fn build_with(spec: &Customization, client: &Client, opts: &Options, resolved: O
     let started_at = std::time::SystemTime::now();
     if let Err(problems) = spec.validate() {
         return Err(BuildError::Invalid { problems });
-    }
-    if !spec.contents.packages.is_empty() {
-        return Err(BuildError::Unsupported(format!(
-            "contents.packages ({}): installing OS packages",
-            spec.contents.packages.join(", ")
-        )));
     }
     let log = |m: &str| (opts.log)(m);
     let mut problems: Vec<Problem> = Vec::new();
@@ -251,7 +254,15 @@ fn build_with(spec: &Customization, client: &Client, opts: &Options, resolved: O
     overridden.sort();
     overridden.dedup();
     let inputs = Inputs { source: Input::of(&base), artifacts: artifacts.iter().map(Input::of).collect() };
+    let mut packages: Vec<String> = built.iter().flat_map(|b| b.packages.iter().cloned()).collect();
+    packages.sort();
+    packages.dedup();
+    let mut scripts_skipped: Vec<String> = built.iter().flat_map(|b| b.scripts_skipped.iter().cloned()).collect();
+    scripts_skipped.sort();
+    scripts_skipped.dedup();
     Ok(Report {
+        packages,
+        scripts_skipped,
         inputs,
         signatures: opts.signer.as_ref().map(|_| t.signatures.iter().map(|s| location(&dest, s)).collect()),
         attestations: opts.signer.as_ref().map(|_| t.attestations.iter().map(|s| location(&dest, s)).collect()),

@@ -16,6 +16,7 @@ pub mod flatten;
 pub mod layer;
 pub mod manifest;
 pub mod os;
+pub mod packages;
 pub mod platform;
 pub mod provenance;
 pub mod publish;

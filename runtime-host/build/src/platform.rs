@@ -36,6 +36,12 @@ pub struct Built {
     pub base_index: Arc<FileIndex>,
     pub artifact_files: Vec<Vec<FileSum>>,
     pub spec_files: Vec<FileSum>,
+    /// OS packages installed (`name=version`) and the maintainer scripts not run.
+    pub packages: Vec<String>,
+    pub scripts_skipped: Vec<String>,
+    /// The installed packages for the SBOM, and (`name=version`, URL, SHA-256) for the provenance.
+    pub added_packages: Vec<crate::os::Package>,
+    pub package_sources: Vec<(String, String, String)>,
 }
 
 /// What lies below the layer being made: the base plus the layers added so far.
@@ -113,6 +119,31 @@ pub fn build_platform(
     let mut history = Vec::new();
     let mut overridden = BTreeSet::new();
     let mut artifact_files = Vec::with_capacity(inputs.len());
+
+    // Packages layer: right above the base.
+    let mut installed = crate::packages::Installed::default();
+    if !spec.contents.packages.is_empty() {
+        let source = opts.packages.clone().unwrap_or_else(|| Arc::new(crate::packages::PackageSource::defaults()));
+        installed =
+            crate::packages::install(&source, &base.name, &index, key, &spec.contents.packages, opts.limits, mtime)?;
+        let map: BTreeMap<String, Entry> = installed.entries.drain(..).map(|e| (e.path.clone(), e)).collect();
+        let entries = with_parents(map, &below, mtime);
+        below.add(kinds(&entries));
+        if let Some(l) = Layer::from_entries(&entries, opts.threads).map_err(|e| BuildError::Internal(e.to_string()))? {
+            history.push((l.diff_id.to_string(), format!("tailor: install packages {}", installed.packages.join(" "))));
+            layers.push(l);
+        }
+        (opts.log)(&format!(
+            "{key}: installed {} package(s): {}{}",
+            installed.packages.len(),
+            installed.packages.join(" "),
+            if installed.scripts_skipped.is_empty() {
+                String::new()
+            } else {
+                format!("; maintainer scripts not run: {}", installed.scripts_skipped.join(", "))
+            }
+        ));
+    }
     let (mut passwd, mut group) = (index.passwd.clone().unwrap_or_default(), index.group.clone().unwrap_or_default());
 
     for (i, f) in inputs.iter().zip(filtered) {
@@ -253,6 +284,10 @@ pub fn build_platform(
         manifest: (Digest::of(&bytes), bytes),
         overridden: overridden.into_iter().collect(),
         spec_files: written,
+        packages: installed.packages,
+        scripts_skipped: installed.scripts_skipped,
+        added_packages: installed.added,
+        package_sources: installed.sources,
         base_index: index,
         artifact_files,
     })

@@ -103,6 +103,14 @@ pub fn statements(
                     });
                 }
             }
+            for (name, url, sha256) in &b.package_sources {
+                deps.push(Dependency {
+                    uri: url.clone(),
+                    name: name.clone(),
+                    sha256_hex: sha256.clone(),
+                    annotations: Map::from_iter([("role".to_string(), json!("package"))]),
+                });
+            }
             for f in &spec.files {
                 deps.push(Dependency {
                     uri: format!("file://{}", f.path),
@@ -150,6 +158,7 @@ pub fn statements(
                 base_index: &b.base_index,
                 artifacts: artifact_refs,
                 files: &b.spec_files,
+                added: &b.added_packages,
                 created: &created,
             });
             let s = statement(subject, b.manifest.0.hex(), SPDX_PREDICATE, doc);

@@ -53,6 +53,8 @@ pub struct Contents<'a> {
     pub artifacts: Vec<(ImageRef<'a>, &'a [FileSum])>,
     /// Files tailor wrote itself (the spec's `files`, the merged account files), written last.
     pub files: &'a [FileSum],
+    /// OS packages tailor installed (the packages layer).
+    pub added: &'a [crate::os::Package],
     /// RFC 3339, seconds precision (`2026-11-26T10:00:00Z`).
     pub created: &'a str,
 }
@@ -101,7 +103,8 @@ pub fn document(c: &Contents) -> Value {
     ];
     packages.push(container("SPDXRef-Base", &c.base, c.platform));
     let os = c.base_index.os.as_ref();
-    for (i, p) in c.base_index.packages.iter().enumerate() {
+    let installed = c.base_index.packages.iter().map(|p| (p, false)).chain(c.added.iter().map(|p| (p, true)));
+    for (i, (p, added)) in installed.enumerate() {
         let id = format!("SPDXRef-Package-{i}");
         let mut v = json!({
             "SPDXID": id,
@@ -123,6 +126,9 @@ pub fn document(c: &Contents) -> Value {
         }
         if let Some(l) = &p.license {
             v["licenseComments"] = json!(format!("the package database declares: {l}"));
+        }
+        if added {
+            v["comment"] = json!("installed by tailor (packages layer)");
         }
         packages.push(v);
         relationships.push(relationship("SPDXRef-Image", "CONTAINS", &id));
@@ -220,6 +226,7 @@ mod tests {
             base_index: &index,
             artifacts: vec![(ImageRef { name: "r.example/acme/art", digest: &art }, &art_files)],
             files: &spec_files,
+            added: &[],
             created: "2026-11-26T10:00:00Z",
         });
         assert_eq!(doc["spdxVersion"], "SPDX-2.3");

@@ -35,6 +35,10 @@ pub struct Args {
     /// in TAILOR_SIGNING_KEY, else unsigned.
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
+    /// OS package repositories (YAML: `debian:`/`alpine:` lists of url, suite/branch,
+    /// components, keys) [default: the official repositories of the base's release].
+    #[arg(long, value_name = "FILE")]
+    pub repositories: Option<PathBuf>,
     /// No progress on stderr.
     #[arg(short, long)]
     pub quiet: bool,
@@ -95,8 +99,15 @@ pub fn run(args: Args) -> u8 {
         Ok(k) => k,
         Err(e) => return fail(args.output, "key", &format!("{e:#}")),
     };
+    let cache_dir = (!args.no_cache).then(|| args.cache.clone().or_else(default_cache_dir)).flatten();
+    let packages =
+        match crate::packages::source(args.repositories.as_deref(), cache_dir.map(|d| d.join("packages")).as_deref()) {
+            Ok(p) => p,
+            Err(e) => return fail(args.output, "repositories", &format!("{e:#}")),
+        };
     let quiet = args.quiet;
     let opts = Options {
+        packages: Some(packages),
         signer,
         cache,
         limits: Limits { max_layer_bytes: args.max_layer_size },

@@ -3,6 +3,7 @@
 mod artifact;
 mod build;
 mod key;
+mod packages;
 mod service;
 mod signing;
 mod store;

@@ -46,6 +46,10 @@ pub struct ServiceArgs {
     /// generated on first start].
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
+    /// OS package repositories (YAML: `debian:`/`alpine:` lists of url, suite/branch,
+    /// components, keys) [default: the official repositories of each base's release].
+    #[arg(long, value_name = "FILE")]
+    pub repositories: Option<PathBuf>,
     /// A TOML file with any of: data, registry, layout, insecure, poll_interval, debounce, max_attempts,
     /// listen, workers, manifest, a [webhooks] table of NAME = "SECRET" and a [variables] table
     /// of the Spin application's variables.
@@ -156,6 +160,8 @@ impl Settings {
         let mut worker = WorkerConfig::new(data.join("tailor.db"), target, Cache::at(data.join("build-cache")));
         worker.signer = Some(crate::signing::service_key(args.key.as_deref(), &data)?);
         worker.builder_id = format!("https://tailor.dev/builder/{}", hostname());
+        worker.packages =
+            Some(crate::packages::source(args.repositories.as_deref(), Some(&data.join("package-cache")))?);
         let poll = args.poll_interval.clone().or_else(|| file.poll_interval.clone()).unwrap_or_else(|| "5m".into());
         let poll = parse_duration(&poll).context("--poll-interval")?;
         worker.poll_interval = (!poll.is_zero()).then_some(poll);

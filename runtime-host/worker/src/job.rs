@@ -118,6 +118,7 @@ fn attempt(db: &SqliteDb, cfg: &WorkerConfig, claim: &Claim, log: &Log) -> Resul
     let opts = Options {
         cache: cfg.cache.clone(),
         signer: cfg.signer.clone(),
+        packages: cfg.packages.clone(),
         invocation: Some(tailor_build::provenance::Invocation {
             id: format!("{}/builds/{}", claim.customization_id, claim.build),
             revision: Some(claim.revision),

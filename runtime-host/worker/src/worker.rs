@@ -30,6 +30,8 @@ pub struct WorkerConfig {
     pub signer: Option<std::sync::Arc<tailor_sign::PrivateKey>>,
     /// `runDetails.builder.id` of the provenance.
     pub builder_id: String,
+    /// Where OS packages come from (None: each release's official repositories, no cache).
+    pub packages: Option<tailor_build::packages::SharedSource>,
 }
 
 impl WorkerConfig {
@@ -45,6 +47,7 @@ impl WorkerConfig {
             poll_interval: Some(Duration::from_secs(300)),
             signer: None,
             builder_id: "https://tailor.dev/builder/worker".into(),
+            packages: None,
         }
     }
 }

@@ -169,10 +169,16 @@ fn account_clash_and_unknown_run_as_are_errors() {
 }
 
 #[test]
-fn packages_are_not_supported_yet() {
+fn packages_need_a_package_database_and_a_usable_repositories_file() {
     let c = Case::new();
-    let out = c.fails(&c.spec(&|s| s.replace("contents:\n", "contents:\n  packages: [curl]\n")), &[], 1);
-    assert!(out.contains("not supported yet"), "{out}");
+    let spec = c.spec(&|s| s.replace("contents:\n", "contents:\n  packages: [curl]\n"));
+    let out = c.fails(&spec, &[], 2);
+    assert!(out.contains("contents.packages[0]") && out.contains("has no package database"), "{out}");
+    let repos = std::env::temp_dir().join(format!("tailor-repos-{}.yaml", std::process::id()));
+    std::fs::write(&repos, "debian:\n  - {url: http://127.0.0.1:9, suite: bookworm, components: [main]}\n").unwrap();
+    let out = c.fails(&spec, &["--repositories", repos.to_str().unwrap()], 1);
+    assert!(out.contains("debian[0].keys: give the keyring"), "{out}");
+    let _ = std::fs::remove_file(&repos);
 }
 
 #[test]

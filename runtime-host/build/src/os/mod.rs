@@ -17,6 +17,8 @@ pub const OS_RELEASE_USR: &str = "usr/lib/os-release";
 pub const DPKG_STATUS: &str = "var/lib/dpkg/status";
 pub const DPKG_STATUS_D: &str = "var/lib/dpkg/status.d/";
 pub const APK_INSTALLED: &str = "lib/apk/db/installed";
+pub const DPKG_FORMAT: &str = "var/lib/dpkg/info/format";
+pub const APK_WORLD: &str = "etc/apk/world";
 
 /// Whether the base index must keep the bytes of `path` (a file the OS facts are read from).
 pub fn wanted(path: &str) -> bool {
@@ -24,6 +26,8 @@ pub fn wanted(path: &str) -> bool {
         || path == OS_RELEASE_USR
         || path == DPKG_STATUS
         || path == APK_INSTALLED
+        || path == DPKG_FORMAT
+        || path == APK_WORLD
         || path.strip_prefix(DPKG_STATUS_D).is_some_and(|n| !n.contains('/') && !n.ends_with(".md5sums"))
 }
 

@@ -1,0 +1,205 @@
+#![allow(clippy::unwrap_used)]
+//! A Debian base (this machine's real dpkg database and os-release) takes `hello` from a real
+//! signed apt repository on loopback (real .debs from TAILOR_TEST_DEBS, `apt-ftparchive`,
+//! `gpg --clearsign`, served by `python3 -m http.server`), pushed to the conformance double.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+
+use tailor_oci::testing::ReferrersRegistry;
+use tailor_oci::{Client, RegistryConfig, Scope};
+use tailor_packages::fetch::Fetcher;
+use tailor_packages::repos::{DebianRepo, Repositories};
+use tailor_spec::{Customization, Platform};
+
+use super::PackageSource;
+use crate::scratch::push_directory;
+use crate::{Options, build};
+
+fn run(cmd: &mut Command, what: &str) -> Vec<u8> {
+    let o = cmd.output().unwrap_or_else(|e| panic!("{what}: {e} (tests/run.sh installs it)"));
+    assert!(o.status.success(), "{what}: {}", String::from_utf8_lossy(&o.stderr));
+    o.stdout
+}
+
+/// A signed repository of the real .debs under `root`; returns the armored public key file.
+fn repository(root: &Path) -> std::path::PathBuf {
+    let debs = std::env::var("TAILOR_TEST_DEBS").unwrap_or_default();
+    let pool = root.join("pool");
+    std::fs::create_dir_all(&pool).unwrap();
+    for e in
+        std::fs::read_dir(&debs).unwrap_or_else(|e| panic!("TAILOR_TEST_DEBS={debs:?}: {e} (tests/run.sh)")).flatten()
+    {
+        std::fs::copy(e.path(), pool.join(e.file_name())).unwrap();
+    }
+    let bin = root.join("dists/stable/main/binary-amd64");
+    std::fs::create_dir_all(&bin).unwrap();
+    let packages =
+        run(Command::new("apt-ftparchive").args(["packages", "pool"]).current_dir(root), "apt-ftparchive (apt-utils)");
+    std::fs::write(bin.join("Packages"), packages).unwrap();
+    let release = run(
+        Command::new("apt-ftparchive")
+            .args(["-o", "APT::FTPArchive::Release::Suite=stable", "release", "dists/stable"])
+            .current_dir(root),
+        "apt-ftparchive release",
+    );
+    std::fs::write(root.join("dists/stable/Release"), release).unwrap();
+    let home = root.join("../gnupg");
+    std::fs::create_dir_all(&home).unwrap();
+    let gpg =
+        |args: &[&str]| run(Command::new("gpg").env("GNUPGHOME", &home).args(["--batch", "--quiet"]).args(args), "gpg");
+    gpg(&[
+        "--pinentry-mode",
+        "loopback",
+        "--passphrase",
+        "",
+        "--quick-gen-key",
+        "repo <r@example.org>",
+        "ed25519",
+        "sign",
+        "never",
+    ]);
+    let key = root.join("../repo.asc");
+    std::fs::write(&key, gpg(&["--armor", "--export"])).unwrap();
+    let (inr, rel) = (root.join("dists/stable/InRelease"), root.join("dists/stable/Release"));
+    gpg(&["--yes", "--clearsign", "-o", inr.to_str().unwrap(), rel.to_str().unwrap()]);
+    key
+}
+
+struct Server(Child, String);
+
+impl Server {
+    fn start(root: &Path) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new("python3")
+            .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string()])
+            .current_dir(root)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let url = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Server(child, url)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spec(packages: &str) -> Customization {
+    Customization::from_yaml(&format!(
+        "name: p\nsource: acme/debian:12\ntag_suffix: p\nplatforms: [linux/amd64]\ncontents:\n  packages: [{packages}]\n"
+    ))
+    .unwrap()
+}
+
+/// The entries (path → content) of the image's layer `n` (0: the base).
+fn layer(client: &Client, digest: &tailor_oci::Digest, n: usize) -> Vec<(String, Vec<u8>)> {
+    let m: serde_json::Value =
+        serde_json::from_slice(&client.get_manifest("acme/debian", digest.as_str()).unwrap().bytes).unwrap();
+    let d: tailor_oci::Digest = m["layers"][n]["digest"].as_str().unwrap().parse().unwrap();
+    let blob = client.read_blob("acme/debian", &d, 1 << 30).unwrap();
+    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(&blob[..]));
+    tar.entries()
+        .unwrap()
+        .map(|e| {
+            let mut e = e.unwrap();
+            let mut data = Vec::new();
+            e.read_to_end(&mut data).unwrap();
+            (e.path().unwrap().display().to_string(), data)
+        })
+        .collect()
+}
+
+#[test]
+fn a_debian_base_takes_packages_from_a_signed_repository() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("repo");
+    let key = repository(&root);
+    let server = Server::start(&root);
+    let registry = ReferrersRegistry::start();
+    let client = Client::registry(RegistryConfig::new(registry.url()), Scope::new(["acme"], ["acme/debian"])).unwrap();
+    let base = tmp.path().join("base");
+    std::fs::create_dir_all(base.join("var/lib/dpkg/info")).unwrap();
+    std::fs::create_dir_all(base.join("etc")).unwrap();
+    std::fs::copy("/var/lib/dpkg/status", base.join("var/lib/dpkg/status")).unwrap();
+    std::fs::write(base.join("var/lib/dpkg/info/format"), "1\n").unwrap();
+    std::fs::write(base.join("etc/os-release"), "ID=debian\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n").unwrap();
+    let platforms = [Platform::parse("linux/amd64").unwrap()];
+    push_directory(&client, &base, "acme/debian", "12", &platforms, 0, 0, 0, &Options::default()).unwrap();
+    let repos = Repositories {
+        debian: vec![DebianRepo {
+            url: server.1.clone(),
+            suite: "stable".into(),
+            components: vec!["main".into()],
+            keys: vec![key],
+        }],
+        alpine: vec![],
+    };
+    let source = Arc::new(PackageSource { repositories: repos, fetcher: Fetcher::new(Some(tmp.path().join("cache"))) });
+    let key = Arc::new(tailor_sign::PrivateKey::generate().unwrap());
+    let opts = Options { packages: Some(source.clone()), signer: Some(key.clone()), ..Options::default() };
+
+    let report = build(&spec("hello, jq"), &client, &opts).unwrap();
+    assert_eq!(report.packages, ["hello=2.10-3"], "jq is in the base already: {report:?}");
+    let entries = layer(&client, &report.manifests["linux/amd64"], 1);
+    let names: Vec<&str> = entries.iter().map(|(p, _)| p.as_str()).collect();
+    assert!(names.contains(&"usr/bin/hello"), "{names:?}");
+    assert!(
+        names.contains(&"var/lib/dpkg/info/hello.list") && names.contains(&"var/lib/dpkg/info/hello.md5sums"),
+        "{names:?}"
+    );
+    let status = &entries.iter().find(|(p, _)| p == "var/lib/dpkg/status").unwrap().1;
+    let status = String::from_utf8_lossy(status);
+    assert!(status.contains("Package: hello\nStatus: install ok installed\n"), "hello recorded installed");
+    assert!(status.contains("Package: jq\n"), "the base's entries stay");
+    // The SBOM lists it, the provenance names the .deb by its SHA-256.
+    let manifest = &report.manifests["linux/amd64"];
+    let pk = key.public();
+    let sbom =
+        tailor_sign::verify_attestations(&client, "acme/debian", manifest, tailor_sign::intoto::SPDX_PREDICATE, &pk)
+            .unwrap();
+    let hello =
+        sbom[0]["predicate"]["packages"].as_array().unwrap().iter().find(|p| p["name"] == "hello").unwrap().clone();
+    assert_eq!(hello["versionInfo"], "2.10-3");
+    assert_eq!(hello["comment"], "installed by tailor (packages layer)");
+    let prov = tailor_sign::verify_attestations(
+        &client,
+        "acme/debian",
+        manifest,
+        tailor_sign::intoto::SLSA_PROVENANCE_V1,
+        &pk,
+    )
+    .unwrap();
+    let deps = prov[0]["predicate"]["buildDefinition"]["resolvedDependencies"].as_array().unwrap().clone();
+    let dep = deps.iter().find(|d| d["name"] == "hello=2.10-3").unwrap();
+    let deb = std::fs::read(root.join("pool/hello_2.10-3_amd64.deb")).unwrap();
+    assert_eq!(dep["digest"]["sha256"], hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&deb)));
+    assert!(dep["uri"].as_str().unwrap().ends_with("pool/hello_2.10-3_amd64.deb"), "{dep}");
+
+    // Bad requests and bases, each a clear failed build.
+    let err = build(&spec("helo"), &client, &opts).unwrap_err().to_string();
+    assert!(err.contains("contents.packages[0]") && err.contains("did you mean hello"), "{err}");
+    let bare = tmp.path().join("bare");
+    std::fs::create_dir_all(bare.join("etc")).unwrap();
+    std::fs::write(bare.join("etc/passwd"), "root:x:0:0::/root:/bin/sh\n").unwrap();
+    push_directory(&client, &bare, "acme/debian", "12", &platforms, 0, 0, 0, &Options::default()).unwrap();
+    let err = build(&spec("hello"), &client, &opts).unwrap_err().to_string();
+    assert!(err.contains("has no package database"), "{err}");
+    drop(server);
+    push_directory(&client, &base, "acme/debian", "12", &platforms, 0, 0, 0, &Options::default()).unwrap();
+    let err = build(&spec("hello"), &client, &opts).unwrap_err().to_string();
+    assert!(err.contains("repositories") && err.contains("unreachable"), "{err}");
+}
