@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in docker-registry skopeo umoci apache2-utils openssl python3-venv gpg xz-utils zstd gzip apt-utils; do
+for pkg in docker-registry skopeo umoci apache2-utils openssl python3-venv gpg xz-utils zstd gzip apt-utils debootstrap; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -25,6 +25,24 @@ if ! ls "$TAILOR_TEST_DEBS"/*.deb >/dev/null 2>&1; then
   echo "tests/run.sh: apt-get download of a few packages into $TAILOR_TEST_DEBS"
   mkdir -p "$TAILOR_TEST_DEBS"
   (cd "$TAILOR_TEST_DEBS" && apt-get download -qq hello jq libjq1 libonig5 zstd 2>/dev/null)
+fi
+# A Debian base for the package tests: debootstrap minbase bookworm, made once.
+export TAILOR_TEST_ROOTFS="${XDG_CACHE_HOME:-$HOME/.cache}/tailor-test/debian-bookworm"
+if [ ! -x "$TAILOR_TEST_ROOTFS/bin/sh" ]; then
+  echo "tests/run.sh: debootstrap --variant=minbase bookworm into $TAILOR_TEST_ROOTFS"
+  rm -rf "$TAILOR_TEST_ROOTFS.tmp"
+  $SUDO debootstrap --variant=minbase bookworm "$TAILOR_TEST_ROOTFS.tmp" http://deb.debian.org/debian >/dev/null
+  # An image holds no device nodes, sockets or pipes (tailor artifact push refuses them).
+  $SUDO find "$TAILOR_TEST_ROOTFS.tmp" -xdev \( -type b -o -type c -o -type p -o -type s \) -delete
+  $SUDO mv "$TAILOR_TEST_ROOTFS.tmp" "$TAILOR_TEST_ROOTFS"
+fi
+# The packages apt installs with curl on that base, downloaded once (the loopback repository).
+export TAILOR_TEST_CURL_DEBS="${XDG_CACHE_HOME:-$HOME/.cache}/tailor-test/curl-debs"
+if ! ls "$TAILOR_TEST_CURL_DEBS"/curl_*.deb >/dev/null 2>&1; then
+  echo "tests/run.sh: apt-get --download-only curl for that base into $TAILOR_TEST_CURL_DEBS"
+  mkdir -p "$TAILOR_TEST_CURL_DEBS/partial"
+  $SUDO apt-get install -qq -d -y --no-install-recommends -o Dir::State::status="$TAILOR_TEST_ROOTFS/var/lib/dpkg/status" \
+    -o Dir::Cache::archives="$TAILOR_TEST_CURL_DEBS" curl >/dev/null
 fi
 rustup target add wasm32-wasip2 >/dev/null
 # The SPDX project's validator (PyPI spdx-tools), an independent reader of tailor's SBOMs.

@@ -6,6 +6,7 @@
 
 mod build;
 mod harness;
+mod packages;
 mod registry_client;
 mod service;
 mod sign;

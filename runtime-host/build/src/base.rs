@@ -36,6 +36,29 @@ pub struct FileIndex {
     /// (with whether `info/format` says multiarch) or apk's `installed` and `world`.
     #[serde(default)]
     pub db: PackageDb,
+    /// Symlinks to directories (`lib` → `usr/lib` on merged-/usr systems), path → target:
+    /// packages unpack through them, as dpkg does, rather than replace them.
+    #[serde(default)]
+    pub dir_links: BTreeMap<String, String>,
+}
+
+/// `target` of a symlink at `path`, as a normalized path from the root (None: outside it).
+pub fn resolve_link(path: &str, target: &str) -> Option<String> {
+    let mut parts: Vec<&str> = if target.starts_with('/') {
+        Vec::new()
+    } else {
+        path.rsplit_once('/').map_or(Vec::new(), |(dir, _)| dir.split('/').collect())
+    };
+    for c in target.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            c => parts.push(c),
+        }
+    }
+    Some(parts.join("/"))
 }
 
 /// The base's package database, verbatim.
@@ -91,7 +114,18 @@ impl FileIndex {
             (None, Some(installed)) => PackageDb::Apk { installed, world: text(os::APK_WORLD).unwrap_or_default() },
             (None, None) => PackageDb::None,
         };
+        let dir_links = tree
+            .entries
+            .iter()
+            .filter_map(|(p, e)| match &e.kind {
+                Kind::Symlink(t) => resolve_link(p, t)
+                    .filter(|r| tree.get(r).is_some_and(|d| d.kind == Kind::Dir))
+                    .map(|r| (p.clone(), r)),
+                _ => None,
+            })
+            .collect();
         FileIndex {
+            dir_links,
             kinds: tree.entries.iter().map(|(p, e)| (p.clone(), kind_letter(&e.kind))).collect(),
             passwd: text(PASSWD),
             group: text(GROUP),
@@ -120,7 +154,7 @@ pub fn file_index(
     limits: Limits,
 ) -> Result<Arc<FileIndex>> {
     let k = key(
-        std::iter::once("base-index/3".to_string()).chain(manifest.layers().iter().map(|l| l.digest().to_string()))
+        std::iter::once("base-index/4".to_string()).chain(manifest.layers().iter().map(|l| l.digest().to_string()))
     );
     let slot = {
         let mut memo = MEMO.lock().unwrap_or_else(|p| p.into_inner());

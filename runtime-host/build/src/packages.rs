@@ -120,13 +120,13 @@ pub fn install(
                     ));
                 }
             };
-            install_deb(&source.fetcher, &repos, arch, status, *multiarch, requests, limits, mtime)
+            install_deb(&source.fetcher, &repos, arch, status, *multiarch, requests, &index.dir_links, limits, mtime)
         }
         PackageDb::Apk { installed, world } => {
             let arch = apk_arch(platform).ok_or_else(no_arch)?;
             let version = index.os.as_ref().map(|o| o.version_id.as_str()).unwrap_or("");
             let repos = source.repositories.alpine_for(version);
-            install_apk(&source.fetcher, &repos, arch, installed, world, requests, limits, mtime)
+            install_apk(&source.fetcher, &repos, arch, installed, world, requests, &index.dir_links, limits, mtime)
         }
         PackageDb::None => Err(invalid(
             0,
@@ -137,9 +137,58 @@ pub fn install(
     }
 }
 
+/// `path` with any prefix that is a symlink to a directory in the base replaced by the
+/// directory (so `lib/x86_64-linux-gnu/x.so` lands in `usr/lib/…` on a merged-/usr base).
+fn through_links(path: &str, links: &BTreeMap<String, String>) -> String {
+    let mut current = path.to_owned();
+    for _ in 0..16 {
+        let parts: Vec<&str> = current.split('/').collect();
+        let hit = (1..parts.len()).find_map(|n| {
+            let prefix = parts[..n].join("/");
+            links.get(&prefix).map(|target| (n, target.clone()))
+        });
+        match hit {
+            Some((n, target)) => {
+                let rest = parts[n..].join("/");
+                current = if target.is_empty() { rest } else { format!("{target}/{rest}") };
+            }
+            None => break,
+        }
+    }
+    current
+}
+
+/// Adds a package's entries to the layer: directories the base has as symlinks to directories
+/// stay symlinks (as dpkg leaves them), everything else goes through them.
+fn add_entries(files: &mut BTreeMap<String, Entry>, entries: Vec<Entry>, links: &BTreeMap<String, String>) {
+    for mut e in entries.into_iter().filter(|e| !e.path.is_empty()) {
+        if e.kind == Kind::Dir && links.contains_key(&e.path) {
+            continue;
+        }
+        e.path = through_links(&e.path, links);
+        if let Kind::Hardlink(target) = &e.kind {
+            e.kind = Kind::Hardlink(through_links(target, links));
+        }
+        files.insert(e.path.clone(), e);
+    }
+}
+
 /// The entries of a data tar, paths without a leading `./`.
 fn data_entries(what: &str, tar: &[u8], limits: Limits) -> Result<Vec<Entry>> {
     TarReader::new(tar, limits).read_all().map_err(|e| BuildError::bad_input(what, e))
+}
+
+#[test]
+fn paths_go_through_the_base_directory_links() {
+    let links: BTreeMap<String, String> =
+        [("lib".to_string(), "usr/lib".to_string()), ("usr/lib/alt".to_string(), "opt/alt".to_string())].into();
+    assert_eq!(through_links("lib/x86_64-linux-gnu/libz.so.1", &links), "usr/lib/x86_64-linux-gnu/libz.so.1");
+    assert_eq!(through_links("lib/alt/x", &links), "opt/alt/x", "links after links");
+    assert_eq!(through_links("lib", &links), "lib", "the link itself is not a prefix of more");
+    assert_eq!(through_links("usr/bin/curl", &links), "usr/bin/curl");
+    assert_eq!(crate::base::resolve_link("lib64", "usr/lib64").as_deref(), Some("usr/lib64"));
+    assert_eq!(crate::base::resolve_link("usr/lib/a", "../../opt").as_deref(), Some("opt"));
+    assert_eq!(crate::base::resolve_link("a", "../../x"), None);
 }
 
 fn md5_hex(data: &[u8]) -> String {
@@ -154,6 +203,7 @@ fn install_deb(
     status: &str,
     multiarch: bool,
     requests: &[String],
+    links: &BTreeMap<String, String>,
     limits: Limits,
     mtime: u64,
 ) -> Result<Installed> {
@@ -216,9 +266,7 @@ fn install_deb(
             paths,
             scripts,
         });
-        for e in entries.into_iter().filter(|e| !e.path.is_empty()) {
-            files.insert(e.path.clone(), e);
-        }
+        add_entries(&mut files, entries, links);
         out.packages.push(format!("{}={}", p.package, p.version.as_str()));
         out.added.push(crate::os::Package {
             kind: crate::os::PackageKind::Deb,
@@ -258,6 +306,7 @@ fn install_apk(
     installed_db: &str,
     world: &str,
     requests: &[String],
+    links: &BTreeMap<String, String>,
     limits: Limits,
     mtime: u64,
 ) -> Result<Installed> {
@@ -305,9 +354,7 @@ fn install_apk(
             out.scripts_skipped.push(format!("{}: {s}", p.name));
         }
         apk_files.push((*p, listed));
-        for e in entries.into_iter().filter(|e| !e.path.is_empty()) {
-            files.insert(e.path.clone(), e);
-        }
+        add_entries(&mut files, entries, links);
         out.packages.push(format!("{}={}", p.name, p.version));
         out.added.push(crate::os::Package {
             kind: crate::os::PackageKind::Apk,
