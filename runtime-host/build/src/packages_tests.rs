@@ -203,3 +203,16 @@ fn a_debian_base_takes_packages_from_a_signed_repository() {
     let err = build(&spec("hello"), &client, &opts).unwrap_err().to_string();
     assert!(err.contains("repositories") && err.contains("unreachable"), "{err}");
 }
+
+#[test]
+fn paths_go_through_the_base_directory_links() {
+    let links: std::collections::BTreeMap<String, String> =
+        [("lib".to_string(), "usr/lib".to_string()), ("usr/lib/alt".to_string(), "opt/alt".to_string())].into();
+    assert_eq!(super::through_links("lib/x86_64-linux-gnu/libz.so.1", &links), "usr/lib/x86_64-linux-gnu/libz.so.1");
+    assert_eq!(super::through_links("lib/alt/x", &links), "opt/alt/x", "links after links");
+    assert_eq!(super::through_links("lib", &links), "lib", "the link itself is not a prefix of more");
+    assert_eq!(super::through_links("usr/bin/curl", &links), "usr/bin/curl");
+    assert_eq!(crate::base::resolve_link("lib64", "usr/lib64").as_deref(), Some("usr/lib64"));
+    assert_eq!(crate::base::resolve_link("usr/lib/a", "../../opt").as_deref(), Some("opt"));
+    assert_eq!(crate::base::resolve_link("a", "../../x"), None);
+}
