@@ -16,6 +16,7 @@ pub mod deb;
 mod digest;
 pub mod fetch;
 pub mod repos;
+mod resolution;
 
 pub use archive::{ArchiveError, ArchiveProblem, Compression, MemberReader};
 pub use digest::{DigestError, Sha256Digest};

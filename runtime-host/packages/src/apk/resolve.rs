@@ -8,6 +8,9 @@
 
 use std::collections::BTreeMap;
 
+pub use crate::resolution::ResolveError;
+use crate::resolution::close_names;
+
 use super::{Dependency, Package, Version};
 
 /// One requested package: `name` or `name=version`.
@@ -47,29 +50,6 @@ impl Request {
             Some(v) => format!("{}={v}", self.name),
             None => self.name.clone(),
         }
-    }
-}
-
-/// Why a request cannot be installed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ResolveError {
-    #[error("package {request:?}: {problem}")]
-    BadRequest { request: String, problem: String },
-    #[error("{}", unknown_message(name, close))]
-    Unknown { name: String, close: Vec<String> },
-    #[error("{name}={version} is not in the repositories (available: {})", available.join(", "))]
-    NoSuchVersion { name: String, version: String, available: Vec<String> },
-    #[error("{chain}: {problem}")]
-    Unsatisfiable { chain: String, problem: String },
-    #[error("{chain}: {package} conflicts with {other}")]
-    Conflict { chain: String, package: String, other: String },
-}
-
-fn unknown_message(name: &str, close: &[String]) -> String {
-    if close.is_empty() {
-        format!("unknown package {name}: no package of that name (or providing it) in the repositories")
-    } else {
-        format!("unknown package {name}: did you mean {}?", close.join(", "))
     }
 }
 
@@ -121,15 +101,9 @@ impl<'a> Universe<'a> {
         Universe { by_name, providers, install_if }
     }
 
+    /// Names close to `name` (for "did you mean").
     fn close_to(&self, name: &str) -> Vec<String> {
-        let mut scored: Vec<(usize, &str)> = self
-            .by_name
-            .keys()
-            .map(|k| (crate::deb::edit_distance(name, k), *k))
-            .filter(|(d, k)| *d <= 2.max(name.len() / 4) || k.starts_with(name))
-            .collect();
-        scored.sort();
-        scored.into_iter().take(5).map(|(_, k)| k.to_owned()).collect()
+        close_names(self.by_name.keys().copied(), name)
     }
 }
 

@@ -37,7 +37,6 @@ pub use relation::{
     parse_provides, parse_relations,
 };
 pub use release::{Release, ReleaseError, ReleaseFile};
-pub(crate) use resolve::edit_distance;
 pub use resolve::{Plan, Request, ResolveError, Universe, resolve};
 pub use status::{Flag, InstalledPackage, State, Status, Want, parse_status};
 pub use verify::{

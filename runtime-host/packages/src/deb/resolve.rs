@@ -6,6 +6,9 @@
 //! dependency that cannot be met is an error naming the chain that led to it.
 
 use std::collections::BTreeMap;
+
+pub use crate::resolution::ResolveError;
+use crate::resolution::close_names;
 use std::fmt;
 
 use super::{Dependency, InstalledPackage, Package, Relation, Version};
@@ -52,29 +55,6 @@ impl fmt::Display for Request {
     }
 }
 
-/// Why a request cannot be installed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ResolveError {
-    #[error("package {request:?}: {problem}")]
-    BadRequest { request: String, problem: String },
-    #[error("{}", unknown_message(name, close))]
-    Unknown { name: String, close: Vec<String> },
-    #[error("{name}={version} is not in the repositories (available: {})", available.join(", "))]
-    NoSuchVersion { name: String, version: String, available: Vec<String> },
-    #[error("{chain}: {problem}")]
-    Unsatisfiable { chain: String, problem: String },
-    #[error("{chain}: {package} conflicts with {other}")]
-    Conflict { chain: String, package: String, other: String },
-}
-
-fn unknown_message(name: &str, close: &[String]) -> String {
-    if close.is_empty() {
-        format!("unknown package {name}: no package of that name (or providing it) in the repositories")
-    } else {
-        format!("unknown package {name}: did you mean {}?", close.join(", "))
-    }
-}
-
 /// What to install, dependencies before what needs them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan<'a> {
@@ -118,34 +98,10 @@ impl<'a> Universe<'a> {
         &self.arch
     }
 
-    /// Names close to `name` (for "did you mean"), at most five.
+    /// Names close to `name` (for "did you mean").
     fn close_to(&self, name: &str) -> Vec<String> {
-        let mut scored: Vec<(usize, &str)> = self
-            .by_name
-            .keys()
-            .map(|k| (edit_distance(name, k), *k))
-            .filter(|(d, k)| *d <= 2.max(name.len() / 4) || k.starts_with(name))
-            .collect();
-        scored.sort();
-        scored.into_iter().take(5).map(|(_, k)| k.to_owned()).collect()
+        close_names(self.by_name.keys().copied(), name)
     }
-}
-
-/// Levenshtein distance (names are short).
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for j in 0..b.len() {
-            let cost = usize::from(ca != b[j]);
-            let next = (prev + cost).min(row[j] + 1).min(row[j + 1] + 1);
-            prev = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    row[b.len()]
 }
 
 /// The base's installed packages, by name and by what they provide.
