@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::PathBuf;
 
-use super::{FetchError, Fetcher};
+use super::{FetchError, Fetcher, listed, read_keys};
 use crate::apk::{ApkArchive, ApkKeys, Package, parse_index, verify_signed};
 use crate::repos::AlpineRepo;
 
@@ -28,30 +28,9 @@ impl AlpineIndex {
 /// The keys of `paths`: `.rsa.pub` files (named as signatures name them), or directories of them.
 pub fn load_apk_keys(paths: &[PathBuf]) -> Result<ApkKeys, FetchError> {
     let mut keys = ApkKeys::new();
-    let bad = |p: &PathBuf, problem: String| FetchError::Keys { path: p.display().to_string(), problem };
-    for path in paths {
-        let files: Vec<PathBuf> = if path.is_dir() {
-            let mut v: Vec<PathBuf> = std::fs::read_dir(path)
-                .map_err(|e| bad(path, e.to_string()))?
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.is_file())
-                .collect();
-            v.sort();
-            v
-        } else {
-            vec![path.clone()]
-        };
-        for file in files {
-            let bytes = std::fs::read(&file).map_err(|e| bad(&file, format!("cannot read the key: {e}")))?;
-            keys.add(&file.display().to_string(), &bytes).map_err(|e| bad(&file, e.to_string()))?;
-        }
-    }
+    read_keys(paths, |_| true, |file, bytes| keys.add(&file.display().to_string(), bytes).map_err(|e| e.to_string()))?;
     if keys.is_empty() {
-        return Err(FetchError::Keys {
-            path: paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
-            problem: "no RSA public key found".into(),
-        });
+        return Err(FetchError::Keys { path: listed(paths), problem: "no RSA public key found".into() });
     }
     Ok(keys)
 }

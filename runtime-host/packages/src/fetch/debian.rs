@@ -3,9 +3,9 @@
 //! file gives, and every `.deb` by the SHA-256 its verified index gives.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use super::{FetchError, Fetcher};
+use super::{FetchError, Fetcher, listed, read_keys};
 use crate::Sha256Digest;
 use crate::archive::{Compression, MemberReader};
 use crate::deb::{Keyring, Package, Release, parse_packages, verify_inrelease, verify_release};
@@ -31,30 +31,12 @@ impl DebianIndex {
 /// The keys of `paths`: keyring files, or directories of `*.gpg` / `*.asc` files.
 pub fn load_keyring(paths: &[PathBuf]) -> Result<Keyring, FetchError> {
     let mut keyring = Keyring::new();
-    let bad = |p: &PathBuf, problem: String| FetchError::Keys { path: p.display().to_string(), problem };
-    for path in paths {
-        let files: Vec<PathBuf> = if path.is_dir() {
-            let mut v: Vec<PathBuf> = std::fs::read_dir(path)
-                .map_err(|e| bad(path, e.to_string()))?
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "gpg" || x == "asc"))
-                .collect();
-            v.sort();
-            v
-        } else {
-            vec![path.clone()]
-        };
-        for file in files {
-            let bytes = std::fs::read(&file).map_err(|e| bad(&file, format!("cannot read the keyring: {e}")))?;
-            keyring.add(&file.display().to_string(), &bytes).map_err(|e| bad(&file, e.to_string()))?;
-        }
-    }
+    let openpgp = |p: &Path| p.extension().is_some_and(|x| x == "gpg" || x == "asc");
+    read_keys(paths, openpgp, |file, bytes| {
+        keyring.add(&file.display().to_string(), bytes).map(|_| ()).map_err(|e| e.to_string())
+    })?;
     if keyring.is_empty() {
-        return Err(FetchError::Keys {
-            path: paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
-            problem: "no OpenPGP key found".into(),
-        });
+        return Err(FetchError::Keys { path: listed(paths), problem: "no OpenPGP key found".into() });
     }
     Ok(keyring)
 }

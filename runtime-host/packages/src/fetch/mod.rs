@@ -138,6 +138,42 @@ fn write_atomic(path: &Path, bytes: &[u8]) {
     }
 }
 
+/// Each key file of `paths` (a file, or the files of a directory that `keep` accepts, sorted)
+/// with its bytes, handed to `add`; an error names the file and what to do.
+pub(crate) fn read_keys(
+    paths: &[PathBuf],
+    keep: impl Fn(&Path) -> bool,
+    mut add: impl FnMut(&Path, &[u8]) -> Result<(), String>,
+) -> Result<(), FetchError> {
+    let bad = |p: &Path, problem: String| FetchError::Keys { path: p.display().to_string(), problem };
+    for path in paths {
+        let files: Vec<PathBuf> = if path.is_dir() {
+            let mut v: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(|e| bad(path, format!("cannot list the key directory: {e}")))?
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_file() && keep(p))
+                .collect();
+            v.sort();
+            v
+        } else {
+            vec![path.clone()]
+        };
+        for file in files {
+            let bytes = std::fs::read(&file).map_err(|e| {
+                bad(&file, format!("cannot read the key file: {e}; check the keys of the repositories file"))
+            })?;
+            add(&file, &bytes).map_err(|problem| bad(&file, problem))?;
+        }
+    }
+    Ok(())
+}
+
+/// The `paths` of a repository, for "no key found" errors.
+pub(crate) fn listed(paths: &[PathBuf]) -> String {
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+}
+
 #[cfg(test)]
 mod alpine_tests;
 #[cfg(test)]

@@ -223,5 +223,5 @@ fn untrusted_or_unreachable_repositories_fail_clearly() {
     let err = debian_index(&f, &[repo(&format!("http://{closed}"), &public)], "amd64").unwrap_err().to_string();
     assert!(err.contains("the repository is unreachable"), "{err}");
     let err = load_keyring(&[dir.path().join("missing.gpg")]).unwrap_err().to_string();
-    assert!(err.contains("missing.gpg: cannot read the keyring"), "{err}");
+    assert!(err.contains("missing.gpg: cannot read the key file"), "{err}");
 }
