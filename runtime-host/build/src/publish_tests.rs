@@ -16,8 +16,9 @@ use tailor_spec::{Customization, Platform};
 use crate::scratch::push_directory;
 use crate::{Options, build};
 
-#[test]
-fn a_signed_build_writes_referrers_where_the_registry_has_the_api() {
+/// The conformance double holding `acme/base:1` (a small linux/amd64 image), and a client
+/// that may read `acme/*` and write `acme/base`.
+fn base_image() -> (ReferrersRegistry, Client) {
     let registry = ReferrersRegistry::start();
     let client = Client::registry(RegistryConfig::new(registry.url()), Scope::new(["acme"], ["acme/base"])).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -26,6 +27,12 @@ fn a_signed_build_writes_referrers_where_the_registry_has_the_api() {
     std::fs::write(dir.path().join("etc/os-release"), "ID=debian\nVERSION_ID=\"12\"\n").unwrap();
     let platforms = [Platform::parse("linux/amd64").unwrap()];
     push_directory(&client, dir.path(), "acme/base", "1", &platforms, 0, 0, 0, &Options::default()).unwrap();
+    (registry, client)
+}
+
+#[test]
+fn a_signed_build_writes_referrers_where_the_registry_has_the_api() {
+    let (_registry, client) = base_image();
 
     let spec = Customization::from_yaml(
         "name: r\nsource: acme/base:1\ntag_suffix: r\nplatforms: [linux/amd64]\n\
@@ -60,13 +67,7 @@ fn a_signed_build_writes_referrers_where_the_registry_has_the_api() {
 
 #[test]
 fn a_manifest_refused_for_an_unknown_blob_is_pushed_again_once() {
-    let registry = ReferrersRegistry::start();
-    let client = Client::registry(RegistryConfig::new(registry.url()), Scope::new(["acme"], ["acme/base"])).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("etc")).unwrap();
-    std::fs::write(dir.path().join("etc/passwd"), "root:x:0:0::/root:/bin/sh\n").unwrap();
-    let platforms = [Platform::parse("linux/amd64").unwrap()];
-    push_directory(&client, dir.path(), "acme/base", "1", &platforms, 0, 0, 0, &Options::default()).unwrap();
+    let (registry, client) = base_image();
     let spec = Customization::from_yaml(
         "name: r\nsource: acme/base:1\ntag_suffix: r\nplatforms: [linux/amd64]\nenvironment: {A: b}\n",
     )
@@ -96,13 +97,7 @@ fn a_manifest_refused_for_an_unknown_blob_is_pushed_again_once() {
 
 #[test]
 fn a_refused_signature_fails_the_build_and_leaves_the_tag_where_it_was() {
-    let registry = ReferrersRegistry::start();
-    let client = Client::registry(RegistryConfig::new(registry.url()), Scope::new(["acme"], ["acme/base"])).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("etc")).unwrap();
-    std::fs::write(dir.path().join("etc/passwd"), "root:x:0:0::/root:/bin/sh\n").unwrap();
-    let platforms = [Platform::parse("linux/amd64").unwrap()];
-    push_directory(&client, dir.path(), "acme/base", "1", &platforms, 0, 0, 0, &Options::default()).unwrap();
+    let (registry, client) = base_image();
     let key = Arc::new(PrivateKey::generate().unwrap());
     let opts = Options { signer: Some(key), ..Options::default() };
     let yaml = |env: &str| {

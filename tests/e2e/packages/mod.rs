@@ -190,7 +190,7 @@ fn curl_from_a_signed_repository_runs_in_the_debian_base() {
     assert!(err.contains("unknown package curll") && err.contains("did you mean curl"), "{err}");
     let err = fails(&spec(work.path(), "curl=0.1-1"), &store, 2);
     assert!(err.contains("curl=0.1-1 is not in the repositories (available:"), "{err}");
-    let (_, stranger) = (repository(&work.path().join("other"), &debs, "other"), work.path().join("other.asc"));
+    let stranger = repository(&work.path().join("other"), &debs, "other");
     let wrong_key = repos_file(work.path(), &server.1, &stranger);
     let err = fails(
         &spec(work.path(), "curl"),
