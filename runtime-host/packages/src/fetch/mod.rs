@@ -24,7 +24,9 @@ pub use debian::{DebianIndex, debian_index, download_deb, load_keyring};
 pub enum FetchError {
     #[error("{url}: the repository is unreachable ({reason}); check the URL in the repositories file and the network")]
     Unreachable { url: String, reason: String },
-    #[error("{url}: HTTP {status}; check the URL, suite or branch, components and architecture in the repositories file")]
+    #[error(
+        "{url}: HTTP {status}; check the URL, suite or branch, components and architecture in the repositories file"
+    )]
     Status { url: String, status: u16 },
     #[error("{url}: larger than {limit} bytes")]
     TooLarge { url: String, limit: u64 },
