@@ -16,6 +16,7 @@ mod customizations;
 mod db;
 mod error;
 mod events;
+mod packages;
 mod queue;
 mod schema;
 mod settings;
@@ -39,6 +40,10 @@ pub use customizations::{
 pub use db::{Db, Row, Rows, Value, in_tx};
 pub use error::{Result, StoreError};
 pub use events::{prune_events, record_event};
+pub use packages::{
+    CatalogPackage, CatalogUpdate, ImageVariant, PackageIndex, PackageMatches, known_variants, package_index,
+    record_variant, replace_packages, search_packages, variants_of,
+};
 pub use queue::{Claim, Outcome, claim, enqueue, finish, heartbeat, lease_owners, release_owner, retry_later};
 pub use schema::{SCHEMA_VERSION, migrate};
 pub use settings::{DEBOUNCE, DEFAULT_DEBOUNCE_MS, debounce_ms, get_setting, set_setting};
@@ -47,3 +52,7 @@ pub use tokens::{Role, TokenInfo, create_token, hash_token, lookup_token};
 
 #[cfg(feature = "rusqlite")]
 pub use sqlite::{SqliteDb, block_on, exec as sqlite_exec};
+
+#[cfg(all(test, feature = "rusqlite"))]
+#[path = "packages_tests.rs"]
+mod packages_tests;

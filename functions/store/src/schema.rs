@@ -71,6 +71,32 @@ const MIGRATIONS: &[&[&str]] = &[&[
         id TEXT PRIMARY KEY,
         endpoint TEXT NOT NULL,
         received_at BIGINT NOT NULL)",
+], &[
+    // OS variants of images (per tag and platform), learned by workers from the base's files.
+    "CREATE TABLE image_variants (
+        repository TEXT NOT NULL,
+        tag TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        variant TEXT NOT NULL,
+        arch TEXT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (repository, tag, platform))",
+    "CREATE INDEX image_variants_variant ON image_variants (variant, arch)",
+    // The package catalog of each variant: its indexes' identity and the newest of each package.
+    "CREATE TABLE package_indexes (
+        variant TEXT NOT NULL,
+        arch TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        packages BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (variant, arch))",
+    "CREATE TABLE packages (
+        variant TEXT NOT NULL,
+        arch TEXT NOT NULL,
+        name TEXT NOT NULL,
+        version TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        PRIMARY KEY (variant, arch, name))",
 ]];
 
 /// The version this program's schema has.
