@@ -68,7 +68,7 @@ fn not_found<D>(ctx: &Ctx<'_, D>) -> HttpResponse {
 }
 
 /// The `limit` query parameter: 1 to [`MAX_LIMIT`], [`DEFAULT_LIMIT`] when absent.
-fn limit(given: Option<&str>) -> Result<i64, HttpResponse> {
+pub(crate) fn limit(given: Option<&str>) -> Result<i64, HttpResponse> {
     let Some(text) = given else { return Ok(DEFAULT_LIMIT) };
     match text.parse::<i64>() {
         Ok(n) if (1..=MAX_LIMIT).contains(&n) && text.bytes().all(|b| b.is_ascii_digit()) => Ok(n),

@@ -17,6 +17,7 @@ mod component;
 mod customizations;
 mod errors;
 mod openapi;
+mod packages;
 mod router;
 mod views;
 
@@ -62,6 +63,7 @@ async fn serve<D: Db>(db: &D, req: &HttpRequest, now: i64) -> Reply {
         Endpoint::GetLog => builds::log(&ctx).await,
         Endpoint::ListRepositories => catalog::repositories(&ctx).await,
         Endpoint::ListTags => catalog::tags(&ctx).await,
+        Endpoint::ListPackages => packages::list(&ctx).await,
     }
 }
 

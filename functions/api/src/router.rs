@@ -21,6 +21,7 @@ pub enum Endpoint {
     GetLog,
     ListRepositories,
     ListTags,
+    ListPackages,
 }
 
 /// One route: a method, an OpenAPI path template and what it does.
@@ -59,6 +60,7 @@ pub static ROUTES: &[Route] = &[
     route("GET", "/v1/orgs/{org}/customizations/{id}/builds/{number}/log", Endpoint::GetLog),
     route("GET", "/v1/orgs/{org}/repositories", Endpoint::ListRepositories),
     route("GET", "/v1/orgs/{org}/repositories/{name}/tags", Endpoint::ListTags),
+    route("GET", "/v1/orgs/{org}/packages", Endpoint::ListPackages),
 ];
 
 /// Path parameters by name, percent-decoded.

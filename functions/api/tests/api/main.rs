@@ -6,6 +6,7 @@ mod catalog;
 mod concurrency;
 mod create;
 mod edits;
+mod packages;
 mod routing;
 
 use serde_json::{Value as Json, json};
