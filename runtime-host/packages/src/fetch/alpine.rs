@@ -17,6 +17,8 @@ pub struct AlpineIndex {
     /// `C:` checksum → the repository directory holding the `.apk`.
     dirs: HashMap<String, String>,
     pub trusted: Vec<String>,
+    /// Each `APKINDEX.tar.gz` read, `URL sha256:<hex>`: the index's identity.
+    pub files: Vec<String>,
 }
 
 impl AlpineIndex {
@@ -46,23 +48,27 @@ pub fn alpine_index(f: &Fetcher, repos: &[AlpineRepo], arch: &str) -> Result<Alp
             .map_err(|e| FetchError::Untrusted { what: url.clone(), problem: e.to_string() })?;
         let invalid = |problem: String| FetchError::Invalid { what: url.clone(), problem };
         let signed = bytes.get(offset..).ok_or_else(|| invalid("nothing after the signature".into()))?;
-        let mut tar = tar::Archive::new(flate2::read::MultiGzDecoder::new(signed));
-        let mut text = None;
-        for entry in tar.entries().map_err(|e| invalid(e.to_string()))? {
-            let mut entry = entry.map_err(|e| invalid(e.to_string()))?;
-            if entry.path().map_err(|e| invalid(e.to_string()))?.as_os_str() == "APKINDEX" {
-                let mut s = String::new();
-                entry.by_ref().take(super::LIMIT).read_to_string(&mut s).map_err(|e| invalid(e.to_string()))?;
-                text = Some(s);
-                break;
+        let key = crate::Sha256Digest::of(&bytes);
+        let packages = f.parsed(&key, || {
+            let mut tar = tar::Archive::new(flate2::read::MultiGzDecoder::new(signed));
+            let mut text = None;
+            for entry in tar.entries().map_err(|e| invalid(e.to_string()))? {
+                let mut entry = entry.map_err(|e| invalid(e.to_string()))?;
+                if entry.path().map_err(|e| invalid(e.to_string()))?.as_os_str() == "APKINDEX" {
+                    let mut s = String::new();
+                    entry.by_ref().take(super::LIMIT).read_to_string(&mut s).map_err(|e| invalid(e.to_string()))?;
+                    text = Some(s);
+                    break;
+                }
             }
-        }
-        let text = text.ok_or_else(|| invalid("no APKINDEX file in the archive".into()))?;
-        let packages = parse_index(&text).map_err(|e| invalid(e.to_string()))?;
+            let text = text.ok_or_else(|| invalid("no APKINDEX file in the archive".into()))?;
+            parse_index(&text).map_err(|e| invalid(e.to_string()))
+        })?;
+        index.files.push(format!("{url} sha256:{}", key.to_hex()));
         let dir = url.trim_end_matches("/APKINDEX.tar.gz").to_owned();
-        for p in packages {
+        for p in packages.iter() {
             index.dirs.insert(p.checksum.to_string(), dir.clone());
-            index.packages.push(p);
+            index.packages.push(p.clone());
         }
         index.trusted.push(format!("{url}: signed by {verified}"));
     }

@@ -19,6 +19,9 @@ pub struct DebianIndex {
     roots: HashMap<Sha256Digest, String>,
     /// One line per repository: which key signed it.
     pub trusted: Vec<String>,
+    /// Each `Packages` index read, `URL sha256:<hex>`: the index's identity (it changes when
+    /// the repository publishes anything new).
+    pub files: Vec<String>,
 }
 
 impl DebianIndex {
@@ -95,20 +98,22 @@ pub fn debian_index(f: &Fetcher, repos: &[DebianRepo], arch: &str) -> Result<Deb
                 });
             };
             let url = format!("{dir}/{}", file.path);
-            let bytes = f.get_by_hash(&url, &file.sha256)?;
-            let ext = file.path.rsplit_once('.').map_or("", |(_, e)| e);
-            let compression = Compression::from_extension(ext).unwrap_or(Compression::None);
-            let text = MemberReader::new(&url, &file.path, compression, &bytes, super::LIMIT)
-                .read_all()
-                .map_err(|e| FetchError::Invalid { what: url.clone(), problem: e.to_string() })?;
-            let text = String::from_utf8(text)
-                .map_err(|_| FetchError::Invalid { what: url.clone(), problem: "not UTF-8 text".into() })?;
-            let packages =
-                parse_packages(&text).map_err(|e| FetchError::Invalid { what: url.clone(), problem: e.to_string() })?;
+            let packages = f.parsed(&file.sha256, || {
+                let bytes = f.get_by_hash(&url, &file.sha256)?;
+                let ext = file.path.rsplit_once('.').map_or("", |(_, e)| e);
+                let compression = Compression::from_extension(ext).unwrap_or(Compression::None);
+                let invalid = |problem: String| FetchError::Invalid { what: url.clone(), problem };
+                let text = MemberReader::new(&url, &file.path, compression, &bytes, super::LIMIT)
+                    .read_all()
+                    .map_err(|e| invalid(e.to_string()))?;
+                let text = String::from_utf8(text).map_err(|_| invalid("not UTF-8 text".into()))?;
+                parse_packages(&text).map_err(|e| invalid(e.to_string()))
+            })?;
+            index.files.push(format!("{url} sha256:{}", file.sha256.to_hex()));
             let root = repo.url.trim_end_matches('/').to_owned();
-            for p in packages {
+            for p in packages.iter() {
                 index.roots.insert(p.sha256, root.clone());
-                index.packages.push(p);
+                index.packages.push(p.clone());
             }
         }
         index.trusted.push(trusted);

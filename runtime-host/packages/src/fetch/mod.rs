@@ -8,8 +8,11 @@
 mod alpine;
 mod debian;
 
+use std::any::Any;
+use std::collections::VecDeque;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sha2::{Digest as _, Sha256};
@@ -44,7 +47,13 @@ pub enum FetchError {
 pub struct Fetcher {
     agent: ureq::Agent,
     cache: Option<PathBuf>,
+    /// Indexes parsed lately, by the SHA-256 of the verified file (a warm build, the worker's
+    /// "anything changed?" check and a fan-out of builds on one release parse each once).
+    parsed: Mutex<VecDeque<(Sha256Digest, Arc<dyn Any + Send + Sync>)>>,
 }
+
+/// How many parsed indexes a fetcher keeps.
+const PARSED: usize = 8;
 
 /// Indexes and packages larger than this are refused.
 pub const LIMIT: u64 = 1 << 30;
@@ -60,7 +69,24 @@ impl Fetcher {
             .timeout_connect(Some(Duration::from_secs(20)))
             .timeout_global(Some(Duration::from_secs(600)))
             .build();
-        Fetcher { agent: config.into(), cache }
+        Fetcher { agent: config.into(), cache, parsed: Mutex::new(VecDeque::new()) }
+    }
+
+    /// What `parse` makes of the file whose SHA-256 is `key`, parsed once while kept.
+    pub(crate) fn parsed<T: Any + Send + Sync>(
+        &self,
+        key: &Sha256Digest,
+        parse: impl FnOnce() -> Result<T, FetchError>,
+    ) -> Result<Arc<T>, FetchError> {
+        let lock = || self.parsed.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(hit) = lock().iter().find(|(k, _)| k == key).and_then(|(_, v)| v.clone().downcast::<T>().ok()) {
+            return Ok(hit);
+        }
+        let value = Arc::new(parse()?);
+        let mut memo = lock();
+        memo.push_front((*key, value.clone()));
+        memo.truncate(PARSED);
+        Ok(value)
     }
 
     /// The body of `url` (404 is an error).
