@@ -21,16 +21,16 @@ fn list(db: &SqliteDb, query: &str, token: &str) -> HttpResponse {
 fn catalog() -> SqliteDb {
     let db = store();
     block_on(record_variant(&db, "acme/debian", "12", &variant("linux/arm64", "debian:bookworm", "arm64"), NOW))
-        .unwrap();
+        .expect("the store");
     block_on(record_variant(&db, "acme/debian", "12", &variant("linux/amd64", "debian:bookworm", "amd64"), NOW))
-        .unwrap();
+        .expect("the store");
     let packages = [
         package("curl", "7.88.1-10+deb12u8", "command line tool for transferring data with URL syntax"),
         package("libcurl4", "7.88.1-10+deb12u8", "easy-to-use client-side URL transfer library (OpenSSL flavour)"),
         package("jq", "1.6-2.1", "lightweight and flexible command-line JSON processor"),
         package("wget", "1.21.3-1+b2", "retrieves files from the web"),
     ];
-    block_on(replace_packages(&db, "debian:bookworm", "amd64", "sha256:abc", &packages, NOW, 0)).unwrap();
+    block_on(replace_packages(&db, "debian:bookworm", "amd64", "sha256:abc", &packages, NOW, 0)).expect("the store");
     db
 }
 
