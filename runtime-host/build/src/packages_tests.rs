@@ -3,9 +3,8 @@
 //! signed apt repository on loopback (real .debs from TAILOR_TEST_DEBS, `apt-ftparchive`,
 //! `gpg --clearsign`, served by `python3 -m http.server`), pushed to the conformance double.
 
-use std::io::Read;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 
 use tailor_oci::testing::ReferrersRegistry;
@@ -16,6 +15,7 @@ use tailor_spec::{Customization, Platform};
 
 use super::PackageSource;
 use crate::scratch::push_directory;
+use crate::test_support::{Server, layer};
 use crate::{Options, build};
 
 fn run(cmd: &mut Command, what: &str) -> Vec<u8> {
@@ -68,59 +68,11 @@ fn repository(root: &Path) -> std::path::PathBuf {
     key
 }
 
-struct Server(Child, String);
-
-impl Server {
-    fn start(root: &Path) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new("python3")
-            .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string()])
-            .current_dir(root)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let url = format!("http://127.0.0.1:{port}");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        Server(child, url)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn spec(packages: &str) -> Customization {
     Customization::from_yaml(&format!(
         "name: p\nsource: acme/debian:12\ntag_suffix: p\nplatforms: [linux/amd64]\ncontents:\n  packages: [{packages}]\n"
     ))
     .unwrap()
-}
-
-/// The entries (path → content) of the image's layer `n` (0: the base).
-fn layer(client: &Client, digest: &tailor_oci::Digest, n: usize) -> Vec<(String, Vec<u8>)> {
-    let m: serde_json::Value =
-        serde_json::from_slice(&client.get_manifest("acme/debian", digest.as_str()).unwrap().bytes).unwrap();
-    let d: tailor_oci::Digest = m["layers"][n]["digest"].as_str().unwrap().parse().unwrap();
-    let blob = client.read_blob("acme/debian", &d, 1 << 30).unwrap();
-    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(&blob[..]));
-    tar.entries()
-        .unwrap()
-        .map(|e| {
-            let mut e = e.unwrap();
-            let mut data = Vec::new();
-            e.read_to_end(&mut data).unwrap();
-            (e.path().unwrap().display().to_string(), data)
-        })
-        .collect()
 }
 
 #[test]
@@ -154,14 +106,14 @@ fn a_debian_base_takes_packages_from_a_signed_repository() {
 
     let report = build(&spec("hello, jq"), &client, &opts).unwrap();
     assert_eq!(report.packages, ["hello=2.10-3"], "jq is in the base already: {report:?}");
-    let entries = layer(&client, &report.manifests["linux/amd64"], 1);
-    let names: Vec<&str> = entries.iter().map(|(p, _)| p.as_str()).collect();
+    let entries = layer(&client, "acme/debian", &report.manifests["linux/amd64"], 1);
+    let names: Vec<&str> = entries.iter().map(|e| e.path.as_str()).collect();
     assert!(names.contains(&"usr/bin/hello"), "{names:?}");
     assert!(
         names.contains(&"var/lib/dpkg/info/hello.list") && names.contains(&"var/lib/dpkg/info/hello.md5sums"),
         "{names:?}"
     );
-    let status = &entries.iter().find(|(p, _)| p == "var/lib/dpkg/status").unwrap().1;
+    let status = &entries.iter().find(|e| e.path == "var/lib/dpkg/status").unwrap().data;
     let status = String::from_utf8_lossy(status);
     assert!(status.contains("Package: hello\nStatus: install ok installed\n"), "hello recorded installed");
     assert!(status.contains("Package: jq\n"), "the base's entries stay");

@@ -16,8 +16,9 @@ mod database;
 mod dependency;
 mod index;
 mod resolve;
-#[cfg(test)]
-pub(crate) mod test_support;
+#[cfg(any(test, feature = "test-support"))]
+#[doc(hidden)]
+pub mod test_support;
 mod verify;
 mod version;
 

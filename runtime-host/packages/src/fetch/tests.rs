@@ -225,3 +225,26 @@ fn untrusted_or_unreachable_repositories_fail_clearly() {
     let err = load_keyring(&[dir.path().join("missing.gpg")]).unwrap_err().to_string();
     assert!(err.contains("missing.gpg: cannot read the key file"), "{err}");
 }
+
+#[test]
+fn an_index_is_parsed_once_while_kept_and_errors_are_not_kept() {
+    let f = Fetcher::new(None);
+    let calls = std::cell::Cell::new(0);
+    let key = |n: u8| Sha256Digest::of(&[n]);
+    let parse = |v: u32| {
+        calls.set(calls.get() + 1);
+        Ok::<_, FetchError>(v)
+    };
+    let a = f.parsed(&key(0), || parse(7)).unwrap();
+    let b = f.parsed(&key(0), || parse(8)).unwrap();
+    assert!(Arc::ptr_eq(&a, &b) && *b == 7 && calls.get() == 1);
+    let failed = f.parsed::<u32>(&key(1), || Err(FetchError::Invalid { what: "x".into(), problem: "bad".into() }));
+    assert!(failed.is_err());
+    assert_eq!(*f.parsed(&key(1), || parse(9)).unwrap(), 9, "a failure is parsed again");
+    for n in 2..=PARSED as u8 + 1 {
+        f.parsed(&key(n), || parse(u32::from(n))).unwrap();
+    }
+    let before = calls.get();
+    assert_eq!(*f.parsed(&key(0), || parse(10)).unwrap(), 10, "the oldest was let go");
+    assert_eq!(calls.get(), before + 1);
+}
