@@ -126,10 +126,16 @@ pub fn resolve<'a>(
         }
         let pkg = match &req.version {
             Some(v) => {
-                let candidates = universe.by_name.get(req.name.as_str()).ok_or_else(|| ResolveError::Unknown {
-                    name: req.name.clone(),
-                    close: universe.close_to(&req.name),
-                })?;
+                let candidates =
+                    universe.by_name.get(req.name.as_str()).ok_or_else(|| match base.get(req.name.as_str()) {
+                        // The base has another version, the repositories none.
+                        Some(p) => ResolveError::NoSuchVersion {
+                            name: req.name.clone(),
+                            version: v.to_string(),
+                            available: vec![format!("{} (installed in the base)", p.version)],
+                        },
+                        None => ResolveError::Unknown { name: req.name.clone(), close: universe.close_to(&req.name) },
+                    })?;
                 *candidates.iter().find(|p| p.version == *v).ok_or_else(|| ResolveError::NoSuchVersion {
                     name: req.name.clone(),
                     version: v.to_string(),

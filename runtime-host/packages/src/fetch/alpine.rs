@@ -85,10 +85,13 @@ pub fn download_apk(f: &Fetcher, index: &AlpineIndex, p: &Package) -> Result<Vec
     let archive = ApkArchive::parse(&url, &bytes, super::LIMIT)
         .map_err(|e| FetchError::Invalid { what: url.clone(), problem: e.to_string() })?;
     if archive.checksum() != p.checksum {
-        return Err(FetchError::HashMismatch {
-            url,
-            expected: p.checksum.to_string(),
-            actual: archive.checksum().to_string(),
+        return Err(FetchError::Untrusted {
+            what: url,
+            problem: format!(
+                "its control checksum is {}, the signed index says {} — a tampered or stale mirror",
+                archive.checksum(),
+                p.checksum
+            ),
         });
     }
     Ok(bytes)
