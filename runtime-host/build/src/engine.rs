@@ -8,12 +8,14 @@ use serde::Serialize;
 use tailor_oci::{Client, Digest, Progress};
 use tailor_spec::{Customization, Platform, Problem, Reference};
 
+use crate::base::file_index;
 use crate::cache::Cache;
 use crate::manifest::{self, BASE_DIGEST, BASE_NAME, IndexEntry};
 use crate::platform::{Built, base_name, build_platform};
 use crate::publish::publish;
-use crate::resolve::{Image, resolve, spec_platform_key};
+use crate::resolve::{Image, fetch_manifest_cached, resolve, spec_platform_key};
 use crate::tarfs::Limits;
+use crate::variant::{OsVariant, os_variant};
 use crate::{BuildError, Result};
 
 /// How a build runs.
@@ -68,6 +70,9 @@ pub struct Report {
     /// OS packages installed (`name=version`, every platform), when the spec asks for some.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub packages: Vec<String>,
+    /// Each platform's OS variant (bases with a package database).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub variants: BTreeMap<String, OsVariant>,
     /// Maintainer scripts of those packages that were not run (`package: script`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub scripts_skipped: Vec<String>,
@@ -86,6 +91,10 @@ pub struct Report {
 pub struct Inputs {
     pub source: Input,
     pub artifacts: Vec<Input>,
+    /// The OS packages each platform installs (`name=version`, in install order), resolved
+    /// against the repositories' indexes: a new version there changes the fingerprint.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub packages: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
@@ -112,22 +121,32 @@ fn location(repo: &str, written: &str) -> String {
     if written.starts_with("sha256:") { format!("{repo}@{written}") } else { format!("{repo}:{written}") }
 }
 
-/// The source and artifacts of a spec, resolved to digests (by [`resolve_inputs`]).
+/// The source and artifacts of a spec, resolved to digests, and the OS packages each platform
+/// would install (by [`resolve_inputs`]).
 #[derive(Debug, Clone)]
 pub struct Resolved {
     base: Image,
     artifacts: Vec<Image>,
+    packages: BTreeMap<String, Vec<String>>,
+    /// Each platform's OS variant, where the packages were resolved.
+    pub variants: BTreeMap<String, OsVariant>,
 }
 
 impl Resolved {
     pub fn inputs(&self) -> Inputs {
-        Inputs { source: Input::of(&self.base), artifacts: self.artifacts.iter().map(Input::of).collect() }
+        Inputs {
+            source: Input::of(&self.base),
+            artifacts: self.artifacts.iter().map(Input::of).collect(),
+            packages: self.packages.clone(),
+        }
     }
 }
 
-/// Resolves the source and artifacts of `spec` to digests without building (the worker's
-/// "anything changed?" check; a build can then start from them: [`build_resolved`]).
-pub fn resolve_inputs(spec: &Customization, client: &Client) -> Result<Resolved> {
+/// Resolves the source and artifacts of `spec` to digests, and its OS packages to versions,
+/// without building (the worker's "anything changed?" check; a build can then start from
+/// them: [`build_resolved`]). Packages need the base's file index (cached by layer digests)
+/// and the repositories' indexes (one signed file fetched per repository when warm).
+pub fn resolve_inputs(spec: &Customization, client: &Client, opts: &Options) -> Result<Resolved> {
     let base = resolve(client, "source", &spec.source_ref())?;
     let mut artifacts = Vec::new();
     for (i, a) in spec.contents.artifacts.iter().enumerate() {
@@ -135,7 +154,27 @@ pub fn resolve_inputs(spec: &Customization, client: &Client) -> Result<Resolved>
         let r = Reference::parse(&a.reference).map_err(|m| BuildError::invalid(&field, m))?;
         artifacts.push(resolve(client, &field, &r)?);
     }
-    Ok(Resolved { base, artifacts })
+    let mut resolved = Resolved { base, artifacts, packages: BTreeMap::new(), variants: BTreeMap::new() };
+    if spec.contents.packages.is_empty() {
+        return Ok(resolved);
+    }
+    let source = opts.packages.clone().unwrap_or_else(|| Arc::new(crate::packages::PackageSource::defaults()));
+    for (i, p) in spec.platforms.iter().enumerate() {
+        let field = format!("platforms[{i}]");
+        let key = spec_platform_key(&Platform::parse(p).map_err(|m| BuildError::invalid(&field, m))?);
+        let base = &resolved.base;
+        let Some(descriptor) = base.platforms.get(&key) else {
+            return Err(BuildError::invalid(field, format!("{p} is not in the source {}", base.name)));
+        };
+        let (_, manifest) = fetch_manifest_cached(client, &opts.cache, base, descriptor)?;
+        let index = file_index(client, &base.repo, &base.name, &manifest, &opts.cache, opts.limits)?;
+        let packages = crate::packages::resolve(&source, &base.name, &index, &key, &spec.contents.packages)?;
+        if let Some(v) = os_variant(&index, &key) {
+            resolved.variants.insert(p.clone(), v);
+        }
+        resolved.packages.insert(p.clone(), packages);
+    }
+    Ok(resolved)
 }
 
 /// Build `spec` with `client` and publish the result under its tag.
@@ -253,7 +292,14 @@ fn build_with(spec: &Customization, client: &Client, opts: &Options, resolved: O
     let mut overridden: Vec<String> = built.iter().flat_map(|b| b.overridden.iter().cloned()).collect();
     overridden.sort();
     overridden.dedup();
-    let inputs = Inputs { source: Input::of(&base), artifacts: artifacts.iter().map(Input::of).collect() };
+    let platforms = || spec.platforms.iter().cloned().zip(built.iter());
+    let installs = platforms().filter(|_| !spec.contents.packages.is_empty()).map(|(p, b)| (p, b.packages.clone()));
+    let inputs = Inputs {
+        source: Input::of(&base),
+        artifacts: artifacts.iter().map(Input::of).collect(),
+        packages: installs.collect(),
+    };
+    let variants = platforms().filter_map(|(p, b)| Some((p, os_variant(&b.base_index, &b.key)?))).collect();
     let mut packages: Vec<String> = built.iter().flat_map(|b| b.packages.iter().cloned()).collect();
     packages.sort();
     packages.dedup();
@@ -262,6 +308,7 @@ fn build_with(spec: &Customization, client: &Client, opts: &Options, resolved: O
     scripts_skipped.dedup();
     Ok(Report {
         packages,
+        variants,
         scripts_skipped,
         inputs,
         signatures: opts.signer.as_ref().map(|_| t.signatures.iter().map(|s| location(&dest, s)).collect()),

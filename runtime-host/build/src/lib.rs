@@ -27,6 +27,9 @@ pub mod sbom;
 pub mod scratch;
 mod sign;
 pub mod tarfs;
+#[cfg(test)]
+mod test_support;
+pub mod variant;
 
 pub use engine::{Input, Inputs, Options, Report, Resolved, build, build_resolved, resolve_inputs};
 pub use error::{BuildError, Result};

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use md5::{Digest as _, Md5};
 use sha1::Sha1;
+use tailor_packages::deb::ResolveError;
 use tailor_packages::fetch::{self, FetchError, Fetcher};
 use tailor_packages::repos::Repositories;
 use tailor_packages::{apk, deb};
@@ -15,6 +16,7 @@ use tailor_spec::Problem;
 
 use crate::base::{FileIndex, PackageDb};
 use crate::tarfs::{Entry, Kind, Limits, TarReader};
+use crate::variant::{apk_arch, deb_arch};
 use crate::{BuildError, Result};
 
 /// Where packages come from (`--repositories`) and the fetch cache.
@@ -57,38 +59,44 @@ fn invalid(i: usize, problem: impl ToString) -> BuildError {
     BuildError::Invalid { problems: vec![Problem::new(format!("contents.packages[{i}]"), problem.to_string())] }
 }
 
+/// The request a resolver error is about (its name, or the root of its chain): the error's
+/// field is that entry of `contents.packages`.
+fn resolve_error(requests: &[String], e: ResolveError) -> BuildError {
+    let name = match &e {
+        ResolveError::BadRequest { request, .. } => request.as_str(),
+        ResolveError::Unknown { name, .. } | ResolveError::NoSuchVersion { name, .. } => name.as_str(),
+        ResolveError::Unsatisfiable { chain, .. } | ResolveError::Conflict { chain, .. } => {
+            chain.split([' ', '→']).next().unwrap_or("")
+        }
+    };
+    let name_of = |r: &str| r.split(['=', '<', '>', '~', ' ']).next().unwrap_or("").to_owned();
+    let i = requests.iter().position(|r| r == name || name_of(r) == name_of(name)).unwrap_or(0);
+    invalid(i, e)
+}
+
 fn fetch_error(e: FetchError) -> BuildError {
     BuildError::bad_input("repositories", e)
 }
 
-/// Debian's name of the platform's architecture.
-fn deb_arch(platform: &str) -> Option<&'static str> {
-    Some(match platform {
-        "linux/amd64" => "amd64",
-        "linux/arm64" | "linux/arm64/v8" => "arm64",
-        "linux/arm/v7" => "armhf",
-        "linux/arm/v5" | "linux/arm/v6" => "armel",
-        "linux/386" => "i386",
-        "linux/ppc64le" => "ppc64el",
-        "linux/s390x" => "s390x",
-        "linux/riscv64" => "riscv64",
-        _ => return None,
-    })
+/// Whether to install or only to say what would be installed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Install,
+    Resolve,
 }
 
-/// Alpine's name of the platform's architecture.
-fn apk_arch(platform: &str) -> Option<&'static str> {
-    Some(match platform {
-        "linux/amd64" => "x86_64",
-        "linux/arm64" | "linux/arm64/v8" => "aarch64",
-        "linux/arm/v7" => "armv7",
-        "linux/arm/v6" => "armhf",
-        "linux/386" => "x86",
-        "linux/ppc64le" => "ppc64le",
-        "linux/s390x" => "s390x",
-        "linux/riscv64" => "riscv64",
-        _ => return None,
-    })
+/// The packages (`name=version`, in install order) that installing `requests` on the base
+/// described by `index` for `platform` would add: resolved against the repositories' current
+/// indexes, nothing downloaded (the worker's "anything changed?" check).
+pub fn resolve(
+    source: &PackageSource,
+    base_name: &str,
+    index: &FileIndex,
+    platform: &str,
+    requests: &[String],
+) -> Result<Vec<String>> {
+    let installed = run(source, base_name, index, platform, requests, Limits::default(), 0, Mode::Resolve)?;
+    Ok(installed.packages)
 }
 
 /// Installs `requests` on the base described by `index` for `platform`.
@@ -100,6 +108,20 @@ pub fn install(
     requests: &[String],
     limits: Limits,
     mtime: u64,
+) -> Result<Installed> {
+    run(source, base_name, index, platform, requests, limits, mtime, Mode::Install)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run(
+    source: &PackageSource,
+    base_name: &str,
+    index: &FileIndex,
+    platform: &str,
+    requests: &[String],
+    limits: Limits,
+    mtime: u64,
+    mode: Mode,
 ) -> Result<Installed> {
     if requests.is_empty() {
         return Ok(Installed::default());
@@ -120,13 +142,15 @@ pub fn install(
                     ));
                 }
             };
-            install_deb(&source.fetcher, &repos, arch, status, *multiarch, requests, &index.dir_links, limits, mtime)
+            let db = (status.as_str(), *multiarch);
+            install_deb(&source.fetcher, &repos, arch, db, requests, &index.dir_links, limits, mtime, mode)
         }
         PackageDb::Apk { installed, world } => {
             let arch = apk_arch(platform).ok_or_else(no_arch)?;
             let version = index.os.as_ref().map(|o| o.version_id.as_str()).unwrap_or("");
             let repos = source.repositories.alpine_for(version);
-            install_apk(&source.fetcher, &repos, arch, installed, world, requests, &index.dir_links, limits, mtime)
+            let db = (installed.as_str(), world.as_str());
+            install_apk(&source.fetcher, &repos, arch, db, requests, &index.dir_links, limits, mtime, mode)
         }
         PackageDb::None => Err(invalid(
             0,
@@ -187,12 +211,12 @@ fn install_deb(
     fetcher: &Fetcher,
     repos: &[tailor_packages::repos::DebianRepo],
     arch: &str,
-    status: &str,
-    multiarch: bool,
+    (status, multiarch): (&str, bool),
     requests: &[String],
     links: &BTreeMap<String, String>,
     limits: Limits,
     mtime: u64,
+    mode: Mode,
 ) -> Result<Installed> {
     let reqs: Vec<deb::Request> = requests
         .iter()
@@ -203,11 +227,15 @@ fn install_deb(
         deb::parse_status(status).map_err(|e| BuildError::bad_input("the base's /var/lib/dpkg/status", e))?;
     let index = fetch::debian_index(fetcher, repos, arch).map_err(fetch_error)?;
     let universe = deb::Universe::new(arch, &index.packages);
-    let plan = deb::resolve(&universe, &installed, &reqs).map_err(|e| invalid(0, e))?;
+    let plan = deb::resolve(&universe, &installed, &reqs).map_err(|e| resolve_error(requests, e))?;
     let mut out = Installed {
         already_installed: plan.already_installed.iter().map(|(n, v)| format!("{n}={v}")).collect(),
         ..Installed::default()
     };
+    if mode == Mode::Resolve {
+        out.packages = plan.install.iter().map(|p| format!("{}={}", p.package, p.version.as_str())).collect();
+        return Ok(out);
+    }
     let mut files: BTreeMap<String, Entry> = BTreeMap::new();
     let mut unpacked = Vec::new();
     for p in &plan.install {
@@ -290,12 +318,12 @@ fn install_apk(
     fetcher: &Fetcher,
     repos: &[tailor_packages::repos::AlpineRepo],
     arch: &str,
-    installed_db: &str,
-    world: &str,
+    (installed_db, world): (&str, &str),
     requests: &[String],
     links: &BTreeMap<String, String>,
     limits: Limits,
     mtime: u64,
+    mode: Mode,
 ) -> Result<Installed> {
     let reqs: Vec<apk::Request> = requests
         .iter()
@@ -306,11 +334,15 @@ fn install_apk(
         apk::parse_index(installed_db).map_err(|e| BuildError::bad_input("the base's /lib/apk/db/installed", e))?;
     let index = fetch::alpine_index(fetcher, repos, arch).map_err(fetch_error)?;
     let universe = apk::Universe::new(arch, &index.packages);
-    let plan = apk::resolve(&universe, &installed, &reqs).map_err(|e| invalid(0, e))?;
+    let plan = apk::resolve(&universe, &installed, &reqs).map_err(|e| resolve_error(requests, e))?;
     let mut out = Installed {
         already_installed: plan.already_installed.iter().map(|(n, v)| format!("{n}={v}")).collect(),
         ..Installed::default()
     };
+    if mode == Mode::Resolve {
+        out.packages = plan.install.iter().map(|p| format!("{}={}", p.name, p.version)).collect();
+        return Ok(out);
+    }
     let mut files: BTreeMap<String, Entry> = BTreeMap::new();
     let mut apk_files = Vec::new();
     for p in &plan.install {
@@ -377,3 +409,7 @@ pub type SharedSource = Arc<PackageSource>;
 #[cfg(test)]
 #[path = "packages_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "packages_apk_tests.rs"]
+mod apk_tests;
