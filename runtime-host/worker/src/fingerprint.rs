@@ -19,6 +19,13 @@ pub fn fingerprint(spec: &Customization, inputs: &Inputs) -> String {
         part(&a.reference);
         part(a.digest.as_str());
     }
+    for (platform, packages) in &inputs.packages {
+        part(platform);
+        part(&packages.len().to_string());
+        for p in packages {
+            part(p);
+        }
+    }
     format!("sha256:{}", hex::encode(h.finalize()))
 }
 
@@ -36,6 +43,7 @@ mod tests {
                 platforms: vec!["linux/amd64".into()],
             },
             artifacts: vec![Input { reference: "acme/a:1".into(), digest: Digest::of(artifact), platforms: vec![] }],
+            packages: Default::default(),
         }
     }
 
@@ -50,6 +58,15 @@ mod tests {
         let mut edited = spec.clone();
         edited.environment.insert("A".into(), "1".into());
         assert_ne!(base, fingerprint(&edited, &inputs(b"s", b"a")));
+        // A new version of an OS package in the repository is a new build.
+        let with = |version: &str| {
+            let mut i = inputs(b"s", b"a");
+            i.packages.insert("linux/amd64".into(), vec!["libc6=2.36-9".into(), format!("curl={version}")]);
+            fingerprint(&spec, &i)
+        };
+        assert_ne!(base, with("7.88.1-10"));
+        assert_eq!(with("7.88.1-10"), with("7.88.1-10"));
+        assert_ne!(with("7.88.1-10"), with("7.88.1-10+deb12u1"));
         assert!(base.starts_with("sha256:") && base.len() == 71);
     }
 }

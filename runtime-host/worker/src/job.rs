@@ -135,9 +135,10 @@ fn attempt(db: &SqliteDb, cfg: &WorkerConfig, claim: &Claim, log: &Log) -> Resul
     // Otherwise build from the inputs just resolved.
     let mut resolved = None;
     if let Some(last) = &claim.last_fingerprint {
-        match tailor_build::resolve_inputs(&spec, &client) {
+        match tailor_build::resolve_inputs(&spec, &client, &opts) {
             Ok(r) => {
                 let inputs = r.inputs();
+                crate::catalog::record_variants(db, &inputs.source.reference, &r.variants);
                 let fp = fingerprint(&spec, &inputs);
                 if &fp == last && client.head_manifest(&dest, &spec.result_tag()).ok().flatten().is_some() {
                     log.line(&format!(
@@ -163,6 +164,7 @@ fn attempt(db: &SqliteDb, cfg: &WorkerConfig, claim: &Claim, log: &Log) -> Resul
     match built {
         Ok(report) => {
             record_catalog(db, &report);
+            crate::catalog::record_variants(db, &report.inputs.source.reference, &report.variants);
             Result_::Done(BuildStatus::Succeeded, success(&spec, &report))
         }
         Err(e) if e.is_transient() => Result_::Retry(e.to_string()),

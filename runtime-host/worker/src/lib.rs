@@ -5,12 +5,14 @@
 //!
 //! Synchronous (threads): the engine is synchronous, and the store's SQLite is local.
 
+mod catalog;
 mod fingerprint;
 mod job;
 mod poll;
 mod target;
 mod worker;
 
+pub use catalog::refresh as refresh_catalog;
 pub use fingerprint::fingerprint;
 pub use target::Target;
 pub use worker::{Worker, WorkerConfig, WorkerHandle};

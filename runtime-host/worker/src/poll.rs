@@ -4,11 +4,14 @@
 
 use tailor_store::{SqliteDb, block_on, dependency_tags, notify_push, prune_events};
 
-use crate::target::Target;
+use crate::worker::WorkerConfig;
 use crate::worker::now_ms;
 
-/// Returns how many builds were queued or joined.
-pub fn poll(db: &SqliteDb, target: &Target) -> usize {
+/// Also re-reads the package catalog of every known OS variant (a repository that published
+/// queues the customizations installing packages there). Returns how many builds were queued
+/// or joined.
+pub fn poll(db: &SqliteDb, cfg: &WorkerConfig) -> usize {
+    let target = &cfg.target;
     let tags = match block_on(dependency_tags(db)) {
         Ok(t) => t,
         Err(e) => {
@@ -36,5 +39,5 @@ pub fn poll(db: &SqliteDb, target: &Target) -> usize {
             Err(e) => eprintln!("tailor worker: poll {repository}:{tag}: {e}"),
         }
     }
-    queued
+    queued + crate::catalog::refresh_all(db, cfg)
 }

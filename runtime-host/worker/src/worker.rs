@@ -104,7 +104,7 @@ impl Worker {
                 && last_poll.is_none_or(|t| t.elapsed() >= every)
             {
                 last_poll = Some(Instant::now());
-                crate::poll::poll(&self.db, &self.cfg.target);
+                crate::poll::poll(&self.db, &self.cfg);
             }
             if !self.step() {
                 std::thread::sleep(self.cfg.idle);
@@ -120,6 +120,10 @@ impl Worker {
         match block_on(claim(&self.db, &self.owner, now_ms(), self.cfg.lease_ms, self.cfg.max_attempts)) {
             Ok(Some(c)) => {
                 let status = crate::job::run(&self.db, &self.cfg, &self.owner, &c);
+                if self.cfg.poll_interval.is_some() {
+                    // A base seen for the first time: its catalog now, not at the next poll.
+                    crate::catalog::refresh_new(&self.db, &self.cfg);
+                }
                 eprintln!(
                     "tailor worker: {} build {}: {}",
                     c.customization_id,
@@ -138,6 +142,6 @@ impl Worker {
 
     /// Polls dependency tags once (also run by [`Worker::run`] every `poll_interval`).
     pub fn poll_now(&self) -> usize {
-        crate::poll::poll(&self.db, &self.cfg.target)
+        crate::poll::poll(&self.db, &self.cfg)
     }
 }
