@@ -68,6 +68,8 @@ pub struct ServiceOptions {
     pub workers: usize,
     /// `--listen` port; None = a free one.
     pub port: Option<u16>,
+    /// `--poll-interval`; None = `0` (never: tests push notifications or ask for builds).
+    pub poll_interval: Option<String>,
     pub extra: Vec<String>,
 }
 
@@ -79,6 +81,7 @@ impl Default for ServiceOptions {
             manifest: None,
             workers: 1,
             port: None,
+            poll_interval: None,
             extra: Vec::new(),
         }
     }
@@ -108,7 +111,7 @@ impl Service {
             .arg("--manifest")
             .arg(&manifest)
             .args(["--listen", &format!("127.0.0.1:{port}"), "--workers", &opts.workers.to_string()])
-            .args(["--poll-interval", "0"])
+            .args(["--poll-interval", opts.poll_interval.as_deref().unwrap_or("0")])
             .env("HOME", std::env::temp_dir())
             .env_remove("TAILOR_REGISTRY_USER")
             .env_remove("TAILOR_REGISTRY_PASSWORD")

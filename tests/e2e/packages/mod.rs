@@ -11,6 +11,8 @@ use std::process::{Child, Command, Stdio};
 use crate::build::fixtures::{build_json, stderr, tailor, unpack};
 use crate::harness::{Registry, run};
 
+mod catalog;
+
 fn env_dir(name: &str) -> PathBuf {
     let dir = std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run tests/run.sh (it prepares it)"));
     let p = PathBuf::from(dir);
@@ -24,7 +26,8 @@ fn out(cmd: &mut Command) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-/// A signed apt repository (suite stable, component main) of `debs` under `root`; the key file.
+/// A signed apt repository (suite stable, component main) of `debs` under `root`, signed by a
+/// new key named `name`; the key file.
 fn repository(root: &Path, debs: &Path, name: &str) -> PathBuf {
     let pool = root.join("pool");
     std::fs::create_dir_all(&pool).unwrap();
@@ -33,22 +36,7 @@ fn repository(root: &Path, debs: &Path, name: &str) -> PathBuf {
             std::fs::copy(e.path(), pool.join(e.file_name())).unwrap();
         }
     }
-    let bin = root.join("dists/stable/main/binary-amd64");
-    std::fs::create_dir_all(&bin).unwrap();
-    std::fs::write(
-        bin.join("Packages"),
-        out(Command::new("apt-ftparchive").args(["packages", "pool"]).current_dir(root)),
-    )
-    .unwrap();
-    run(Command::new("gzip").args(["-k", "-9"]).arg(bin.join("Packages")));
-    let release = out(Command::new("apt-ftparchive")
-        .args(["-o", "APT::FTPArchive::Release::Suite=stable", "-o", "APT::FTPArchive::Release::Codename=stable"])
-        .args(["release", "dists/stable"])
-        .current_dir(root));
-    std::fs::write(root.join("dists/stable/Release"), release).unwrap();
-    let home = root.parent().unwrap().join(format!("gnupg-{name}"));
-    std::fs::create_dir_all(&home).unwrap();
-    let gpg = |args: &[&str]| out(Command::new("gpg").env("GNUPGHOME", &home).args(["--batch", "--quiet"]).args(args));
+    let gpg = gpg(root, name);
     gpg(&[
         "--pinentry-mode",
         "loopback",
@@ -62,9 +50,34 @@ fn repository(root: &Path, debs: &Path, name: &str) -> PathBuf {
     ]);
     let key = root.parent().unwrap().join(format!("{name}.asc"));
     std::fs::write(&key, gpg(&["--armor", "--export"])).unwrap();
-    let (inr, rel) = (root.join("dists/stable/InRelease"), root.join("dists/stable/Release"));
-    gpg(&["--yes", "--clearsign", "-o", inr.to_str().unwrap(), rel.to_str().unwrap()]);
+    publish(root, name);
     key
+}
+
+/// gpg with the keyring of repository `name` (next to `root`).
+fn gpg(root: &Path, name: &str) -> impl Fn(&[&str]) -> String {
+    let home = root.parent().unwrap().join(format!("gnupg-{name}"));
+    std::fs::create_dir_all(&home).unwrap();
+    move |args: &[&str]| out(Command::new("gpg").env("GNUPGHOME", &home).args(["--batch", "--quiet"]).args(args))
+}
+
+/// (Re)writes the repository's indexes from what `pool/` holds, signed by key `name`.
+fn publish(root: &Path, name: &str) {
+    let bin = root.join("dists/stable/main/binary-amd64");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(
+        bin.join("Packages"),
+        out(Command::new("apt-ftparchive").args(["packages", "pool"]).current_dir(root)),
+    )
+    .unwrap();
+    run(Command::new("gzip").args(["-k", "-f", "-9"]).arg(bin.join("Packages")));
+    let release = out(Command::new("apt-ftparchive")
+        .args(["-o", "APT::FTPArchive::Release::Suite=stable", "-o", "APT::FTPArchive::Release::Codename=stable"])
+        .args(["release", "dists/stable"])
+        .current_dir(root));
+    std::fs::write(root.join("dists/stable/Release"), release).unwrap();
+    let (inr, rel) = (root.join("dists/stable/InRelease"), root.join("dists/stable/Release"));
+    gpg(root, name)(&["--yes", "--clearsign", "-o", inr.to_str().unwrap(), rel.to_str().unwrap()]);
 }
 
 struct HttpServer(Child, String);
