@@ -5,14 +5,15 @@ use crate::db::{Db, Value, in_tx};
 use crate::error::{Result, StoreError};
 
 /// Migrations, the first being version 1.
-const MIGRATIONS: &[&[&str]] = &[&[
-    "CREATE TABLE tokens (
+const MIGRATIONS: &[&[&str]] = &[
+    &[
+        "CREATE TABLE tokens (
         hash TEXT PRIMARY KEY,
         org TEXT NOT NULL,
         role TEXT NOT NULL,
         name TEXT NOT NULL,
         created_at BIGINT NOT NULL)",
-    "CREATE TABLE customizations (
+        "CREATE TABLE customizations (
         id TEXT PRIMARY KEY,
         org TEXT NOT NULL,
         name TEXT NOT NULL,
@@ -21,16 +22,16 @@ const MIGRATIONS: &[&[&str]] = &[&[
         spec TEXT NOT NULL,
         created_at BIGINT NOT NULL,
         updated_at BIGINT NOT NULL)",
-    "CREATE INDEX customizations_org ON customizations (org, source_repository)",
-    // What a customization is built from (source and artifacts), for webhook fan-out.
-    "CREATE TABLE dependencies (
+        "CREATE INDEX customizations_org ON customizations (org, source_repository)",
+        // What a customization is built from (source and artifacts), for webhook fan-out.
+        "CREATE TABLE dependencies (
         customization_id TEXT NOT NULL,
         repository TEXT NOT NULL,
         tag TEXT NOT NULL,
         role TEXT NOT NULL,
         PRIMARY KEY (customization_id, repository, tag, role))",
-    "CREATE INDEX dependencies_tag ON dependencies (repository, tag)",
-    "CREATE TABLE builds (
+        "CREATE INDEX dependencies_tag ON dependencies (repository, tag)",
+        "CREATE TABLE builds (
         customization_id TEXT NOT NULL,
         number BIGINT NOT NULL,
         status TEXT NOT NULL,
@@ -47,8 +48,8 @@ const MIGRATIONS: &[&[&str]] = &[&[
         error TEXT,
         log TEXT NOT NULL DEFAULT '',
         PRIMARY KEY (customization_id, number))",
-    // One row per customization with pending or running work: the queue.
-    "CREATE TABLE requests (
+        // One row per customization with pending or running work: the queue.
+        "CREATE TABLE requests (
         customization_id TEXT PRIMARY KEY,
         org TEXT NOT NULL,
         queued_build BIGINT,
@@ -58,22 +59,23 @@ const MIGRATIONS: &[&[&str]] = &[&[
         lease_until BIGINT,
         not_before BIGINT NOT NULL DEFAULT 0,
         requested_at BIGINT NOT NULL)",
-    "CREATE TABLE catalog (
+        "CREATE TABLE catalog (
         repository TEXT NOT NULL,
         tag TEXT NOT NULL,
         digest TEXT,
         platforms TEXT,
         updated_at BIGINT NOT NULL,
         PRIMARY KEY (repository, tag))",
-    // Host settings the functions read (e.g. the rebuild debounce).
-    "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    "CREATE TABLE events (
+        // Host settings the functions read (e.g. the rebuild debounce).
+        "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        "CREATE TABLE events (
         id TEXT PRIMARY KEY,
         endpoint TEXT NOT NULL,
         received_at BIGINT NOT NULL)",
-], &[
-    // OS variants of images (per tag and platform), learned by workers from the base's files.
-    "CREATE TABLE image_variants (
+    ],
+    &[
+        // OS variants of images (per tag and platform), learned by workers from the base's files.
+        "CREATE TABLE image_variants (
         repository TEXT NOT NULL,
         tag TEXT NOT NULL,
         platform TEXT NOT NULL,
@@ -81,23 +83,24 @@ const MIGRATIONS: &[&[&str]] = &[&[
         arch TEXT NOT NULL,
         updated_at BIGINT NOT NULL,
         PRIMARY KEY (repository, tag, platform))",
-    "CREATE INDEX image_variants_variant ON image_variants (variant, arch)",
-    // The package catalog of each variant: its indexes' identity and the newest of each package.
-    "CREATE TABLE package_indexes (
+        "CREATE INDEX image_variants_variant ON image_variants (variant, arch)",
+        // The package catalog of each variant: its indexes' identity and the newest of each package.
+        "CREATE TABLE package_indexes (
         variant TEXT NOT NULL,
         arch TEXT NOT NULL,
         digest TEXT NOT NULL,
         packages BIGINT NOT NULL,
         updated_at BIGINT NOT NULL,
         PRIMARY KEY (variant, arch))",
-    "CREATE TABLE packages (
+        "CREATE TABLE packages (
         variant TEXT NOT NULL,
         arch TEXT NOT NULL,
         name TEXT NOT NULL,
         version TEXT NOT NULL,
         summary TEXT NOT NULL,
         PRIMARY KEY (variant, arch, name))",
-]];
+    ],
+];
 
 /// The version this program's schema has.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
