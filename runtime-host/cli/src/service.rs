@@ -32,7 +32,9 @@ pub struct ServiceArgs {
     /// Allow plain HTTP to non-loopback registries and skip TLS certificate checks.
     #[arg(long)]
     pub insecure: bool,
-    /// How often to poll the tags customizations depend on (`30s`, `5m`, `1h`; `0` = never) [default: 5m].
+    /// How often to poll the tags customizations depend on and the package repositories of the
+    /// OS variants seen (their catalogs; a repository that published rebuilds what installs
+    /// from it) (`30s`, `5m`, `1h`; `0` = never) [default: 5m].
     #[arg(long, value_name = "DURATION")]
     pub poll_interval: Option<String>,
     /// Quiet time after a push before its rebuild starts, so a burst of pushes makes one
