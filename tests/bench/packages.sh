@@ -60,6 +60,25 @@ for s in plain curl; do
     T[$s]+="$(( (b - a) / 1000000 )) "
   done
 done
+# The same from the official archive (the default repositories of the base's release:
+# bookworm, bookworm-updates, bookworm-security; tens of thousands of packages to read), when
+# deb.debian.org is reachable.
+OFFICIAL=""
+if curl -fs -o /dev/null --max-time 10 http://deb.debian.org/debian/dists/bookworm/InRelease; then
+  OARGS=(--registry "$URL" --cache "$W/cache-official" -q --output json)
+  "$TAILOR" build -f "$W/curl.yaml" "${OARGS[@]}" >"$W/official.json"
+  for _ in $(seq "$RUNS"); do
+    a=$(date +%s%N); "$TAILOR" build -f "$W/curl.yaml" "${OARGS[@]}" >/dev/null; b=$(date +%s%N)
+    T[official]+="$(( (b - a) / 1000000 )) "
+  done
+  mo=$(median ${T[official]})
+  no=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["packages"]))' "$W/official.json")
+  OFFICIAL="| with \`packages: [curl]\` from the official archive ($no packages) | $mo ms | |
+| added by the packages, official archive | $((mo - $(median ${T[plain]}))) ms | ≤ 1000 ms |
+"
+else
+  echo "deb.debian.org unreachable: the official-archive rows are left out" >&2
+fi
 mp=$(median ${T[plain]}); mc=$(median ${T[curl]})
 n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["packages"]))' "$W/curl.json")
 report="## Packages: adding curl to the Debian base (issue D)
@@ -72,8 +91,8 @@ report="## Packages: adding curl to the Debian base (issue D)
 | without packages | $mp ms | |
 | with \`packages: [curl]\` ($n packages) | $mc ms | |
 | added by the packages | $((mc - mp)) ms | ≤ 1000 ms |
-
-Raw (ms): without: ${T[plain]}; with curl: ${T[curl]}
+$OFFICIAL
+Raw (ms): without: ${T[plain]}; with curl: ${T[curl]}; official archive: ${T[official]:-}
 "
 echo "$report"
 if [ "$BENCH_OUT" != /dev/null ]; then printf '\n%s' "$report" >>"$BENCH_OUT"; fi
