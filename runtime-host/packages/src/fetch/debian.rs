@@ -15,8 +15,10 @@ use crate::repos::DebianRepo;
 #[derive(Debug, Default)]
 pub struct DebianIndex {
     pub packages: Vec<Package>,
-    /// `.deb` SHA-256 → the repository root its `Filename` is relative to.
-    roots: HashMap<Sha256Digest, String>,
+    /// (`.deb` SHA-256, `Filename`) → the repository root that path is relative to. Keyed by
+    /// file too: one `.deb` may sit at different paths of several archives (a point
+    /// release in `debian/pool/main/…` and `debian-security/pool/updates/main/…`).
+    roots: HashMap<(Sha256Digest, String), String>,
     /// One line per repository: which key signed it.
     pub trusted: Vec<String>,
     /// Each `Packages` index read, `URL sha256:<hex>`: the index's identity (it changes when
@@ -27,7 +29,9 @@ pub struct DebianIndex {
 impl DebianIndex {
     /// Where `p` is downloaded from.
     pub fn url_of(&self, p: &Package) -> Option<String> {
-        self.roots.get(&p.sha256).map(|root| format!("{root}/{}", p.filename.trim_start_matches("./")))
+        self.roots
+            .get(&(p.sha256, p.filename.clone()))
+            .map(|root| format!("{root}/{}", p.filename.trim_start_matches("./")))
     }
 }
 
@@ -112,7 +116,7 @@ pub fn debian_index(f: &Fetcher, repos: &[DebianRepo], arch: &str) -> Result<Deb
             index.files.push(format!("{url} sha256:{}", file.sha256.to_hex()));
             let root = repo.url.trim_end_matches('/').to_owned();
             for p in packages.iter() {
-                index.roots.insert(p.sha256, root.clone());
+                index.roots.insert((p.sha256, p.filename.clone()), root.clone());
                 index.packages.push(p.clone());
             }
         }

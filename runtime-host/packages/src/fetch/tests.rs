@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::*;
-use crate::deb::DebArchive;
+use crate::deb::{DebArchive, Package};
 use crate::repos::DebianRepo;
 
 /// Serves the files under a directory over HTTP/1.1 (GET only), counting requests.
@@ -100,6 +100,11 @@ fn gpg_key(dir: &Path) -> (PathBuf, PathBuf) {
 
 /// A repository `root` with suite `stable`, component `main`, the real .debs; signed by `home`.
 fn repository(root: &Path, home: &Path) -> Vec<String> {
+    repository_at(root, home, "pool/main")
+}
+
+/// Like [`repository`], the .debs under `pool` (a path below `root` starting with `pool/`).
+fn repository_at(root: &Path, home: &Path, pool: &str) -> Vec<String> {
     let debs_dir = std::env::var("TAILOR_TEST_DEBS").unwrap_or_default();
     let debs: Vec<PathBuf> = std::fs::read_dir(&debs_dir)
         .unwrap_or_else(|e| panic!("TAILOR_TEST_DEBS={debs_dir:?}: {e} (tests/run.sh downloads real .debs there)"))
@@ -108,7 +113,7 @@ fn repository(root: &Path, home: &Path) -> Vec<String> {
         .filter(|p| p.extension().is_some_and(|x| x == "deb"))
         .collect();
     assert!(!debs.is_empty(), "no .deb in {debs_dir}");
-    let pool = root.join("pool/main");
+    let pool = root.join(pool);
     std::fs::create_dir_all(&pool).unwrap();
     for d in &debs {
         std::fs::copy(d, pool.join(d.file_name().unwrap())).unwrap();
@@ -189,6 +194,30 @@ fn a_signed_repository_gives_verified_packages_cached_by_hash() {
     std::fs::write(&path, bytes).unwrap();
     let err = download_deb(&f, &index, other).unwrap_err().to_string();
     assert!(err.contains("SHA-256 is") && err.contains("tampered"), "{err}");
+}
+
+/// Like Debian's point releases: the same .deb in two archives at different paths
+/// (`debian/pool/main/…`, `debian-security/pool/updates/main/…`); each copy downloads from
+/// the archive that lists it at that path.
+#[test]
+fn the_same_package_at_different_paths_of_two_archives() {
+    let dir = tempfile::tempdir().unwrap();
+    let (home, public) = gpg_key(dir.path());
+    repository_at(&dir.path().join("debian"), &home, "pool/main");
+    repository_at(&dir.path().join("security"), &home, "pool/updates/main");
+    let files = Files::serve(dir.path());
+    let repos = [repo(&format!("{}/debian", files.url), &public), repo(&format!("{}/security", files.url), &public)];
+    let f = Fetcher::new(None);
+    let index = debian_index(&f, &repos, "amd64").unwrap();
+    let hello: Vec<&Package> = index.packages.iter().filter(|p| p.package == "hello").collect();
+    assert_eq!(hello.len(), 2, "listed by both");
+    assert_eq!(hello[0].sha256, hello[1].sha256);
+    for p in hello {
+        let url = index.url_of(p).unwrap();
+        let archive = if p.filename.starts_with("pool/updates/") { "security" } else { "debian" };
+        assert_eq!(url, format!("{}/{archive}/{}", files.url, p.filename));
+        download_deb(&f, &index, p).unwrap();
+    }
 }
 
 #[test]
