@@ -31,7 +31,7 @@ pub(crate) use control::excerpt;
 pub use control::{ControlError, Field, Stanza, Stanzas, parse_stanzas};
 pub use database::{Database, DatabaseError, Unpacked, install};
 pub use fields::{FieldProblem, MultiArch, PackageError};
-pub use index::{Package, parse_packages};
+pub use index::{Package, parse_packages, parse_packages_parallel};
 pub use relation::{
     ArchQualifier, Dependency, Op, Relation, RelationError, Restriction, VersionConstraint, parse_dependencies,
     parse_provides, parse_relations,
