@@ -226,7 +226,7 @@ fn install_deb(
     let installed =
         deb::parse_status(status).map_err(|e| BuildError::bad_input("the base's /var/lib/dpkg/status", e))?;
     let index = fetch::debian_index(fetcher, repos, arch).map_err(fetch_error)?;
-    let universe = deb::Universe::new(arch, &index.packages);
+    let universe = deb::Universe::new(arch, index.packages());
     let plan = deb::resolve(&universe, &installed, &reqs).map_err(|e| resolve_error(requests, e))?;
     let mut out = Installed {
         already_installed: plan.already_installed.iter().map(|(n, v)| format!("{n}={v}")).collect(),

@@ -104,7 +104,7 @@ pub fn catalog(source: &PackageSource, v: &OsVariant) -> Result<Catalog, FetchEr
         Some(("debian", codename)) => {
             let index = fetch::debian_index(&source.fetcher, &source.repositories.debian_for(codename), &v.arch)?;
             let mut best: BTreeMap<&str, &tailor_packages::deb::Package> = BTreeMap::new();
-            for p in index.packages.iter().filter(|p| p.architecture == v.arch || p.architecture == "all") {
+            for p in index.packages().filter(|p| p.architecture == v.arch || p.architecture == "all") {
                 let slot = best.entry(p.package.as_str()).or_insert(p);
                 if p.version > slot.version {
                     *slot = p;

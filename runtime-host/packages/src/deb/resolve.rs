@@ -75,10 +75,10 @@ pub struct Universe<'a> {
 impl<'a> Universe<'a> {
     /// `packages`: the entries of every index of `arch` (and `all`); the same name and
     /// version in two indexes is one candidate.
-    pub fn new(arch: &str, packages: &'a [Package]) -> Universe<'a> {
+    pub fn new(arch: &str, packages: impl IntoIterator<Item = &'a Package>) -> Universe<'a> {
         let mut by_name: BTreeMap<&str, Vec<&Package>> = BTreeMap::new();
         let mut providers: BTreeMap<&str, Vec<(&Package, &Relation)>> = BTreeMap::new();
-        for p in packages.iter().filter(|p| p.architecture == arch || p.architecture == "all") {
+        for p in packages.into_iter().filter(|p| p.architecture == arch || p.architecture == "all") {
             by_name.entry(p.package.as_str()).or_default().push(p);
             for provide in &p.provides {
                 providers.entry(provide.name.as_str()).or_default().push((p, provide));

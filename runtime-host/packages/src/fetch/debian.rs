@@ -2,23 +2,20 @@
 //! (or `Release` + `Release.gpg`): every `Packages` index is fetched by the SHA-256 the signed
 //! file gives, and every `.deb` by the SHA-256 its verified index gives.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::{FetchError, Fetcher, listed, read_keys};
-use crate::Sha256Digest;
 use crate::archive::{Compression, MemberReader};
-use crate::deb::{Keyring, Package, Release, parse_packages, verify_inrelease, verify_release};
+use crate::deb::{Keyring, Package, Release, parse_packages_parallel, verify_inrelease, verify_release};
 use crate::repos::DebianRepo;
 
 /// The packages of a set of repositories, each remembered with where to download it.
 #[derive(Debug, Default)]
 pub struct DebianIndex {
-    pub packages: Vec<Package>,
-    /// (`.deb` SHA-256, `Filename`) → the repository root that path is relative to. Keyed by
-    /// file too: one `.deb` may sit at different paths of several archives (a point
-    /// release in `debian/pool/main/…` and `debian-security/pool/updates/main/…`).
-    roots: HashMap<(Sha256Digest, String), String>,
+    /// Each index's packages as parsed (shared with the fetcher's memo, not copied), with the
+    /// root of the repository its `Filename`s are relative to.
+    lists: Vec<(String, Arc<Vec<Package>>)>,
     /// One line per repository: which key signed it.
     pub trusted: Vec<String>,
     /// Each `Packages` index read, `URL sha256:<hex>`: the index's identity (it changes when
@@ -27,11 +24,20 @@ pub struct DebianIndex {
 }
 
 impl DebianIndex {
-    /// Where `p` is downloaded from.
+    /// Every package of every index, in repository order.
+    pub fn packages(&self) -> impl Iterator<Item = &Package> {
+        self.lists.iter().flat_map(|(_, l)| l.iter())
+    }
+
+    /// Where `p` is downloaded from: the repository whose index holds it (by identity, else
+    /// by file: one `.deb` may sit at different paths of several archives, as a point release
+    /// in `debian/pool/main/…` and `debian-security/pool/updates/main/…`).
     pub fn url_of(&self, p: &Package) -> Option<String> {
-        self.roots
-            .get(&(p.sha256, p.filename.clone()))
-            .map(|root| format!("{root}/{}", p.filename.trim_start_matches("./")))
+        let holds = |l: &Arc<Vec<Package>>| l.as_ptr_range().contains(&std::ptr::from_ref(p));
+        let root = self.lists.iter().find(|(_, l)| holds(l)).or_else(|| {
+            self.lists.iter().find(|(_, l)| l.iter().any(|q| q.sha256 == p.sha256 && q.filename == p.filename))
+        })?;
+        Some(format!("{}/{}", root.0, p.filename.trim_start_matches("./")))
     }
 }
 
@@ -69,9 +75,17 @@ fn release(f: &Fetcher, repo: &DebianRepo, keyring: &Keyring) -> Result<(Release
 /// Every package of `repos` for `arch` (and `all`).
 pub fn debian_index(f: &Fetcher, repos: &[DebianRepo], arch: &str) -> Result<DebianIndex, FetchError> {
     let mut index = DebianIndex::default();
+    // Repositories usually share their keys (Debian's three): each key set is read once.
+    let mut keyrings: Vec<(&[PathBuf], Keyring)> = Vec::new();
     for repo in repos {
-        let keyring = load_keyring(&repo.keys)?;
-        let (release, trusted) = release(f, repo, &keyring)?;
+        let at = match keyrings.iter().position(|(paths, _)| *paths == repo.keys.as_slice()) {
+            Some(at) => at,
+            None => {
+                keyrings.push((&repo.keys, load_keyring(&repo.keys)?));
+                keyrings.len() - 1
+            }
+        };
+        let (release, trusted) = release(f, repo, &keyrings[at].1)?;
         let dir = repo.release_dir();
         if !repo.is_flat() {
             let names = [release.suite.as_deref(), release.codename.as_deref()];
@@ -93,7 +107,8 @@ pub fn debian_index(f: &Fetcher, repos: &[DebianRepo], arch: &str) -> Result<Deb
             repo.components.iter().map(|c| format!("{c}/binary-{arch}")).collect()
         };
         for d in dirs {
-            let Some(file) = release.packages_indexes(&d).into_iter().next() else {
+            let listed = release.packages_indexes(&d);
+            let Some(file) = listed.first().copied() else {
                 return Err(FetchError::Invalid {
                     what: format!("{dir} ({})", if d.is_empty() { "flat" } else { &d }),
                     problem:
@@ -101,24 +116,34 @@ pub fn debian_index(f: &Fetcher, repos: &[DebianRepo], arch: &str) -> Result<Deb
                             .into(),
                 });
             };
+            // The uncompressed index the release also lists (mirrors seldom serve it): kept in the
+            // cache under its signed SHA-256 once decompressed, so a warm build skips the xz.
+            let plain = listed.iter().find(|f| f.path.ends_with("Packages")).copied();
             let url = format!("{dir}/{}", file.path);
             let packages = f.parsed(&file.sha256, || {
-                let bytes = f.get_by_hash(&url, &file.sha256)?;
-                let ext = file.path.rsplit_once('.').map_or("", |(_, e)| e);
-                let compression = Compression::from_extension(ext).unwrap_or(Compression::None);
                 let invalid = |problem: String| FetchError::Invalid { what: url.clone(), problem };
-                let text = MemberReader::new(&url, &file.path, compression, &bytes, super::LIMIT)
-                    .read_all()
-                    .map_err(|e| invalid(e.to_string()))?;
+                let text = match plain.and_then(|p| f.cached(&p.sha256)) {
+                    Some(text) => text,
+                    None => {
+                        let bytes = f.get_by_hash(&url, &file.sha256)?;
+                        let ext = file.path.rsplit_once('.').map_or("", |(_, e)| e);
+                        let compression = Compression::from_extension(ext).unwrap_or(Compression::None);
+                        let text = MemberReader::new(&url, &file.path, compression, &bytes, super::LIMIT)
+                            .read_all()
+                            .map_err(|e| invalid(e.to_string()))?;
+                        if let Some(p) = plain.filter(|p| p.sha256 != file.sha256) {
+                            super::check_hash(&format!("{url} (decompressed)"), &text, &p.sha256)?;
+                            f.keep(&p.sha256, &text);
+                        }
+                        text
+                    }
+                };
                 let text = String::from_utf8(text).map_err(|_| invalid("not UTF-8 text".into()))?;
-                parse_packages(&text).map_err(|e| invalid(e.to_string()))
+                let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+                parse_packages_parallel(&text, threads).map_err(|e| invalid(e.to_string()))
             })?;
             index.files.push(format!("{url} sha256:{}", file.sha256.to_hex()));
-            let root = repo.url.trim_end_matches('/').to_owned();
-            for p in packages.iter() {
-                index.roots.insert((p.sha256, p.filename.clone()), root.clone());
-                index.packages.push(p.clone());
-            }
+            index.lists.push((repo.url.trim_end_matches('/').to_owned(), packages));
         }
         index.trusted.push(trusted);
     }

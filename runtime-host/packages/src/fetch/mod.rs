@@ -125,20 +125,31 @@ impl Fetcher {
     /// `url`'s content, which must hash to `sha256`: from the cache when there, else fetched,
     /// checked and cached.
     pub fn get_by_hash(&self, url: &str, sha256: &Sha256Digest) -> Result<Vec<u8>, FetchError> {
-        if let Some(path) = self.cache_path(sha256)
-            && let Ok(bytes) = std::fs::read(&path)
-        {
-            if Sha256Digest::of(&bytes) == *sha256 {
-                return Ok(bytes);
-            }
-            let _ = std::fs::remove_file(&path); // corrupt: fetch again
+        if let Some(bytes) = self.cached(sha256) {
+            return Ok(bytes);
         }
         let bytes = self.get(url)?;
         check_hash(url, &bytes, sha256)?;
-        if let Some(path) = self.cache_path(sha256) {
-            write_atomic(&path, &bytes);
-        }
+        self.keep(sha256, &bytes);
         Ok(bytes)
+    }
+
+    /// The cached content whose SHA-256 is `sha256` (checked; a corrupt file is dropped).
+    pub(crate) fn cached(&self, sha256: &Sha256Digest) -> Option<Vec<u8>> {
+        let path = self.cache_path(sha256)?;
+        let bytes = std::fs::read(&path).ok()?;
+        if Sha256Digest::of(&bytes) == *sha256 {
+            return Some(bytes);
+        }
+        let _ = std::fs::remove_file(&path);
+        None
+    }
+
+    /// Caches `bytes`, whose SHA-256 the caller checked to be `sha256`.
+    pub(crate) fn keep(&self, sha256: &Sha256Digest, bytes: &[u8]) {
+        if let Some(path) = self.cache_path(sha256) {
+            write_atomic(&path, bytes);
+        }
     }
 }
 

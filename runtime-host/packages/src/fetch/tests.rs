@@ -168,25 +168,37 @@ fn a_signed_repository_gives_verified_packages_cached_by_hash() {
     let cache = dir.path().join("cache");
     let f = Fetcher::new(Some(cache.clone()));
     let index = debian_index(&f, &[repo(&files.url, &public)], "amd64").unwrap();
-    let mut listed: Vec<&str> = index.packages.iter().map(|p| p.package.as_str()).collect();
+    let mut listed: Vec<&str> = index.packages().map(|p| p.package.as_str()).collect();
     listed.sort();
     let mut expected: Vec<&str> = names.iter().map(String::as_str).collect();
     expected.sort();
     assert_eq!(listed, expected);
     assert!(index.trusted[0].contains("InRelease: signed by"), "{:?}", index.trusted);
     assert_eq!(files.count("Packages.xz"), 1, "the best compression is fetched");
-    let p = &index.packages[0];
+    let p = index.packages().next().unwrap();
     let deb = download_deb(&f, &index, p).unwrap();
     let archive = DebArchive::parse(&p.filename, &deb, LIMIT).unwrap();
     assert_eq!(archive.control.package, p.package);
     // Warm: the index and the package come from the cache; only InRelease is asked again.
     let again = debian_index(&f, &[repo(&files.url, &public)], "amd64").unwrap();
-    download_deb(&f, &again, &again.packages[0]).unwrap();
+    download_deb(&f, &again, again.packages().next().unwrap()).unwrap();
     assert_eq!(files.count("Packages.xz"), 1);
     assert_eq!(files.count(".deb"), 1);
     assert_eq!(files.count("InRelease"), 2);
+    // Another process on the same cache reads the decompressed index kept under its signed
+    // SHA-256 (the compressed one is not needed any more).
+    for e in std::fs::read_dir(cache.join("sha256")).unwrap().flatten() {
+        let bytes = std::fs::read(e.path()).unwrap();
+        if bytes.starts_with(&[0xfd, b'7', b'z', b'X', b'Z']) {
+            std::fs::remove_file(e.path()).unwrap();
+        }
+    }
+    let fresh = Fetcher::new(Some(cache.clone()));
+    let warm = debian_index(&fresh, &[repo(&files.url, &public)], "amd64").unwrap();
+    assert!(warm.packages().eq(index.packages()));
+    assert_eq!((files.count("Packages.xz"), files.count("/Packages")), (1, 0), "no index fetched again");
     // A tampered package on the server (and not in the cache) is refused.
-    let other = index.packages.iter().find(|q| q.filename != p.filename).unwrap();
+    let other = index.packages().find(|q| q.filename != p.filename).unwrap();
     let path = root.join(&other.filename);
     let mut bytes = std::fs::read(&path).unwrap();
     let last = bytes.len() - 1;
@@ -209,7 +221,7 @@ fn the_same_package_at_different_paths_of_two_archives() {
     let repos = [repo(&format!("{}/debian", files.url), &public), repo(&format!("{}/security", files.url), &public)];
     let f = Fetcher::new(None);
     let index = debian_index(&f, &repos, "amd64").unwrap();
-    let hello: Vec<&Package> = index.packages.iter().filter(|p| p.package == "hello").collect();
+    let hello: Vec<&Package> = index.packages().filter(|p| p.package == "hello").collect();
     assert_eq!(hello.len(), 2, "listed by both");
     assert_eq!(hello[0].sha256, hello[1].sha256);
     for p in hello {
