@@ -168,7 +168,7 @@ pub fn resolve_inputs(spec: &Customization, client: &Client, opts: &Options) -> 
         };
         let (_, manifest) = fetch_manifest_cached(client, &opts.cache, base, descriptor)?;
         let index = file_index(client, &base.repo, &base.name, &manifest, &opts.cache, opts.limits)?;
-        let packages = crate::packages::resolve(&source, &base.name, &index, &key, &spec.contents.packages)?;
+        let packages = crate::packages::resolve(&source, &base.name, &index, &key, &spec.contents.packages)?.packages;
         if let Some(v) = os_variant(&index, &key) {
             resolved.variants.insert(p.clone(), v);
         }

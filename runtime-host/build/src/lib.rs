@@ -17,6 +17,7 @@ pub mod layer;
 pub mod manifest;
 pub mod os;
 pub mod packages;
+pub mod packages_layer;
 pub mod platform;
 pub mod provenance;
 pub mod publish;

@@ -39,10 +39,14 @@ impl PackageSource {
 }
 
 /// What installing packages did for one platform.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Installed {
     /// The layer's entries (none when nothing was to install).
+    #[serde(skip)]
     pub entries: Vec<Entry>,
+    /// `name=version <file hash from the signed index>` of each package, in install order: what
+    /// the layer's bytes depend on besides the base (the packages layer's cache key).
+    pub pins: Vec<String>,
     /// `name=version` installed, in install order.
     pub packages: Vec<String>,
     /// `package: script` maintainer scripts that were not run.
@@ -85,18 +89,17 @@ enum Mode {
     Resolve,
 }
 
-/// The packages (`name=version`, in install order) that installing `requests` on the base
-/// described by `index` for `platform` would add: resolved against the repositories' current
-/// indexes, nothing downloaded (the worker's "anything changed?" check).
+/// What installing `requests` on the base described by `index` for `platform` would add
+/// (`packages` and `pins` filled): resolved against the repositories' current indexes, nothing
+/// downloaded (the worker's "anything changed?" check, the packages layer's cache key).
 pub fn resolve(
     source: &PackageSource,
     base_name: &str,
     index: &FileIndex,
     platform: &str,
     requests: &[String],
-) -> Result<Vec<String>> {
-    let installed = run(source, base_name, index, platform, requests, Limits::default(), 0, Mode::Resolve)?;
-    Ok(installed.packages)
+) -> Result<Installed> {
+    run(source, base_name, index, platform, requests, Limits::default(), 0, Mode::Resolve)
 }
 
 /// Installs `requests` on the base described by `index` for `platform`.
@@ -232,6 +235,7 @@ fn install_deb(
         already_installed: plan.already_installed.iter().map(|(n, v)| format!("{n}={v}")).collect(),
         ..Installed::default()
     };
+    out.pins = plan.install.iter().map(|p| format!("{}={} {}", p.package, p.version.as_str(), p.sha256)).collect();
     if mode == Mode::Resolve {
         out.packages = plan.install.iter().map(|p| format!("{}={}", p.package, p.version.as_str())).collect();
         return Ok(out);
@@ -339,6 +343,7 @@ fn install_apk(
         already_installed: plan.already_installed.iter().map(|(n, v)| format!("{n}={v}")).collect(),
         ..Installed::default()
     };
+    out.pins = plan.install.iter().map(|p| format!("{}={} {}", p.name, p.version, p.checksum)).collect();
     if mode == Mode::Resolve {
         out.packages = plan.install.iter().map(|p| format!("{}={}", p.name, p.version)).collect();
         return Ok(out);

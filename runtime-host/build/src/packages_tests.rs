@@ -141,6 +141,20 @@ fn a_debian_base_takes_packages_from_a_signed_repository() {
     assert_eq!(dep["digest"]["sha256"], hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&deb)));
     assert!(dep["uri"].as_str().unwrap().ends_with("pool/hello_2.10-3_amd64.deb"), "{dep}");
 
+    // With a build cache, a second build takes the packages layer from it: the .debs are
+    // neither fetched nor unpacked (they are gone from the server and the fetch cache), the
+    // indexes are still read, and the image is the same.
+    let cached = Options { cache: crate::cache::Cache::at(tmp.path().join("build-cache")), ..opts.clone() };
+    let first = build(&spec("hello, jq"), &client, &cached).unwrap();
+    assert_eq!(first.manifests, report.manifests, "the cache changes no byte");
+    std::fs::rename(root.join("pool"), root.join("pool.away")).unwrap();
+    std::fs::remove_dir_all(tmp.path().join("cache")).unwrap();
+    let second = build(&spec("hello, jq"), &client, &cached).unwrap();
+    assert_eq!((&second.manifests, &second.packages), (&first.manifests, &first.packages));
+    let err = build(&spec("hello"), &client, &cached).unwrap_err().to_string();
+    assert!(err.contains("hello_2.10-3_amd64.deb") && err.contains("404"), "other requests, another layer: {err}");
+    std::fs::rename(root.join("pool.away"), root.join("pool")).unwrap();
+
     // Bad requests and bases, each a clear failed build.
     let err = build(&spec("helo"), &client, &opts).unwrap_err().to_string();
     assert!(err.contains("contents.packages[0]") && err.contains("did you mean hello"), "{err}");

@@ -124,12 +124,20 @@ pub fn build_platform(
     let mut installed = crate::packages::Installed::default();
     if !spec.contents.packages.is_empty() {
         let source = opts.packages.clone().unwrap_or_else(|| Arc::new(crate::packages::PackageSource::defaults()));
-        installed =
-            crate::packages::install(&source, &base.name, &index, key, &spec.contents.packages, opts.limits, mtime)?;
-        let map: BTreeMap<String, Entry> = installed.entries.drain(..).map(|e| (e.path.clone(), e)).collect();
-        let entries = with_parents(map, &below, mtime);
-        below.add(kinds(&entries));
-        if let Some(l) = Layer::from_entries(&entries, opts.threads).map_err(|e| BuildError::Internal(e.to_string()))? {
+        let base_layers: Vec<String> = base_manifest.layers().iter().map(|l| l.digest().to_string()).collect();
+        let target = crate::packages_layer::Target {
+            source: &source,
+            base_name: &base.name,
+            base_layers: &base_layers,
+            index: &index,
+            platform: key,
+            requests: &spec.contents.packages,
+            mtime,
+        };
+        let made = crate::packages_layer::packages_layer(opts, &target, |map| with_parents(map, &below, mtime))?;
+        installed = made.installed;
+        below.add(made.kinds);
+        if let Some(l) = made.layer {
             history.push((l.diff_id.to_string(), format!("tailor: install packages {}", installed.packages.join(" "))));
             layers.push(l);
         }
