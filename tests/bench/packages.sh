@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Benchmark (issue D): what adding `curl` adds to a build of the Debian base, the package
-# indexes and packages already in tailor's cache (warm). Same run, same base, same registry:
-# `tailor build` of a spec without packages against the same spec with `packages: [curl]`,
-# RUNS times each (default 5), medians; the difference is the figure.
+# indexes, packages and packages layer already in tailor's cache (warm: the signed InRelease
+# files are still fetched and verified, the indexes parsed and curl resolved on every build).
+# Same run, same base, same registry: `tailor build` of a spec without packages against the
+# same spec with `packages: [curl]`, RUNS times each (default 5), medians; the difference is
+# the figure — from a loopback repository of the curl closure, and (when deb.debian.org is
+# reachable) from the official archive, the default repositories of the base's release.
 #
 # Needs what tests/run.sh prepares: TAILOR_TEST_ROOTFS (debootstrap minbase bookworm) and
 # TAILOR_TEST_CURL_DEBS (what apt-get --download-only fetches for curl on it), plus
