@@ -41,7 +41,13 @@ pub fn refresh(db: &SqliteDb, cfg: &WorkerConfig, variant: &str, arch: &str) -> 
     Ok(block_on(replace_packages(db, variant, arch, &c.digest, &packages, now_ms(), delay))?)
 }
 
-fn refresh_logged(db: &SqliteDb, cfg: &WorkerConfig, variant: &str, arch: &str) -> usize {
+/// Variants whose catalog could not be read since the last poll (not tried again after every
+/// build: an unreachable repository would slow each one down).
+pub type Failed = std::sync::Mutex<std::collections::BTreeSet<(String, String)>>;
+
+fn refresh_logged(db: &SqliteDb, cfg: &WorkerConfig, variant: &str, arch: &str, failed: &Failed) -> usize {
+    let mut failed = failed.lock().unwrap_or_else(|p| p.into_inner());
+    failed.remove(&(variant.to_owned(), arch.to_owned()));
     match refresh(db, cfg, variant, arch) {
         Ok(u) => {
             if u.changed {
@@ -55,26 +61,28 @@ fn refresh_logged(db: &SqliteDb, cfg: &WorkerConfig, variant: &str, arch: &str) 
         }
         Err(e) => {
             eprintln!("tailor worker: package catalog of {variant} ({arch}): {e}");
+            failed.insert((variant.to_owned(), arch.to_owned()));
             0
         }
     }
 }
 
 /// Refreshes every known variant's catalog (the poll); returns how many builds were queued.
-pub fn refresh_all(db: &SqliteDb, cfg: &WorkerConfig) -> usize {
+pub fn refresh_all(db: &SqliteDb, cfg: &WorkerConfig, failed: &Failed) -> usize {
     let variants = block_on(known_variants(db)).unwrap_or_else(|e| {
         eprintln!("tailor worker: listing OS variants: {e}");
         Vec::new()
     });
-    variants.iter().map(|(v, a)| refresh_logged(db, cfg, v, a)).sum()
+    variants.iter().map(|(v, a)| refresh_logged(db, cfg, v, a, failed)).sum()
 }
 
 /// Reads the catalogs of variants seen for the first time (so the API lists their packages
-/// without waiting for the next poll).
-pub fn refresh_new(db: &SqliteDb, cfg: &WorkerConfig) {
+/// without waiting for the next poll), but not those that failed since the last poll.
+pub fn refresh_new(db: &SqliteDb, cfg: &WorkerConfig, failed: &Failed) {
     for (v, a) in block_on(known_variants(db)).unwrap_or_default() {
-        if matches!(block_on(package_index(db, &v, &a)), Ok(None)) {
-            refresh_logged(db, cfg, &v, &a);
+        let tried = failed.lock().unwrap_or_else(|p| p.into_inner()).contains(&(v.clone(), a.clone()));
+        if !tried && matches!(block_on(package_index(db, &v, &a)), Ok(None)) {
+            refresh_logged(db, cfg, &v, &a, failed);
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::worker::now_ms;
 /// Also re-reads the package catalog of every known OS variant (a repository that published
 /// queues the customizations installing packages there). Returns how many builds were queued
 /// or joined.
-pub fn poll(db: &SqliteDb, cfg: &WorkerConfig) -> usize {
+pub fn poll(db: &SqliteDb, cfg: &WorkerConfig, failed: &crate::catalog::Failed) -> usize {
     let target = &cfg.target;
     let tags = match block_on(dependency_tags(db)) {
         Ok(t) => t,
@@ -39,5 +39,5 @@ pub fn poll(db: &SqliteDb, cfg: &WorkerConfig) -> usize {
             Err(e) => eprintln!("tailor worker: poll {repository}:{tag}: {e}"),
         }
     }
-    queued + crate::catalog::refresh_all(db, cfg)
+    queued + crate::catalog::refresh_all(db, cfg, failed)
 }

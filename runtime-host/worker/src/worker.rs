@@ -61,6 +61,7 @@ pub struct Worker {
     db: SqliteDb,
     owner: String,
     stop: Arc<AtomicBool>,
+    catalogs_failed: crate::catalog::Failed,
 }
 
 /// Stops a running worker.
@@ -79,7 +80,13 @@ impl Worker {
     pub fn new(cfg: WorkerConfig, owner: impl Into<String>) -> Result<Worker> {
         let db = SqliteDb::open(&cfg.database)?;
         block_on(migrate(&db)).with_context(|| format!("migrating {}", cfg.database.display()))?;
-        Ok(Worker { cfg, db, owner: owner.into(), stop: Arc::new(AtomicBool::new(false)) })
+        Ok(Worker {
+            cfg,
+            db,
+            owner: owner.into(),
+            stop: Arc::new(AtomicBool::new(false)),
+            catalogs_failed: Default::default(),
+        })
     }
 
     pub fn handle(&self) -> WorkerHandle {
@@ -104,7 +111,7 @@ impl Worker {
                 && last_poll.is_none_or(|t| t.elapsed() >= every)
             {
                 last_poll = Some(Instant::now());
-                crate::poll::poll(&self.db, &self.cfg);
+                crate::poll::poll(&self.db, &self.cfg, &self.catalogs_failed);
             }
             if !self.step() {
                 std::thread::sleep(self.cfg.idle);
@@ -122,7 +129,7 @@ impl Worker {
                 let status = crate::job::run(&self.db, &self.cfg, &self.owner, &c);
                 if self.cfg.poll_interval.is_some() {
                     // A base seen for the first time: its catalog now, not at the next poll.
-                    crate::catalog::refresh_new(&self.db, &self.cfg);
+                    crate::catalog::refresh_new(&self.db, &self.cfg, &self.catalogs_failed);
                 }
                 eprintln!(
                     "tailor worker: {} build {}: {}",
@@ -142,6 +149,6 @@ impl Worker {
 
     /// Polls dependency tags once (also run by [`Worker::run`] every `poll_interval`).
     pub fn poll_now(&self) -> usize {
-        crate::poll::poll(&self.db, &self.cfg)
+        crate::poll::poll(&self.db, &self.cfg, &self.catalogs_failed)
     }
 }
