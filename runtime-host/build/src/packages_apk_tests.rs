@@ -164,6 +164,18 @@ fn an_alpine_base_takes_packages_from_a_signed_apk_repository() {
         "the newest foo that satisfies >=1.2, the pinned tool, busybox kept from the base"
     );
     assert_eq!(report.scripts_skipped, ["app: .post-install"]);
+    assert_eq!(
+        report.variants["linux/amd64"],
+        crate::variant::OsVariant { variant: "alpine:3.20".into(), arch: "x86_64".into() }
+    );
+    // The variant's catalog: each package once, at its newest version.
+    let catalog = crate::variant::catalog(opts.packages.as_ref().unwrap(), &report.variants["linux/amd64"]).unwrap();
+    let listed: Vec<(&str, &str)> = catalog.packages.iter().map(|p| (p.name.as_str(), p.version.as_str())).collect();
+    assert!(listed.contains(&("foo", "1.3-r0")) && listed.contains(&("tool", "2.0-r0")), "{listed:?}");
+    assert_eq!(listed.iter().filter(|(n, _)| *n == "foo").count(), 1);
+    assert!(listed.windows(2).all(|w| w[0].0 < w[1].0), "by name");
+    assert_eq!(catalog.packages.iter().find(|p| p.name == "app").unwrap().summary, "app for tests");
+    assert!(catalog.digest.starts_with("sha256:"));
     let digest = &report.manifests["linux/amd64"];
     let entries = layer(&client, REPO, digest, 1);
     let names: Vec<&str> = entries.iter().map(|e| e.path.as_str()).collect();
