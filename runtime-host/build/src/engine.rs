@@ -168,7 +168,16 @@ pub fn resolve_inputs(spec: &Customization, client: &Client, opts: &Options) -> 
         };
         let (_, manifest) = fetch_manifest_cached(client, &opts.cache, base, descriptor)?;
         let index = file_index(client, &base.repo, &base.name, &manifest, &opts.cache, opts.limits)?;
-        let packages = crate::packages::resolve(&source, &base.name, &index, &key, &spec.contents.packages)?.packages;
+        let target = crate::packages::Target {
+            source: &source,
+            base_name: &base.name,
+            base_layers: &[],
+            index: &index,
+            platform: &key,
+            requests: &spec.contents.packages,
+            mtime: 0,
+        };
+        let packages = crate::packages::resolve(&target)?.packages;
         if let Some(v) = os_variant(&index, &key) {
             resolved.variants.insert(p.clone(), v);
         }

@@ -89,43 +89,33 @@ enum Mode {
     Resolve,
 }
 
-/// What installing `requests` on the base described by `index` for `platform` would add
-/// (`packages` and `pins` filled): resolved against the repositories' current indexes, nothing
-/// downloaded (the worker's "anything changed?" check, the packages layer's cache key).
-pub fn resolve(
-    source: &PackageSource,
-    base_name: &str,
-    index: &FileIndex,
-    platform: &str,
-    requests: &[String],
-) -> Result<Installed> {
-    run(source, base_name, index, platform, requests, Limits::default(), 0, Mode::Resolve)
+/// Where packages go: the requests of a spec on one platform of a base.
+pub struct Target<'a> {
+    pub source: &'a PackageSource,
+    pub base_name: &'a str,
+    /// The base's layer digests (what `index` was read from).
+    pub base_layers: &'a [String],
+    pub index: &'a FileIndex,
+    pub platform: &'a str,
+    pub requests: &'a [String],
+    /// Modification time of the files tailor writes (the package database).
+    pub mtime: u64,
 }
 
-/// Installs `requests` on the base described by `index` for `platform`.
-pub fn install(
-    source: &PackageSource,
-    base_name: &str,
-    index: &FileIndex,
-    platform: &str,
-    requests: &[String],
-    limits: Limits,
-    mtime: u64,
-) -> Result<Installed> {
-    run(source, base_name, index, platform, requests, limits, mtime, Mode::Install)
+/// What installing `t.requests` would add (`packages` and `pins` filled): resolved against the
+/// repositories' current indexes, nothing downloaded (the worker's "anything changed?" check,
+/// the packages layer's cache key).
+pub fn resolve(t: &Target) -> Result<Installed> {
+    run(t, Limits::default(), Mode::Resolve)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run(
-    source: &PackageSource,
-    base_name: &str,
-    index: &FileIndex,
-    platform: &str,
-    requests: &[String],
-    limits: Limits,
-    mtime: u64,
-    mode: Mode,
-) -> Result<Installed> {
+/// Installs `t.requests`: the layer's entries and what was installed.
+pub fn install(t: &Target, limits: Limits) -> Result<Installed> {
+    run(t, limits, Mode::Install)
+}
+
+fn run(t: &Target, limits: Limits, mode: Mode) -> Result<Installed> {
+    let Target { source, base_name, index, platform, requests, mtime, .. } = *t;
     if requests.is_empty() {
         return Ok(Installed::default());
     }

@@ -6,10 +6,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::base::FileIndex;
 use crate::cache::key;
 use crate::layer::Layer;
-use crate::packages::{Installed, PackageSource, install, resolve};
+use crate::packages::{Installed, Target, install, resolve};
 use crate::tarfs::Entry;
 use crate::{BuildError, Options, Result};
 
@@ -28,17 +27,6 @@ struct Kept {
     kinds: Vec<(String, char)>,
 }
 
-pub struct Target<'a> {
-    pub source: &'a PackageSource,
-    pub base_name: &'a str,
-    /// The base's layer digests (what `index` was read from).
-    pub base_layers: &'a [String],
-    pub index: &'a FileIndex,
-    pub platform: &'a str,
-    pub requests: &'a [String],
-    pub mtime: u64,
-}
-
 /// Makes (or finds in the cache) the packages layer of `t`; `with_parents` adds the parent
 /// directories the base lacks.
 pub fn packages_layer(
@@ -47,7 +35,7 @@ pub fn packages_layer(
     with_parents: impl Fn(BTreeMap<String, Entry>) -> Vec<Entry>,
 ) -> Result<PackagesLayer> {
     let make = || -> Result<PackagesLayer> {
-        let mut installed = install(t.source, t.base_name, t.index, t.platform, t.requests, opts.limits, t.mtime)?;
+        let mut installed = install(t, opts.limits)?;
         let map: BTreeMap<String, Entry> = installed.entries.drain(..).map(|e| (e.path.clone(), e)).collect();
         let entries = with_parents(map);
         let kinds = entries.iter().map(|e| (e.path.clone(), crate::base::kind_letter(&e.kind))).collect();
@@ -57,7 +45,7 @@ pub fn packages_layer(
     if !opts.cache.enabled() {
         return make();
     }
-    let planned = resolve(t.source, t.base_name, t.index, t.platform, t.requests)?;
+    let planned = resolve(t)?;
     let parts = ["packages-layer/1".to_owned(), t.mtime.to_string(), t.platform.to_owned()]
         .into_iter()
         .chain(t.base_layers.iter().cloned())

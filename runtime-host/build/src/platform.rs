@@ -125,7 +125,7 @@ pub fn build_platform(
     if !spec.contents.packages.is_empty() {
         let source = opts.packages.clone().unwrap_or_else(|| Arc::new(crate::packages::PackageSource::defaults()));
         let base_layers: Vec<String> = base_manifest.layers().iter().map(|l| l.digest().to_string()).collect();
-        let target = crate::packages_layer::Target {
+        let target = crate::packages::Target {
             source: &source,
             base_name: &base.name,
             base_layers: &base_layers,
