@@ -1,9 +1,7 @@
 //! SHA-256 digests as written in package indexes (64 hex digits).
 
 use std::fmt;
-use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest as _, Sha256};
 
 /// A SHA-256 digest, parsed from (and displayed as) 64 lowercase hex digits.
@@ -48,13 +46,6 @@ impl From<[u8; 32]> for Sha256Digest {
     }
 }
 
-impl FromStr for Sha256Digest {
-    type Err = DigestError;
-    fn from_str(text: &str) -> Result<Self, DigestError> {
-        Self::parse(text)
-    }
-}
-
 impl fmt::Display for Sha256Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_hex())
@@ -67,18 +58,7 @@ impl fmt::Debug for Sha256Digest {
     }
 }
 
-impl Serialize for Sha256Digest {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.to_hex())
-    }
-}
-
-impl<'de> Deserialize<'de> for Sha256Digest {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Self::parse(&text).map_err(serde::de::Error::custom)
-    }
-}
+text_form!(Sha256Digest, DigestError);
 
 #[cfg(test)]
 mod tests {

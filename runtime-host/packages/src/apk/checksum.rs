@@ -2,11 +2,9 @@
 //! + hex, of a SHA-1 (20 bytes) or SHA-256 (32 bytes) digest.
 
 use std::fmt;
-use std::str::FromStr;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A package checksum: in an `APKINDEX`, the SHA-1 of the package's control segment.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -69,25 +67,7 @@ impl fmt::Debug for Checksum {
     }
 }
 
-impl FromStr for Checksum {
-    type Err = ChecksumError;
-    fn from_str(text: &str) -> Result<Self, ChecksumError> {
-        Self::parse(text)
-    }
-}
-
-impl Serialize for Checksum {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.to_string())
-    }
-}
-
-impl<'de> Deserialize<'de> for Checksum {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Self::parse(&text).map_err(serde::de::Error::custom)
-    }
-}
+text_form!(Checksum, ChecksumError);
 
 #[cfg(test)]
 mod tests {
