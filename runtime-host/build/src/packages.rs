@@ -115,7 +115,7 @@ pub fn install(t: &Target, limits: Limits) -> Result<Installed> {
 }
 
 fn run(t: &Target, limits: Limits, mode: Mode) -> Result<Installed> {
-    let Target { source, base_name, index, platform, requests, mtime, .. } = *t;
+    let Target { source, base_name, index, platform, requests, .. } = *t;
     if requests.is_empty() {
         return Ok(Installed::default());
     }
@@ -136,14 +136,14 @@ fn run(t: &Target, limits: Limits, mode: Mode) -> Result<Installed> {
                 }
             };
             let db = (status.as_str(), *multiarch);
-            install_deb(&source.fetcher, &repos, arch, db, requests, &index.dir_links, limits, mtime, mode)
+            install_deb(t, &repos, arch, db, limits, mode)
         }
         PackageDb::Apk { installed, world } => {
             let arch = apk_arch(platform).ok_or_else(no_arch)?;
             let version = index.os.as_ref().map(|o| o.version_id.as_str()).unwrap_or("");
             let repos = source.repositories.alpine_for(version);
             let db = (installed.as_str(), world.as_str());
-            install_apk(&source.fetcher, &repos, arch, db, requests, &index.dir_links, limits, mtime, mode)
+            install_apk(t, &repos, arch, db, limits, mode)
         }
         PackageDb::None => Err(invalid(
             0,
@@ -199,18 +199,15 @@ fn md5_hex(data: &[u8]) -> String {
     hex::encode(Md5::digest(data))
 }
 
-#[allow(clippy::too_many_arguments)]
 fn install_deb(
-    fetcher: &Fetcher,
+    t: &Target,
     repos: &[tailor_packages::repos::DebianRepo],
     arch: &str,
     (status, multiarch): (&str, bool),
-    requests: &[String],
-    links: &BTreeMap<String, String>,
     limits: Limits,
-    mtime: u64,
     mode: Mode,
 ) -> Result<Installed> {
+    let (fetcher, requests, links, mtime) = (&t.source.fetcher, t.requests, &t.index.dir_links, t.mtime);
     let reqs: Vec<deb::Request> = requests
         .iter()
         .enumerate()
@@ -307,18 +304,15 @@ fn install_deb(
     Ok(out)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn install_apk(
-    fetcher: &Fetcher,
+    t: &Target,
     repos: &[tailor_packages::repos::AlpineRepo],
     arch: &str,
     (installed_db, world): (&str, &str),
-    requests: &[String],
-    links: &BTreeMap<String, String>,
     limits: Limits,
-    mtime: u64,
     mode: Mode,
 ) -> Result<Installed> {
+    let (fetcher, requests, links, mtime) = (&t.source.fetcher, t.requests, &t.index.dir_links, t.mtime);
     let reqs: Vec<apk::Request> = requests
         .iter()
         .enumerate()
