@@ -7,6 +7,7 @@ mod dpkg;
 mod release;
 
 use serde::{Deserialize, Serialize};
+use tailor_oci::registry::percent_encode as encode;
 
 pub use apk::parse_installed as parse_apk_installed;
 pub use dpkg::{parse_status as parse_dpkg_status, parse_status_d};
@@ -111,19 +112,6 @@ pub fn purl(p: &Package, os: Option<&OsRelease>) -> String {
     if !qualifiers.is_empty() {
         out.push('?');
         out.push_str(&qualifiers.join("&"));
-    }
-    out
-}
-
-/// Percent-encoding of a purl component (everything but unreserved characters).
-fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
     }
     out
 }

@@ -12,6 +12,7 @@ mod http;
 mod referrers;
 mod upload;
 mod url;
+pub use url::query_escape as percent_encode;
 
 use std::collections::{BTreeSet, HashSet};
 use std::io::Read;

@@ -161,8 +161,8 @@ pub(crate) fn is_loopback(host: &str) -> bool {
     h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-/// Percent-encode a query parameter value (RFC 3986 unreserved characters pass).
-pub(crate) fn query_escape(s: &str) -> String {
+/// Percent-encodes everything but RFC 3986's unreserved characters (query values, purl parts).
+pub fn query_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
