@@ -4,11 +4,11 @@
 //! `gpg --clearsign`, served by `python3 -m http.server`), pushed to the conformance double.
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 
 use tailor_oci::testing::ReferrersRegistry;
 use tailor_oci::{Client, RegistryConfig, Scope};
+use tailor_packages::deb::test_support::{RepoKey, add_debs, publish};
 use tailor_packages::fetch::Fetcher;
 use tailor_packages::repos::{DebianRepo, Repositories};
 use tailor_spec::{Customization, Platform};
@@ -18,54 +18,14 @@ use crate::scratch::push_directory;
 use crate::test_support::{Server, layer};
 use crate::{Options, build};
 
-fn run(cmd: &mut Command, what: &str) -> Vec<u8> {
-    let o = cmd.output().unwrap_or_else(|e| panic!("{what}: {e} (tests/run.sh installs it)"));
-    assert!(o.status.success(), "{what}: {}", String::from_utf8_lossy(&o.stderr));
-    o.stdout
-}
-
-/// A signed repository of the real .debs under `root`; returns the armored public key file.
+/// A signed repository of the real .debs (TAILOR_TEST_DEBS) under `root/pool`; the armored
+/// public key file.
 fn repository(root: &Path) -> std::path::PathBuf {
     let debs = std::env::var("TAILOR_TEST_DEBS").unwrap_or_default();
-    let pool = root.join("pool");
-    std::fs::create_dir_all(&pool).unwrap();
-    for e in
-        std::fs::read_dir(&debs).unwrap_or_else(|e| panic!("TAILOR_TEST_DEBS={debs:?}: {e} (tests/run.sh)")).flatten()
-    {
-        std::fs::copy(e.path(), pool.join(e.file_name())).unwrap();
-    }
-    let bin = root.join("dists/stable/main/binary-amd64");
-    std::fs::create_dir_all(&bin).unwrap();
-    let packages =
-        run(Command::new("apt-ftparchive").args(["packages", "pool"]).current_dir(root), "apt-ftparchive (apt-utils)");
-    std::fs::write(bin.join("Packages"), packages).unwrap();
-    let release = run(
-        Command::new("apt-ftparchive")
-            .args(["-o", "APT::FTPArchive::Release::Suite=stable", "release", "dists/stable"])
-            .current_dir(root),
-        "apt-ftparchive release",
-    );
-    std::fs::write(root.join("dists/stable/Release"), release).unwrap();
-    let home = root.join("../gnupg");
-    std::fs::create_dir_all(&home).unwrap();
-    let gpg =
-        |args: &[&str]| run(Command::new("gpg").env("GNUPGHOME", &home).args(["--batch", "--quiet"]).args(args), "gpg");
-    gpg(&[
-        "--pinentry-mode",
-        "loopback",
-        "--passphrase",
-        "",
-        "--quick-gen-key",
-        "repo <r@example.org>",
-        "ed25519",
-        "sign",
-        "never",
-    ]);
-    let key = root.join("../repo.asc");
-    std::fs::write(&key, gpg(&["--armor", "--export"])).unwrap();
-    let (inr, rel) = (root.join("dists/stable/InRelease"), root.join("dists/stable/Release"));
-    gpg(&["--yes", "--clearsign", "-o", inr.to_str().unwrap(), rel.to_str().unwrap()]);
-    key
+    add_debs(root, "pool", Path::new(&debs));
+    let key = RepoKey::new(root.parent().unwrap(), "repo");
+    publish(root, &key);
+    key.public
 }
 
 fn spec(packages: &str) -> Customization {

@@ -51,7 +51,7 @@ fn the_catalog_lists_the_variant_and_a_new_package_version_rebuilds() {
     let root = work.path().join("repo");
     let key = repository(&root, &debs, "catalog");
     let server = HttpServer::start(&root);
-    let repos = repos_file(work.path(), &server.1, &key);
+    let repos = repos_file(work.path(), &server.1, &key.public);
     let host = Service::start(
         &work.path().join("data"),
         &ServiceOptions {
@@ -99,7 +99,7 @@ fn the_catalog_lists_the_variant_and_a_new_package_version_rebuilds() {
         .args(["--root-owner-group", "-Zxz", "-b"])
         .arg(&unpacked)
         .arg(pool.join(format!("hello_{newer}_amd64.deb"))));
-    publish(&root, "catalog");
+    publish(&root, &key);
     let rebuilt = host.wait_for("a rebuild with the new hello", Duration::from_secs(60), || {
         let b = builds(&host, &token, &id);
         (b.len() == 2 && b[0]["status"] != "queued" && b[0]["status"] != "running").then_some(b)
@@ -113,7 +113,7 @@ fn the_catalog_lists_the_variant_and_a_new_package_version_rebuilds() {
 
     // The repository changes again, but not what the customization installs: skipped.
     std::fs::remove_file(deb(&pool, "zstd_")).unwrap();
-    publish(&root, "catalog");
+    publish(&root, &key);
     let checked = host.wait_for("the check after an unrelated change", Duration::from_secs(60), || {
         let b = builds(&host, &token, &id);
         (b.len() == 3 && b[0]["status"] != "queued" && b[0]["status"] != "running").then_some(b)

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use crate::build::fixtures::{build_json, stderr, tailor, unpack};
-use crate::harness::{Registry, run};
+use tailor_packages::deb::test_support::{RepoKey, add_debs, publish};
+
+use crate::harness::Registry;
 
 mod catalog;
 
@@ -27,57 +29,12 @@ fn out(cmd: &mut Command) -> String {
 }
 
 /// A signed apt repository (suite stable, component main) of `debs` under `root`, signed by a
-/// new key named `name`; the key file.
-fn repository(root: &Path, debs: &Path, name: &str) -> PathBuf {
-    let pool = root.join("pool");
-    std::fs::create_dir_all(&pool).unwrap();
-    for e in std::fs::read_dir(debs).unwrap().flatten() {
-        if e.path().extension().is_some_and(|x| x == "deb") {
-            std::fs::copy(e.path(), pool.join(e.file_name())).unwrap();
-        }
-    }
-    let gpg = gpg(root, name);
-    gpg(&[
-        "--pinentry-mode",
-        "loopback",
-        "--passphrase",
-        "",
-        "--quick-gen-key",
-        &format!("{name} <{name}@example.org>"),
-        "ed25519",
-        "sign",
-        "never",
-    ]);
-    let key = root.parent().unwrap().join(format!("{name}.asc"));
-    std::fs::write(&key, gpg(&["--armor", "--export"])).unwrap();
-    publish(root, name);
+/// new key named `name` (kept next to `root`: [`publish`] signs again with it).
+fn repository(root: &Path, debs: &Path, name: &str) -> RepoKey {
+    add_debs(root, "pool", debs);
+    let key = RepoKey::new(root.parent().unwrap(), name);
+    publish(root, &key);
     key
-}
-
-/// gpg with the keyring of repository `name` (next to `root`).
-fn gpg(root: &Path, name: &str) -> impl Fn(&[&str]) -> String {
-    let home = root.parent().unwrap().join(format!("gnupg-{name}"));
-    std::fs::create_dir_all(&home).unwrap();
-    move |args: &[&str]| out(Command::new("gpg").env("GNUPGHOME", &home).args(["--batch", "--quiet"]).args(args))
-}
-
-/// (Re)writes the repository's indexes from what `pool/` holds, signed by key `name`.
-fn publish(root: &Path, name: &str) {
-    let bin = root.join("dists/stable/main/binary-amd64");
-    std::fs::create_dir_all(&bin).unwrap();
-    std::fs::write(
-        bin.join("Packages"),
-        out(Command::new("apt-ftparchive").args(["packages", "pool"]).current_dir(root)),
-    )
-    .unwrap();
-    run(Command::new("gzip").args(["-k", "-f", "-9"]).arg(bin.join("Packages")));
-    let release = out(Command::new("apt-ftparchive")
-        .args(["-o", "APT::FTPArchive::Release::Suite=stable", "-o", "APT::FTPArchive::Release::Codename=stable"])
-        .args(["release", "dists/stable"])
-        .current_dir(root));
-    std::fs::write(root.join("dists/stable/Release"), release).unwrap();
-    let (inr, rel) = (root.join("dists/stable/InRelease"), root.join("dists/stable/Release"));
-    gpg(root, name)(&["--yes", "--clearsign", "-o", inr.to_str().unwrap(), rel.to_str().unwrap()]);
 }
 
 struct HttpServer(Child, String);
@@ -152,7 +109,7 @@ fn curl_from_a_signed_repository_runs_in_the_debian_base() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let root = work.path().join("repo");
-    let key = repository(&root, &debs, "repo");
+    let key = repository(&root, &debs, "repo").public;
     let server = HttpServer::start(&root);
     let repos = repos_file(work.path(), &server.1, &key);
     let cache = work.path().join("cache");
@@ -203,7 +160,7 @@ fn curl_from_a_signed_repository_runs_in_the_debian_base() {
     assert!(err.contains("unknown package curll") && err.contains("did you mean curl"), "{err}");
     let err = fails(&spec(work.path(), "curl=0.1-1"), &store, 2);
     assert!(err.contains("curl=0.1-1 is not in the repositories (available:"), "{err}");
-    let stranger = repository(&work.path().join("other"), &debs, "other");
+    let stranger = repository(&work.path().join("other"), &debs, "other").public;
     let wrong_key = repos_file(work.path(), &server.1, &stranger);
     let err = fails(
         &spec(work.path(), "curl"),

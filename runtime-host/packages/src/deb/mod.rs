@@ -22,6 +22,9 @@ mod relation;
 mod release;
 mod resolve;
 mod status;
+#[cfg(any(test, feature = "test-support"))]
+#[doc(hidden)]
+pub mod test_support;
 mod verify;
 mod version;
 

@@ -5,12 +5,12 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::*;
+use crate::deb::test_support::{RepoKey, add_debs, publish};
 use crate::deb::{DebArchive, Package};
 use crate::repos::DebianRepo;
 
@@ -64,89 +64,25 @@ impl Files {
     }
 }
 
-fn run(cmd: &mut Command, what: &str) -> Vec<u8> {
-    let o = cmd.output().unwrap_or_else(|e| panic!("{what}: {e} (tests/run.sh installs it)"));
-    assert!(o.status.success(), "{what}: {}", String::from_utf8_lossy(&o.stderr));
-    o.stdout
+static KEYS: AtomicUsize = AtomicUsize::new(0);
+
+/// A new signing key under `dir`.
+fn gpg_key(dir: &Path) -> RepoKey {
+    RepoKey::new(dir, &format!("key{}", KEYS.fetch_add(1, Ordering::SeqCst)))
 }
 
-static HOMES: AtomicUsize = AtomicUsize::new(0);
-
-/// A gpg key in a fresh GNUPGHOME: (home, armored public key path).
-fn gpg_key(dir: &Path) -> (PathBuf, PathBuf) {
-    let home = dir.join(format!("gnupg{}", HOMES.fetch_add(1, Ordering::SeqCst)));
-    std::fs::create_dir_all(&home).unwrap();
-    let gpg = |args: &[&str]| {
-        run(
-            Command::new("gpg").env("GNUPGHOME", &home).args(["--batch", "--quiet"]).args(args),
-            "gpg (Debian package gpg)",
-        )
-    };
-    gpg(&[
-        "--pinentry-mode",
-        "loopback",
-        "--passphrase",
-        "",
-        "--quick-gen-key",
-        "tailor repo <repo@example.org>",
-        "ed25519",
-        "sign",
-        "never",
-    ]);
-    let public = dir.join(format!("{}.asc", home.file_name().unwrap().to_string_lossy()));
-    std::fs::write(&public, gpg(&["--armor", "--export"])).unwrap();
-    (home, public)
-}
-
-/// A repository `root` with suite `stable`, component `main`, the real .debs; signed by `home`.
-fn repository(root: &Path, home: &Path) -> Vec<String> {
-    repository_at(root, home, "pool/main")
+/// A repository `root` with the real .debs (TAILOR_TEST_DEBS) under `pool/main`, signed by
+/// `key`; the package names.
+fn repository(root: &Path, key: &RepoKey) -> Vec<String> {
+    repository_at(root, key, "pool/main")
 }
 
 /// Like [`repository`], the .debs under `pool` (a path below `root` starting with `pool/`).
-fn repository_at(root: &Path, home: &Path, pool: &str) -> Vec<String> {
-    let debs_dir = std::env::var("TAILOR_TEST_DEBS").unwrap_or_default();
-    let debs: Vec<PathBuf> = std::fs::read_dir(&debs_dir)
-        .unwrap_or_else(|e| panic!("TAILOR_TEST_DEBS={debs_dir:?}: {e} (tests/run.sh downloads real .debs there)"))
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "deb"))
-        .collect();
-    assert!(!debs.is_empty(), "no .deb in {debs_dir}");
-    let pool = root.join(pool);
-    std::fs::create_dir_all(&pool).unwrap();
-    for d in &debs {
-        std::fs::copy(d, pool.join(d.file_name().unwrap())).unwrap();
-    }
-    let bin = root.join("dists/stable/main/binary-amd64");
-    std::fs::create_dir_all(&bin).unwrap();
-    let packages =
-        run(Command::new("apt-ftparchive").arg("packages").arg("pool").current_dir(root), "apt-ftparchive (apt-utils)");
-    std::fs::write(bin.join("Packages"), &packages).unwrap();
-    run(Command::new("xz").args(["-k", "-9"]).arg(bin.join("Packages")), "xz (xz-utils)");
-    let release = run(
-        Command::new("apt-ftparchive")
-            .args(["-o", "APT::FTPArchive::Release::Suite=stable", "-o", "APT::FTPArchive::Release::Codename=stable"])
-            .args([
-                "-o",
-                "APT::FTPArchive::Release::Components=main",
-                "-o",
-                "APT::FTPArchive::Release::Architectures=amd64",
-            ])
-            .args(["release", "dists/stable"])
-            .current_dir(root),
-        "apt-ftparchive release",
-    );
-    std::fs::write(root.join("dists/stable/Release"), release).unwrap();
-    run(
-        Command::new("gpg")
-            .env("GNUPGHOME", home)
-            .args(["--batch", "--yes", "--clearsign", "-o"])
-            .arg(root.join("dists/stable/InRelease"))
-            .arg(root.join("dists/stable/Release")),
-        "gpg --clearsign",
-    );
-    debs.iter().map(|d| d.file_name().unwrap().to_string_lossy().split('_').next().unwrap().to_owned()).collect()
+fn repository_at(root: &Path, key: &RepoKey, pool: &str) -> Vec<String> {
+    let debs = std::env::var("TAILOR_TEST_DEBS").unwrap_or_default();
+    let added = add_debs(root, pool, Path::new(&debs));
+    publish(root, key);
+    added.iter().map(|d| d.file_name().unwrap().to_string_lossy().split('_').next().unwrap().to_owned()).collect()
 }
 
 fn repo(url: &str, key: &Path) -> DebianRepo {
@@ -161,9 +97,10 @@ fn repo(url: &str, key: &Path) -> DebianRepo {
 #[test]
 fn a_signed_repository_gives_verified_packages_cached_by_hash() {
     let dir = tempfile::tempdir().unwrap();
-    let (home, public) = gpg_key(dir.path());
+    let key = gpg_key(dir.path());
+    let public = key.public.clone();
     let root = dir.path().join("repo");
-    let names = repository(&root, &home);
+    let names = repository(&root, &key);
     let files = Files::serve(&root);
     let cache = dir.path().join("cache");
     let f = Fetcher::new(Some(cache.clone()));
@@ -214,9 +151,10 @@ fn a_signed_repository_gives_verified_packages_cached_by_hash() {
 #[test]
 fn the_same_package_at_different_paths_of_two_archives() {
     let dir = tempfile::tempdir().unwrap();
-    let (home, public) = gpg_key(dir.path());
-    repository_at(&dir.path().join("debian"), &home, "pool/main");
-    repository_at(&dir.path().join("security"), &home, "pool/updates/main");
+    let key = gpg_key(dir.path());
+    let public = key.public.clone();
+    repository_at(&dir.path().join("debian"), &key, "pool/main");
+    repository_at(&dir.path().join("security"), &key, "pool/updates/main");
     let files = Files::serve(dir.path());
     let repos = [repo(&format!("{}/debian", files.url), &public), repo(&format!("{}/security", files.url), &public)];
     let f = Fetcher::new(None);
@@ -235,10 +173,11 @@ fn the_same_package_at_different_paths_of_two_archives() {
 #[test]
 fn untrusted_or_unreachable_repositories_fail_clearly() {
     let dir = tempfile::tempdir().unwrap();
-    let (home, public) = gpg_key(dir.path());
-    let (_, stranger) = gpg_key(dir.path());
+    let key = gpg_key(dir.path());
+    let public = key.public.clone();
+    let stranger = gpg_key(dir.path()).public;
     let root = dir.path().join("repo");
-    repository(&root, &home);
+    repository(&root, &key);
     let files = Files::serve(&root);
     let f = Fetcher::new(None);
     let err = debian_index(&f, &[repo(&files.url, &stranger)], "amd64").unwrap_err().to_string();
