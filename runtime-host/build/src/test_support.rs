@@ -1,44 +1,13 @@
-//! What the packages tests share: a static file server on loopback (`python3 -m http.server`)
-//! and the entries of a pushed image's layer.
+//! What the packages tests share: the repository server of tailor-packages' test support and
+//! the entries of a pushed image's layer.
 
 #![allow(clippy::unwrap_used)]
 
 use std::io::Read;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 
 use tailor_oci::{Client, Digest};
 
-/// Serves the files under a directory; `.1` is its `http://127.0.0.1:PORT`.
-pub(crate) struct Server(Child, pub(crate) String);
-
-impl Server {
-    pub(crate) fn start(root: &Path) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new("python3")
-            .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string()])
-            .current_dir(root)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let url = format!("http://127.0.0.1:{port}");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        Server(child, url)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+pub(crate) use tailor_packages::deb::test_support::RepoServer as Server;
 
 /// One entry of a layer.
 pub(crate) struct LayerEntry {

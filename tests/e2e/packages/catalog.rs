@@ -12,10 +12,11 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{HttpServer, env_dir, out, publish, repos_file, repository};
+use super::{env_dir, out, publish, repos_file, repository};
 use crate::build::fixtures::{stderr, tailor};
 use crate::harness::{Registry, Service, ServiceOptions};
 use crate::service::{builds, wait_idle};
+use tailor_packages::deb::test_support::RepoServer;
 
 fn create(host: &Service, token: &str, spec: &Value) -> String {
     let r = host.post_json("/v1/orgs/acme/customizations", token, spec);
@@ -50,7 +51,7 @@ fn the_catalog_lists_the_variant_and_a_new_package_version_rebuilds() {
     assert!(o.status.success(), "{}", stderr(&o));
     let root = work.path().join("repo");
     let key = repository(&root, &debs, "catalog");
-    let server = HttpServer::start(&root);
+    let server = RepoServer::start(&root);
     let repos = repos_file(work.path(), &server.1, &key.public);
     let host = Service::start(
         &work.path().join("data"),

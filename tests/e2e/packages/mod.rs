@@ -6,10 +6,10 @@
 //! result and `curl --version` runs inside it with chroot, and `dpkg-query` lists the packages.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use crate::build::fixtures::{build_json, stderr, tailor, unpack};
-use tailor_packages::deb::test_support::{RepoKey, add_debs, publish};
+use tailor_packages::deb::test_support::{RepoKey, RepoServer, add_debs, publish};
 
 use crate::harness::Registry;
 
@@ -35,35 +35,6 @@ fn repository(root: &Path, debs: &Path, name: &str) -> RepoKey {
     let key = RepoKey::new(root.parent().unwrap(), name);
     publish(root, &key);
     key
-}
-
-struct HttpServer(Child, String);
-
-impl HttpServer {
-    fn start(root: &Path) -> HttpServer {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new("python3")
-            .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string()])
-            .current_dir(root)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 (Debian package python3)");
-        for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(25));
-        }
-        HttpServer(child, format!("http://127.0.0.1:{port}"))
-    }
-}
-
-impl Drop for HttpServer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 fn repos_file(dir: &Path, url: &str, key: &Path) -> PathBuf {
@@ -110,7 +81,7 @@ fn curl_from_a_signed_repository_runs_in_the_debian_base() {
     assert!(o.status.success(), "{}", stderr(&o));
     let root = work.path().join("repo");
     let key = repository(&root, &debs, "repo").public;
-    let server = HttpServer::start(&root);
+    let server = RepoServer::start(&root);
     let repos = repos_file(work.path(), &server.1, &key);
     let cache = work.path().join("cache");
     let store =

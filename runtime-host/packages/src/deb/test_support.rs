@@ -1,12 +1,13 @@
 //! Signed apt repositories made the way Debian's tools make them, for tests (this crate's, and
 //! other crates' with the `test-support` feature): keys by `gpg --quick-gen-key`, indexes by
 //! `apt-ftparchive`, `InRelease` by `gpg --clearsign`. Suite and codename `stable`, component
-//! `main`, architecture `amd64`; `Packages` plain, `.xz` and `.gz`.
+//! `main`, architecture `amd64`; `Packages` plain, `.xz` and `.gz`. [`RepoServer`] serves one
+//! (or an apk repository) on loopback.
 
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 
 fn run(cmd: &mut Command) -> Vec<u8> {
     let o = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e} (tests/run.sh installs gpg, apt-utils, xz-utils)"));
@@ -89,4 +90,35 @@ pub fn publish(root: &Path, key: &RepoKey) {
     let (signed, plain) = (root.join("dists/stable/InRelease"), root.join("dists/stable/Release"));
     std::fs::write(&plain, release).unwrap();
     key.gpg(&["--yes", "--clearsign", "-o", signed.to_str().unwrap(), plain.to_str().unwrap()]);
+}
+
+/// Serves the files under a directory on loopback (`python3 -m http.server`) until dropped;
+/// `.1` is its `http://127.0.0.1:PORT`.
+pub struct RepoServer(Child, pub String);
+
+impl RepoServer {
+    pub fn start(root: &Path) -> RepoServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new("python3")
+            .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string()])
+            .current_dir(root)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("python3 (Debian package python3): {e}"));
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        RepoServer(child, format!("http://127.0.0.1:{port}"))
+    }
+}
+
+impl Drop for RepoServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
