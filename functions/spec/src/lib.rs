@@ -5,6 +5,7 @@
 
 mod derived;
 mod error;
+mod mirror;
 mod model;
 mod parse;
 mod paths;
@@ -17,6 +18,10 @@ mod validate;
 mod tests;
 
 pub use error::{Problem, Result, SpecError};
+pub use mirror::{
+    DEFAULT_POLL_INTERVAL_S, MAX_POLL_INTERVAL_S, MIN_POLL_INTERVAL_S, MirrorSpec, check_p256_pem, glob_match,
+    is_attachment_tag,
+};
 pub use model::{Accounts, ArtifactSpec, Contents, Customization, FileSpec, GroupSpec, UserSpec};
 pub use paths::{is_under, normalize_check};
 pub use platform::Platform;

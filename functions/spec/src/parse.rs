@@ -1,26 +1,37 @@
 //! Parsing YAML and JSON into the model, with field paths on errors.
 
+use serde::de::DeserializeOwned;
 use serde_path_to_error::{Path, Segment};
 
 use crate::error::{Problem, Result, SpecError};
 use crate::model::Customization;
 
+/// Parses YAML into any spec type; syntax, type and unknown-field errors name the field path.
+pub(crate) fn yaml<T: DeserializeOwned>(text: &str) -> Result<T> {
+    let deserializer = serde_yaml::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(deserializer)
+        .map_err(|err| parse_error(&segments(err.path()), &err.inner().to_string()))
+}
+
+/// Parses JSON into any spec type; errors as for [`yaml`].
+pub(crate) fn json<T: DeserializeOwned>(text: &str) -> Result<T> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let spec: T = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|err| parse_error(&segments(err.path()), &err.inner().to_string()))?;
+    deserializer.end().map_err(|err| parse_error(&[], &err.to_string()))?;
+    Ok(spec)
+}
+
 impl Customization {
     /// Parses YAML without validating. Syntax, type and unknown-field errors name the field
     /// path (e.g. `contents.artifacts[0].include: unknown field …`).
     pub fn from_yaml(text: &str) -> Result<Self> {
-        let deserializer = serde_yaml::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(deserializer)
-            .map_err(|err| parse_error(&segments(err.path()), &err.inner().to_string()))
+        yaml(text)
     }
 
     /// Parses JSON without validating; errors as for [`Customization::from_yaml`].
     pub fn from_json(text: &str) -> Result<Self> {
-        let mut deserializer = serde_json::Deserializer::from_str(text);
-        let spec: Self = serde_path_to_error::deserialize(&mut deserializer)
-            .map_err(|err| parse_error(&segments(err.path()), &err.inner().to_string()))?;
-        deserializer.end().map_err(|err| parse_error(&[], &err.to_string()))?;
-        Ok(spec)
+        json(text)
     }
 
     /// Parses YAML and validates; all validation problems come back as [`SpecError::Invalid`].

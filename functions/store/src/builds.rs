@@ -15,6 +15,8 @@ pub enum BuildStatus {
     Failed,
     /// Nothing changed since the last successful build (same fingerprint): nothing built.
     Skipped,
+    /// A mirror sync that copied some tags but refused or failed others.
+    Partial,
 }
 
 impl BuildStatus {
@@ -25,12 +27,20 @@ impl BuildStatus {
             BuildStatus::Succeeded => "succeeded",
             BuildStatus::Failed => "failed",
             BuildStatus::Skipped => "skipped",
+            BuildStatus::Partial => "partial",
         }
     }
     pub fn parse(s: &str) -> Option<BuildStatus> {
-        [BuildStatus::Queued, BuildStatus::Running, BuildStatus::Succeeded, BuildStatus::Failed, BuildStatus::Skipped]
-            .into_iter()
-            .find(|b| b.as_str() == s)
+        [
+            BuildStatus::Queued,
+            BuildStatus::Running,
+            BuildStatus::Succeeded,
+            BuildStatus::Failed,
+            BuildStatus::Skipped,
+            BuildStatus::Partial,
+        ]
+        .into_iter()
+        .find(|b| b.as_str() == s)
     }
 }
 

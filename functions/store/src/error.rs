@@ -13,6 +13,9 @@ pub enum StoreError {
     /// The revision given with If-Match is not the current one.
     #[error("revision {given} is not the current revision {current}")]
     Conflict { given: i64, current: i64 },
+    /// Something with the same unique key exists (e.g. a second mirror to one destination).
+    #[error("{what} exists already as {id}")]
+    Exists { what: String, id: String },
     /// The database schema is newer than this program.
     #[error("the database schema is version {found}; this tailor knows up to {known}: upgrade tailor")]
     TooNew { found: i64, known: i64 },

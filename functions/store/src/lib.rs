@@ -16,16 +16,20 @@ mod customizations;
 mod db;
 mod error;
 mod events;
+mod mirrors;
 mod packages;
 mod queue;
 mod schema;
 mod settings;
+mod subject;
 mod time;
 mod tokens;
 
 #[cfg(feature = "rusqlite")]
 mod sqlite;
 
+#[cfg(all(test, feature = "rusqlite"))]
+mod mirrors_tests;
 #[cfg(all(test, feature = "rusqlite"))]
 mod tests;
 
@@ -40,6 +44,10 @@ pub use customizations::{
 pub use db::{Db, Row, Rows, Value, in_tx};
 pub use error::{Result, StoreError};
 pub use events::{prune_events, record_event};
+pub use mirrors::{
+    Mirror, MirrorTag, claim_due_mirrors, create_mirror, delete_mirror, get_mirror, last_sync, list_mirrors,
+    mirror_of_destination, mirror_tags, mirrors_of_source, queue_sync, record_mirror_tags, replace_mirror,
+};
 pub use packages::{
     CatalogPackage, CatalogUpdate, ImageVariant, PackageIndex, PackageMatches, known_variants, package_index,
     record_variant, replace_packages, search_packages, variants_of,
@@ -47,6 +55,7 @@ pub use packages::{
 pub use queue::{Claim, Outcome, claim, enqueue, finish, heartbeat, lease_owners, release_owner, retry_later};
 pub use schema::{SCHEMA_VERSION, migrate};
 pub use settings::{DEBOUNCE, DEFAULT_DEBOUNCE_MS, debounce_ms, get_setting, set_setting};
+pub use subject::Kind;
 pub use time::rfc3339_ms;
 pub use tokens::{Role, TokenInfo, create_token, hash_token, lookup_token};
 

@@ -9,6 +9,7 @@ use serde_json::Value as Json;
 use crate::builds::{Build, BuildStatus};
 use crate::db::{Db, Value, in_tx};
 use crate::error::{Result, StoreError};
+use crate::subject::Kind;
 
 async fn build_row<D: Db>(db: &D, id: &str, number: i64) -> Result<Build> {
     crate::builds::get_build(db, id, number)
@@ -42,9 +43,8 @@ pub(crate) async fn enqueue_in<D: Db>(db: &D, id: &str, reason: &str, now: i64, 
         .await?;
         return build_row(db, id, queued).await;
     }
-    let c = db.exec("SELECT org, revision FROM customizations WHERE id = ?", &[id.into()]).await?;
-    let c = c.first().ok_or_else(|| StoreError::Corrupt(format!("customization {id} missing")))?;
-    let (org, revision) = (c.text("org")?, c.int("revision")?);
+    let subject = crate::subject::find(db, id).await?.ok_or_else(|| StoreError::Corrupt(format!("{id} missing")))?;
+    let (org, revision) = (subject.org, subject.revision);
     let next = db
         .exec("SELECT COALESCE(MAX(number), 0) + 1 AS next FROM builds WHERE customization_id = ?", &[id.into()])
         .await?;
@@ -72,12 +72,12 @@ pub(crate) async fn enqueue_in<D: Db>(db: &D, id: &str, reason: &str, now: i64, 
     build_row(db, id, number).await
 }
 
-/// Enqueues a build of `customization_id` for `reason`; returns the queued build (an
-/// existing one when the request coalesced), or `None` when there is no such customization.
+/// Enqueues a run of `customization_id` (a customization's build, a mirror's sync) for
+/// `reason`; returns the queued run (an existing one when the request coalesced), or `None`
+/// when there is no such customization or mirror.
 pub async fn enqueue<D: Db>(db: &D, customization_id: &str, reason: &str, now: i64) -> Result<Option<Build>> {
     in_tx(db, async |db| {
-        let exists = db.exec("SELECT id FROM customizations WHERE id = ?", &[customization_id.into()]).await?;
-        if exists.rows.is_empty() {
+        if crate::subject::find(db, customization_id).await?.is_none() {
             return Ok(None);
         }
         enqueue_in(db, customization_id, reason, now, 0).await.map(Some)
@@ -88,13 +88,16 @@ pub async fn enqueue<D: Db>(db: &D, customization_id: &str, reason: &str, now: i
 /// A claimed build.
 #[derive(Debug, Clone)]
 pub struct Claim {
+    /// What to run: a customization's build or a mirror's sync.
+    pub kind: Kind,
+    /// The customization's (or mirror's) id.
     pub customization_id: String,
     pub org: String,
     pub build: i64,
     /// 1 for the first attempt.
     pub attempt: i64,
     pub revision: i64,
-    /// The customization's spec (JSON form of the model).
+    /// The customization's spec (JSON form of the model), or the mirror's.
     pub spec: Json,
     /// Fingerprint of the last build that produced (or confirmed) the current result.
     pub last_fingerprint: Option<String>,
@@ -139,9 +142,9 @@ pub async fn claim<D: Db>(db: &D, owner: &str, now: i64, lease_ms: i64, max_atte
                 finish_in(db, &id, build, BuildStatus::Failed, &Outcome::failed(error), "", now).await?;
                 return Ok(Some(None));
             }
-            let c = db.exec("SELECT revision, spec FROM customizations WHERE id = ?", &[id.as_str().into()]).await?;
-            let c = c.first().ok_or_else(|| StoreError::Corrupt(format!("customization {id} missing")))?;
-            let (revision, spec) = (c.int("revision")?, c.json::<Json>("spec")?);
+            let subject =
+                crate::subject::find(db, &id).await?.ok_or_else(|| StoreError::Corrupt(format!("{id} missing")))?;
+            let (kind, revision, spec) = (subject.kind, subject.revision, subject.spec);
             db.exec(
                 "UPDATE requests SET lease_owner = ?, lease_until = ?, not_before = 0 WHERE customization_id = ?",
                 &[owner.into(), (now + lease_ms).into(), id.as_str().into()],
@@ -162,6 +165,7 @@ pub async fn claim<D: Db>(db: &D, owner: &str, now: i64, lease_ms: i64, max_atte
                 .await?;
             let last_fingerprint = last.first().map(|r| r.text("fingerprint")).transpose()?;
             Ok(Some(Some(Claim {
+                kind,
                 customization_id: id,
                 org,
                 build,

@@ -100,6 +100,35 @@ const MIGRATIONS: &[&[&str]] = &[
         summary TEXT NOT NULL,
         PRIMARY KEY (variant, arch, name))",
     ],
+    &[
+        // Mirrors (DESIGN.md §9): their syncs are runs in `builds`/`requests` keyed by the mirror id.
+        "CREATE TABLE mirrors (
+        id TEXT PRIMARY KEY,
+        org TEXT NOT NULL,
+        source_host TEXT NOT NULL,
+        source_repository TEXT NOT NULL,
+        destination TEXT NOT NULL,
+        revision BIGINT NOT NULL,
+        spec TEXT NOT NULL,
+        poll_interval_ms BIGINT NOT NULL,
+        next_check BIGINT NOT NULL,
+        last_checked BIGINT,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL)",
+        "CREATE UNIQUE INDEX mirrors_destination ON mirrors (destination)",
+        "CREATE INDEX mirrors_source ON mirrors (source_host, source_repository)",
+        "CREATE INDEX mirrors_org ON mirrors (org)",
+        // The latest outcome per mirrored tag (the poll skips a refusal that nothing changed).
+        "CREATE TABLE mirror_tags (
+        mirror_id TEXT NOT NULL,
+        tag TEXT NOT NULL,
+        digest TEXT,
+        action TEXT NOT NULL,
+        reason TEXT,
+        evidence TEXT,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (mirror_id, tag))",
+    ],
 ];
 
 /// The version this program's schema has.

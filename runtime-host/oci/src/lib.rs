@@ -20,4 +20,4 @@ pub use oci_spec;
 pub use referrers::{Referrer, parse_referrers};
 pub use registry::{Credentials, RegistryConfig};
 pub use scope::Scope;
-pub use store::{BlobSource, ManifestHead, Progress, Quiet, RawManifest};
+pub use store::{BlobSource, ManifestHead, Opener, Progress, Quiet, RawManifest};

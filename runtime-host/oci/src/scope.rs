@@ -10,6 +10,8 @@ use crate::{Error, Result};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scope {
     read_prefixes: Vec<String>,
+    /// Repositories readable exactly (not what lies below them).
+    read_repos: Vec<String>,
     write_repos: Vec<String>,
 }
 
@@ -24,12 +26,31 @@ impl Scope {
         let norm = |s: String| s.trim_matches('/').to_string();
         Scope {
             read_prefixes: read_prefixes.into_iter().map(|s| norm(s.into())).collect(),
+            read_repos: Vec::new(),
             write_repos: write_repos.into_iter().map(|s| norm(s.into())).collect(),
+        }
+    }
+
+    /// Exactly these repositories: `read` for reading (nothing below them), `write` for both.
+    /// A mirror's upstream client reads only the source repository.
+    pub fn repositories<R, W>(read: R, write: W) -> Scope
+    where
+        R: IntoIterator,
+        R::Item: Into<String>,
+        W: IntoIterator,
+        W::Item: Into<String>,
+    {
+        let norm = |s: String| s.trim_matches('/').to_string();
+        Scope {
+            read_prefixes: Vec::new(),
+            read_repos: read.into_iter().map(|s| norm(s.into())).collect(),
+            write_repos: write.into_iter().map(|s| norm(s.into())).collect(),
         }
     }
 
     pub fn can_read(&self, repo: &str) -> bool {
         self.can_write(repo)
+            || self.read_repos.iter().any(|r| r == repo)
             || self.read_prefixes.iter().any(|p| {
                 p.is_empty()
                     || repo == p
@@ -57,7 +78,14 @@ impl Scope {
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let show = |v: &[String]| if v.is_empty() { "nothing".to_string() } else { v.join(", ") };
-        write!(f, "reads {}/…; writes {}", show(&self.read_prefixes), show(&self.write_repos))
+        if self.read_repos.is_empty() {
+            write!(f, "reads {}/…; writes {}", show(&self.read_prefixes), show(&self.write_repos))
+        } else if self.read_prefixes.is_empty() {
+            write!(f, "reads {}; writes {}", show(&self.read_repos), show(&self.write_repos))
+        } else {
+            let reads = format!("{}/…, {}", show(&self.read_prefixes), show(&self.read_repos));
+            write!(f, "reads {reads}; writes {}", show(&self.write_repos))
+        }
     }
 }
 
@@ -76,5 +104,16 @@ mod tests {
         assert!(!s.can_write("acme/x"));
         let e = s.check_write("acme/x").unwrap_err().to_string();
         assert!(e.contains("write access to repository `acme/x` is outside"), "{e}");
+    }
+
+    #[test]
+    fn exact_repositories_cover_nothing_below() {
+        let s = Scope::repositories(["dhi/python"], Vec::<String>::new());
+        assert!(s.can_read("dhi/python"));
+        assert!(!s.can_read("dhi/python/x") && !s.can_read("dhi") && !s.can_read("dhi/pythonx"));
+        assert!(!s.can_write("dhi/python"));
+        assert_eq!(s.to_string(), "reads dhi/python; writes nothing");
+        let w = Scope::repositories(["acme/src"], ["acme/dst"]);
+        assert!(w.can_read("acme/dst") && w.can_write("acme/dst") && !w.can_write("acme/src"));
     }
 }

@@ -23,11 +23,30 @@ pub struct ManifestHead {
     pub size: u64,
 }
 
+/// Opens a fresh stream of a blob's bytes (called again when an upload is retried).
+pub type Opener = Arc<dyn Fn() -> Result<Box<dyn Read + Send>> + Send + Sync>;
+
 /// Where the bytes of a blob to upload come from.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum BlobSource {
     Bytes(Arc<[u8]>),
     File(PathBuf),
+    /// A stream, e.g. the blob being read from another registry: large ones are sent as they
+    /// arrive, never held whole in memory. `what` names it in messages.
+    Stream {
+        what: String,
+        open: Opener,
+    },
+}
+
+impl std::fmt::Debug for BlobSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BlobSource::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
+            BlobSource::File(p) => write!(f, "File({})", p.display()),
+            BlobSource::Stream { what, .. } => write!(f, "Stream({what})"),
+        }
+    }
 }
 
 impl BlobSource {
@@ -37,6 +56,16 @@ impl BlobSource {
             BlobSource::File(p) => std::fs::File::open(p)
                 .map(|f| Box::new(std::io::BufReader::new(f)) as Box<dyn Read + Send>)
                 .map_err(|e| crate::Error::io(format!("opening {}", p.display()), e)),
+            BlobSource::Stream { open, .. } => open(),
+        }
+    }
+
+    /// What the bytes are, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            BlobSource::Bytes(b) => format!("{} bytes in memory", b.len()),
+            BlobSource::File(p) => p.display().to_string(),
+            BlobSource::Stream { what, .. } => what.clone(),
         }
     }
 }

@@ -38,6 +38,11 @@ impl Credentials {
         {
             return Some(Credentials { username, password });
         }
+        Credentials::from_docker_config(registry_host)
+    }
+
+    /// Credentials for `registry_host` from docker's `config.json` only (never the environment).
+    pub fn from_docker_config(registry_host: &str) -> Option<Credentials> {
         let path = docker_config_path()?;
         let text = std::fs::read_to_string(path).ok()?;
         from_docker_config(&text, registry_host)

@@ -108,6 +108,24 @@ impl Http {
         }
     }
 
+    /// Send `req` once with `body` streamed as it is read (no retry: the stream is consumed).
+    pub(crate) fn send_stream(
+        &self,
+        req: &Request<'_>,
+        authorization: Option<&str>,
+        body: &mut dyn Read,
+    ) -> Result<Response<Body>> {
+        let mut builder = http::Request::builder().method(req.method.clone()).uri(req.url.as_str());
+        for (name, value) in &req.headers {
+            builder = builder.header(*name, value.as_str());
+        }
+        if let Some(auth) = authorization {
+            builder = builder.header(http::header::AUTHORIZATION, auth);
+        }
+        let request = builder.body(ureq::SendBody::from_reader(body)).map_err(|e| transport_error(req, &e.into()))?;
+        self.agent.run(request).map_err(|e| transport_error(req, &e))
+    }
+
     fn send_once(&self, req: &Request<'_>, authorization: Option<&str>) -> Result<Response<Body>, ureq::Error> {
         let mut builder = http::Request::builder().method(req.method.clone()).uri(req.url.as_str());
         for (name, value) in &req.headers {

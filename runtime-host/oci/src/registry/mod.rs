@@ -44,12 +44,15 @@ pub struct RegistryConfig {
     pub credentials: Option<Credentials>,
     /// Allow plain HTTP to any host and skip TLS certificate verification.
     pub insecure: bool,
+    /// Without `credentials`: stay anonymous instead of looking credentials up. An upstream's
+    /// client must never pick up the org registry's credentials from the environment.
+    pub anonymous: bool,
 }
 
 impl RegistryConfig {
     /// A secure configuration for `base_url`, credentials looked up when needed.
     pub fn new(base_url: impl Into<String>) -> RegistryConfig {
-        RegistryConfig { base_url: base_url.into(), credentials: None, insecure: false }
+        RegistryConfig { base_url: base_url.into(), credentials: None, insecure: false, anonymous: false }
     }
 
     pub fn with_credentials(mut self, username: impl Into<String>, password: impl Into<String>) -> RegistryConfig {
@@ -74,7 +77,11 @@ pub(crate) struct RegistryStore {
 impl RegistryStore {
     pub(crate) fn new(config: RegistryConfig, scope: &Scope) -> Result<RegistryStore> {
         let base = BaseUrl::parse(&config.base_url, config.insecure)?;
-        let credentials = config.credentials.or_else(|| Credentials::lookup(base.authority()));
+        let credentials = match (config.credentials, config.anonymous) {
+            (Some(c), _) => Some(c),
+            (None, true) => None,
+            (None, false) => Credentials::lookup(base.authority()),
+        };
         let http = Http::new(config.insecure, base.is_loopback());
         let auth = Auth::new(base.display(), base.authority().to_string(), credentials, config.insecure);
         Ok(RegistryStore { base, http, auth, scope: scope.clone(), insecure: config.insecure })
@@ -116,6 +123,20 @@ impl RegistryStore {
                 }
                 _ => return Ok(resp),
             }
+        }
+    }
+
+    /// Send once with a streamed body (it cannot be sent again): the token for `scopes` is
+    /// the one the upload session was opened with. A 401 or 403 is an error.
+    fn send_streaming(&self, req: &Request<'_>, body: &mut dyn Read, scopes: &[String]) -> Result<Response<Body>> {
+        let (authorization, _) = self.auth.authorization(&self.http, scopes)?;
+        let resp = self.http.send_stream(req, authorization.as_deref(), body)?;
+        match resp.status() {
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                let message = format!("HTTP {}: {}", resp.status().as_u16(), read_error_message(resp));
+                Err(self.auth.refused(req, &message))
+            }
+            _ => Ok(resp),
         }
     }
 

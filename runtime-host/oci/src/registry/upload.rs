@@ -67,9 +67,12 @@ impl RegistryStore {
         }
         let mut session = self.location(&req, header(&resp, "location"))?;
         drop(resp);
-        let result = match &whole {
-            Some(body) => self.finish(&session, digest, body, &scopes),
-            None => self.send_chunks(&mut session, repo, digest, size, source, progress, &scopes),
+        let result = match (&whole, source) {
+            (Some(body), _) => self.finish(&session, digest, body, &scopes),
+            (None, BlobSource::Stream { .. }) => {
+                self.send_stream(&mut session, repo, digest, size, source, progress, &scopes)
+            }
+            (None, _) => self.send_chunks(&mut session, repo, digest, size, source, progress, &scopes),
         };
         if result.is_err() {
             self.cancel(&session, &scopes);
@@ -119,6 +122,35 @@ impl RegistryStore {
             progress.transfer(digest.as_str(), offset, size);
         }
         check_content(repo, digest, size, source, offset, Digest::from_hasher(hasher))?;
+        self.finish(session, digest, &[], scopes)
+    }
+
+    /// One `PATCH` whose body is the stream as it arrives (a blob read from another registry is
+    /// sent while it is read), then the final `PUT`. The content is counted and hashed on the way
+    /// and checked against `size` and `digest` before that `PUT`.
+    #[allow(clippy::too_many_arguments)]
+    fn send_stream(
+        &self,
+        session: &mut String,
+        repo: &str,
+        digest: &Digest,
+        size: u64,
+        source: &BlobSource,
+        progress: &dyn Progress,
+        scopes: &[String],
+    ) -> Result<()> {
+        let mut body =
+            Hashing { inner: source.open()?, hasher: Sha256::new(), read: 0, size, progress, what: digest.as_str() };
+        let req = Request::new(Method::PATCH, session.clone())
+            .header("content-type", OCTET_STREAM)
+            .header("content-length", size.to_string());
+        let resp = self.send_streaming(&req, &mut body, scopes)?;
+        if resp.status() != StatusCode::ACCEPTED {
+            return Err(status_error(&req, resp));
+        }
+        *session = self.location(&req, header(&resp, "location"))?;
+        let read = body.read;
+        check_content(repo, digest, size, source, read, Digest::from_hasher(body.hasher))?;
         self.finish(session, digest, &[], scopes)
     }
 
@@ -176,6 +208,37 @@ impl RegistryStore {
     }
 }
 
+/// A body being sent: counted, hashed and reported as it is read; refuses to go past `size`.
+struct Hashing<'a> {
+    inner: Box<dyn Read + Send>,
+    hasher: Sha256,
+    read: u64,
+    size: u64,
+    progress: &'a dyn Progress,
+    what: &'a str,
+}
+
+impl Read for Hashing<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        if self.read > self.size {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("the source has more than the expected {} bytes", self.size),
+            ));
+        }
+        self.hasher.update(&buf[..n]);
+        let step: u64 = 16 << 20;
+        if n > 0 && self.read == self.size {
+            self.progress.transfer(self.what, self.read, self.size);
+        } else if n > 0 && self.read / step != (self.read - n as u64) / step {
+            self.progress.transfer(self.what, self.read / step * step, self.size);
+        }
+        Ok(n)
+    }
+}
+
 /// Read a whole (small) blob and check it before anything is sent.
 fn read_whole(repo: &str, digest: &Digest, size: u64, source: &BlobSource) -> Result<Vec<u8>> {
     let mut body = Vec::new();
@@ -197,7 +260,7 @@ fn check_content(repo: &str, digest: &Digest, size: u64, source: &BlobSource, re
     }
     if actual != *digest {
         return Err(Error::DigestMismatch {
-            what: format!("blob to upload to {repo} ({})", describe_source(source)),
+            what: format!("blob to upload to {repo} ({})", source.describe()),
             expected: digest.clone(),
             actual,
         });
@@ -220,12 +283,5 @@ fn retryable(e: &Error) -> bool {
         Error::Transport { .. } => true,
         Error::Http { status, .. } => *status >= 500,
         _ => false,
-    }
-}
-
-fn describe_source(source: &BlobSource) -> String {
-    match source {
-        BlobSource::Bytes(b) => format!("{} bytes in memory", b.len()),
-        BlobSource::File(p) => p.display().to_string(),
     }
 }
