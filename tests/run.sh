@@ -54,6 +54,15 @@ if [ ! -x "$spdx_venv/bin/pyspdxtools" ]; then
   "$spdx_venv/bin/pip" install -q --disable-pip-version-check spdx-tools==0.8.5
 fi
 export TAILOR_PYSPDXTOOLS="$spdx_venv/bin/pyspdxtools"
+# Real Helm for the chart tests: PyPI's helm-python-sdk (Helm's v4 Go SDK in a wheel, no binary).
+helm_venv="${XDG_CACHE_HOME:-$HOME/.cache}/tailor-test/helm-python-sdk-0.2.2"
+if [ ! -x "$helm_venv/bin/python" ] || ! "$helm_venv/bin/python" -c "import helm_python" 2>/dev/null; then
+  echo "tests/run.sh: installing helm-python-sdk 0.2.2 into $helm_venv"
+  rm -rf "$helm_venv"
+  python3 -m venv "$helm_venv"
+  "$helm_venv/bin/pip" install -q --disable-pip-version-check helm-python-sdk==0.2.2
+fi
+export TAILOR_TEST_HELM_PYTHON="$helm_venv/bin/python"
 
 # The functions (and the test component the host's limits are tested with) are WASM
 # components: build them for wasm32-wasip2 (the e2e tests serve them with `tailor up`).

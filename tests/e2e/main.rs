@@ -6,6 +6,7 @@
 
 mod build;
 mod harness;
+mod mirror;
 mod packages;
 mod registry_client;
 mod service;

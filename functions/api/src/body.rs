@@ -54,6 +54,15 @@ fn text(req: &HttpRequest) -> Result<&str, HttpResponse> {
 /// A spec body: JSON (`application/json` or no content type) or YAML. Syntax, type and
 /// unknown-field errors are 400 `malformed_body` with the field path; not validated here.
 pub fn spec(req: &HttpRequest) -> Result<Spec, HttpResponse> {
+    parsed(req, Spec::from_json, Spec::from_yaml)
+}
+
+/// A body of any spec type, JSON or YAML as for [`spec`].
+pub fn parsed<T>(
+    req: &HttpRequest,
+    from_json: impl Fn(&str) -> Result<T, SpecError>,
+    from_yaml: impl Fn(&str) -> Result<T, SpecError>,
+) -> Result<T, HttpResponse> {
     let yaml = match media_type(req) {
         None => false,
         Some(t) if JSON_TYPES.contains(&t.as_str()) => false,
@@ -61,7 +70,7 @@ pub fn spec(req: &HttpRequest) -> Result<Spec, HttpResponse> {
         Some(t) => return Err(unsupported(&t, &[JSON_TYPES, YAML_TYPES].concat())),
     };
     let text = text(req)?;
-    let parsed = if yaml { Spec::from_yaml(text) } else { Spec::from_json(text) };
+    let parsed = if yaml { from_yaml(text) } else { from_json(text) };
     parsed.map_err(|e| spec_error(&e, if yaml { "YAML" } else { "JSON" }))
 }
 
@@ -71,7 +80,7 @@ pub fn spec_from_json(document: &Json) -> Result<Spec, HttpResponse> {
 }
 
 /// 400 `malformed_body` for a spec that does not parse.
-fn spec_error(error: &SpecError, what: &str) -> HttpResponse {
+pub fn spec_error(error: &SpecError, what: &str) -> HttpResponse {
     let details = error.problems().into_iter().map(|p| Detail::new(p.field, p.problem)).collect();
     errors::malformed_body(format!("the {what} spec does not parse: {error}; fix the field named in details"), details)
 }

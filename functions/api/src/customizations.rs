@@ -148,25 +148,12 @@ fn validate(spec: &Spec, org: &str) -> Result<(), HttpResponse> {
             ));
         }
     }
-    if problems.is_empty() {
-        return Ok(());
-    }
-    let count = match problems.len() {
-        1 => "a problem".to_owned(),
-        n => format!("{n} problems"),
-    };
-    let details = problems.into_iter().map(|p| Detail::new(p.field, p.problem)).collect();
-    Err(HttpResponse::error(
-        422,
-        "invalid_spec",
-        format!("the spec has {count}: fix each field named in details and send it again"),
-        details,
-    ))
+    if problems.is_empty() { Ok(()) } else { Err(errors::invalid_spec(problems)) }
 }
 
 /// The revision of an `If-Match` header: `"3"`, `3` or `W/"3"`; `*` (any revision) and no
 /// header are `None`. Anything else is 400 `bad_header`.
-fn if_match(req: &HttpRequest) -> Result<Option<i64>, HttpResponse> {
+pub(crate) fn if_match(req: &HttpRequest) -> Result<Option<i64>, HttpResponse> {
     let Some(value) = req.header("if-match").map(str::trim) else { return Ok(None) };
     if value == "*" {
         return Ok(None);

@@ -61,10 +61,51 @@ pub fn revision_conflict(given: i64, current: i64) -> HttpResponse {
     .with_header("etag", etag(current))
 }
 
-/// A store failure: a revision conflict is 412, anything else 500 `internal`.
+/// 404 for a mirror that does not exist — or exists in another org, which looks the same.
+pub fn mirror_not_found(org: &str, id: &str) -> HttpResponse {
+    HttpResponse::error(
+        404,
+        "not_found",
+        format!("mirror `{id}` does not exist in org `{org}`: list the org's mirrors with GET /v1/orgs/{org}/mirrors"),
+        vec![],
+    )
+}
+
+/// 404 for a sync number that is not a number or not a sync of the mirror.
+pub fn sync_not_found(org: &str, id: &str, number: &str) -> HttpResponse {
+    HttpResponse::error(
+        404,
+        "not_found",
+        format!("mirror `{id}` has no sync `{number}`: list its syncs with GET /v1/orgs/{org}/mirrors/{id}/syncs"),
+        vec![],
+    )
+}
+
+/// 422 `invalid_spec` with one detail per problem.
+pub fn invalid_spec(problems: Vec<tailor_spec::Problem>) -> HttpResponse {
+    let count = match problems.len() {
+        1 => "a problem".to_owned(),
+        n => format!("{n} problems"),
+    };
+    let details = problems.into_iter().map(|p| Detail::new(p.field, p.problem)).collect();
+    HttpResponse::error(
+        422,
+        "invalid_spec",
+        format!("the spec has {count}: fix each field named in details and send it again"),
+        details,
+    )
+}
+
+/// A store failure: a revision conflict is 412, a duplicate 409, anything else 500 `internal`.
 pub fn store(error: StoreError) -> HttpResponse {
     match error {
         StoreError::Conflict { given, current } => revision_conflict(given, current),
+        StoreError::Exists { what, id } => HttpResponse::error(
+            409,
+            "conflict",
+            format!("{what} exists already: {id}; edit that one, or choose another destination"),
+            vec![Detail::new("destination", format!("taken by {id}"))],
+        ),
         other => HttpResponse::error(
             500,
             "internal",

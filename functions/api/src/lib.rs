@@ -16,9 +16,11 @@ mod catalog;
 mod component;
 mod customizations;
 mod errors;
+mod mirrors;
 mod openapi;
 mod packages;
 mod router;
+mod syncs;
 mod views;
 
 use tailor_guest::{HttpRequest, HttpResponse};
@@ -31,22 +33,49 @@ pub use router::{Endpoint, ROUTES, Route};
 use errors::Reply;
 use router::Params;
 
+/// What the operator configured (Spin variables).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// Registry hosts mirrors may copy from (`upstream_hosts`: `dhi.io,127.0.0.1:5001`).
+    pub upstream_hosts: Vec<String>,
+}
+
+impl Settings {
+    /// From the variable `upstream_hosts`: hosts separated by commas, spaces or newlines.
+    pub fn from_variables(upstream_hosts: &str) -> Settings {
+        let mut hosts: Vec<String> = upstream_hosts
+            .split([',', ' ', '\n'])
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .map(str::to_owned)
+            .collect();
+        hosts.sort();
+        hosts.dedup();
+        Settings { upstream_hosts: hosts }
+    }
+}
+
 /// Answers one API request; `now` is the time in Unix milliseconds.
 pub async fn handle<D: Db>(db: &D, req: HttpRequest, now: i64) -> HttpResponse {
-    match serve(db, &req, now).await {
+    handle_with(db, &Settings::default(), req, now).await
+}
+
+/// [`handle`] with the operator's settings.
+pub async fn handle_with<D: Db>(db: &D, settings: &Settings, req: HttpRequest, now: i64) -> HttpResponse {
+    match serve(db, settings, &req, now).await {
         Ok(response) | Err(response) => response,
     }
 }
 
-async fn serve<D: Db>(db: &D, req: &HttpRequest, now: i64) -> Reply {
+async fn serve<D: Db>(db: &D, settings: &Settings, req: &HttpRequest, now: i64) -> Reply {
     let (endpoint, params) = router::find(&req.method, &req.segments())?;
     body::check_size(req)?;
     if endpoint == Endpoint::OpenApi {
         return Ok(openapi::document());
     }
     let caller = auth::authenticate(db, req).await?;
-    auth::check_org(&caller, &params)?;
-    let ctx = Ctx { db, req, now, caller, params };
+    auth::check_org(&caller, &params, endpoint.is_mirror())?;
+    let ctx = Ctx { db, settings, req, now, caller, params };
     match endpoint {
         Endpoint::OpenApi => Ok(openapi::document()),
         Endpoint::Token => Ok(auth::whoami(&ctx.caller)),
@@ -64,12 +93,23 @@ async fn serve<D: Db>(db: &D, req: &HttpRequest, now: i64) -> Reply {
         Endpoint::ListRepositories => catalog::repositories(&ctx).await,
         Endpoint::ListTags => catalog::tags(&ctx).await,
         Endpoint::ListPackages => packages::list(&ctx).await,
+        Endpoint::ListUpstreams => mirrors::upstreams(&ctx),
+        Endpoint::ListMirrors => mirrors::list(&ctx).await,
+        Endpoint::CreateMirror => mirrors::create(&ctx).await,
+        Endpoint::GetMirror => mirrors::get(&ctx).await,
+        Endpoint::PatchMirror => mirrors::patch(&ctx).await,
+        Endpoint::DeleteMirror => mirrors::delete(&ctx).await,
+        Endpoint::ListSyncs => syncs::list(&ctx).await,
+        Endpoint::TriggerSync => syncs::trigger(&ctx).await,
+        Endpoint::GetSync => syncs::get(&ctx).await,
+        Endpoint::GetSyncLog => syncs::log(&ctx).await,
     }
 }
 
 /// One authenticated request to a route of the caller's org.
 struct Ctx<'a, D> {
     db: &'a D,
+    settings: &'a Settings,
     req: &'a HttpRequest,
     now: i64,
     caller: TokenInfo,
@@ -82,7 +122,7 @@ impl<D> Ctx<'_, D> {
         self.params.get("org")
     }
 
-    /// The customization id of the path.
+    /// The customization (or mirror) id of the path.
     fn id(&self) -> &str {
         self.params.get("id")
     }

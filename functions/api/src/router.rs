@@ -22,6 +22,32 @@ pub enum Endpoint {
     ListRepositories,
     ListTags,
     ListPackages,
+    ListUpstreams,
+    ListMirrors,
+    CreateMirror,
+    GetMirror,
+    PatchMirror,
+    DeleteMirror,
+    ListSyncs,
+    TriggerSync,
+    GetSync,
+    GetSyncLog,
+}
+
+impl Endpoint {
+    /// Whether the route's `{id}` is a mirror's (its 404s speak of mirrors).
+    pub fn is_mirror(self) -> bool {
+        matches!(
+            self,
+            Endpoint::GetMirror
+                | Endpoint::PatchMirror
+                | Endpoint::DeleteMirror
+                | Endpoint::ListSyncs
+                | Endpoint::TriggerSync
+                | Endpoint::GetSync
+                | Endpoint::GetSyncLog
+        )
+    }
 }
 
 /// One route: a method, an OpenAPI path template and what it does.
@@ -42,6 +68,7 @@ const fn route(method: &'static str, path: &'static str, endpoint: Endpoint) -> 
 }
 
 const CUSTOMIZATION: &str = "/v1/orgs/{org}/customizations/{id}";
+const MIRROR: &str = "/v1/orgs/{org}/mirrors/{id}";
 
 /// Every route of the API, in the order of the OpenAPI document.
 pub static ROUTES: &[Route] = &[
@@ -61,6 +88,16 @@ pub static ROUTES: &[Route] = &[
     route("GET", "/v1/orgs/{org}/repositories", Endpoint::ListRepositories),
     route("GET", "/v1/orgs/{org}/repositories/{name}/tags", Endpoint::ListTags),
     route("GET", "/v1/orgs/{org}/packages", Endpoint::ListPackages),
+    route("GET", "/v1/upstreams", Endpoint::ListUpstreams),
+    route("GET", "/v1/orgs/{org}/mirrors", Endpoint::ListMirrors),
+    route("POST", "/v1/orgs/{org}/mirrors", Endpoint::CreateMirror),
+    route("GET", MIRROR, Endpoint::GetMirror),
+    route("PATCH", MIRROR, Endpoint::PatchMirror),
+    route("DELETE", MIRROR, Endpoint::DeleteMirror),
+    route("GET", "/v1/orgs/{org}/mirrors/{id}/syncs", Endpoint::ListSyncs),
+    route("POST", "/v1/orgs/{org}/mirrors/{id}/syncs", Endpoint::TriggerSync),
+    route("GET", "/v1/orgs/{org}/mirrors/{id}/syncs/{number}", Endpoint::GetSync),
+    route("GET", "/v1/orgs/{org}/mirrors/{id}/syncs/{number}/log", Endpoint::GetSyncLog),
 ];
 
 /// Path parameters by name, percent-decoded.

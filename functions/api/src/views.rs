@@ -3,7 +3,7 @@
 
 use serde_json::{Value as Json, json};
 use tailor_spec::Customization as Spec;
-use tailor_store::{Build, CatalogTag, Customization, rfc3339_ms};
+use tailor_store::{Build, CatalogTag, Customization, Mirror, rfc3339_ms};
 
 /// `/v1/orgs/{org}/customizations/{id}`
 pub fn customization_path(org: &str, id: &str) -> String {
@@ -76,4 +76,67 @@ pub fn repositories(tags: &[CatalogTag]) -> Vec<Json> {
         }
     }
     out.into_iter().map(|(repository, tags)| json!({"repository": repository, "tags": tags})).collect()
+}
+
+/// `/v1/orgs/{org}/mirrors/{id}`
+pub fn mirror_path(org: &str, id: &str) -> String {
+    format!("/v1/orgs/{org}/mirrors/{id}")
+}
+
+/// The few facts about a sync that lists show.
+fn sync_brief(m: &Mirror, b: &Build) -> Json {
+    json!({
+        "number": b.number,
+        "status": b.status.as_str(),
+        "finished_at": b.finished_at.map(rfc3339_ms),
+        "error": b.error,
+        "links": {"self": format!("{}/syncs/{}", mirror_path(&m.org, &m.id), b.number)},
+    })
+}
+
+/// A mirror: its fields, when it was last checked, its last sync that ended, and with `queued`
+/// the sync its creation queued.
+pub fn mirror(m: &Mirror, last: Option<&Build>, queued: Option<&Build>) -> Json {
+    let this = mirror_path(&m.org, &m.id);
+    let field = |name: &str| m.spec.get(name).cloned().unwrap_or(Json::Null);
+    let mut view = json!({
+        "id": m.id,
+        "org": m.org,
+        "source": m.source(),
+        "destination": m.destination,
+        "tags": field("tags"),
+        "verify_keys": field("verify_keys"),
+        "poll_interval_s": field("poll_interval_s"),
+        "revision": m.revision,
+        "created_at": rfc3339_ms(m.created_at),
+        "updated_at": rfc3339_ms(m.updated_at),
+        "last_checked": m.last_checked.map(rfc3339_ms),
+        "last_sync": last.map(|b| sync_brief(m, b)),
+        "links": {"self": this, "syncs": format!("{this}/syncs")},
+    });
+    if let (Some(sync), Json::Object(members)) = (queued, &mut view) {
+        members.insert("sync".into(), self::sync(m, sync));
+    }
+    view
+}
+
+/// A sync of a mirror: shaped like a build, with each tag's outcome at the top.
+pub fn sync(m: &Mirror, b: &Build) -> Json {
+    let this = format!("{}/syncs/{}", mirror_path(&m.org, &m.id), b.number);
+    let tags = b.outputs.as_ref().and_then(|o| o.get("tags")).cloned().unwrap_or_else(|| json!([]));
+    json!({
+        "number": b.number,
+        "status": b.status.as_str(),
+        "reason": b.reason,
+        "requests": b.requests,
+        "revision": b.revision,
+        "attempts": b.attempts,
+        "created_at": rfc3339_ms(b.created_at),
+        "started_at": b.started_at.map(rfc3339_ms),
+        "finished_at": b.finished_at.map(rfc3339_ms),
+        "tags": tags,
+        "outputs": b.outputs,
+        "error": b.error,
+        "links": {"self": this, "log": format!("{this}/log")},
+    })
 }

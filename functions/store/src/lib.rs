@@ -45,8 +45,9 @@ pub use db::{Db, Row, Rows, Value, in_tx};
 pub use error::{Result, StoreError};
 pub use events::{prune_events, record_event};
 pub use mirrors::{
-    Mirror, MirrorTag, claim_due_mirrors, create_mirror, delete_mirror, get_mirror, last_sync, list_mirrors,
-    mirror_of_destination, mirror_tags, mirrors_of_source, queue_sync, record_mirror_tags, replace_mirror,
+    Mirror, MirrorTag, UpstreamPush, claim_due_mirrors, create_mirror, delete_mirror, get_mirror, known_orgs,
+    last_sync, list_mirrors, mirror_of_destination, mirror_tags, mirrors_of_source, notify_upstream_push, queue_sync,
+    record_mirror_tags, replace_mirror,
 };
 pub use packages::{
     CatalogPackage, CatalogUpdate, ImageVariant, PackageIndex, PackageMatches, known_variants, package_index,

@@ -336,3 +336,58 @@ pub async fn last_sync<D: Db>(db: &D, mirror_id: &str) -> Result<Option<Build>> 
         .await?;
     rows.first().map(|r| crate::builds::build_from(&r)).transpose()
 }
+
+/// Every org the store knows (from tokens, customizations and mirrors): a mirror whose source
+/// is on the org registry itself must not read another org's namespace.
+pub async fn known_orgs<D: Db>(db: &D) -> Result<Vec<String>> {
+    let rows = db
+        .exec(
+            "SELECT org FROM tokens UNION SELECT org FROM customizations UNION SELECT org FROM mirrors ORDER BY org",
+            &[],
+        )
+        .await?;
+    rows.iter().map(|r| r.text("org")).collect()
+}
+
+/// What one upstream push notification did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UpstreamPush {
+    /// The event id was seen before: nothing else was done.
+    pub duplicate: bool,
+    /// (mirror id, sync number) of the syncs the push queued or joined.
+    pub syncs: Vec<(String, i64)>,
+}
+
+/// Records a push of `repository:tag` on upstream `host` (event `event_id` from `endpoint`)
+/// and queues, after the debounce, a sync of every mirror that copies it — of any org: they
+/// all mirror that upstream. An `attachment` (a signature pushed after its image) concerns
+/// every mirror of the repository. One transaction, like [`crate::notify_push`].
+#[allow(clippy::too_many_arguments)]
+pub async fn notify_upstream_push<D: Db>(
+    db: &D,
+    endpoint: &str,
+    event_id: &str,
+    host: &str,
+    repository: &str,
+    tag: &str,
+    attachment: bool,
+    now: i64,
+) -> Result<UpstreamPush> {
+    in_tx(db, async |db| {
+        if !event_id.is_empty() && !crate::events::record_event(db, endpoint, event_id, now).await? {
+            return Ok(UpstreamPush { duplicate: true, ..UpstreamPush::default() });
+        }
+        let debounce = crate::settings::debounce_ms(db).await?;
+        let mut syncs = Vec::new();
+        for m in mirrors_of_source(db, host, repository).await? {
+            if !attachment && !m.parsed()?.copies_tag(tag) {
+                continue;
+            }
+            let reason = format!("push of {host}/{repository}:{tag}");
+            let sync = enqueue_in(db, &m.id, &reason, now, debounce).await?;
+            syncs.push((m.id, sync.number));
+        }
+        Ok(UpstreamPush { duplicate: false, syncs })
+    })
+    .await
+}

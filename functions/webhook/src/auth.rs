@@ -90,7 +90,7 @@ mod tests {
     use super::*;
 
     fn endpoint() -> Endpoint {
-        Endpoint { name: "reg".into(), secret: "s3cr3t".into() }
+        Endpoint { name: "reg".into(), secret: "s3cr3t".into(), upstream: None }
     }
 
     #[test]

@@ -11,14 +11,15 @@ use crate::Endpoints;
 async fn handle(req: Request) -> impl IntoResponse {
     // A missing variable means no endpoints (every delivery gets 404 unknown_endpoint).
     let text = variable("webhook_endpoints").await.unwrap_or_default();
-    let endpoints = match Endpoints::parse(&text) {
+    let upstreams = variable("webhook_upstreams").await.unwrap_or_default();
+    let endpoints = match Endpoints::parse(&text).and_then(|e| e.with_upstreams(&upstreams)) {
         Ok(endpoints) => endpoints,
         Err(problem) => {
             return serve(req, async |_| {
                 HttpResponse::error(
                     500,
                     "misconfigured",
-                    format!("the variable webhook_endpoints is not valid: {problem}"),
+                    format!("the variables webhook_endpoints / webhook_upstreams are not valid: {problem}"),
                     vec![],
                 )
             })

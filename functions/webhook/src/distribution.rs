@@ -65,7 +65,7 @@ fn parse_event(i: usize, event: &Value) -> Result<Option<Push>, Detail> {
     let tag = opt_str(target, "tag", &at(".target.tag"))?.filter(|t| !t.is_empty());
     let digest = opt_str(target, "digest", &at(".target.digest"))?;
 
-    let relevant = action == "push" && media_type.is_some_and(is_manifest) && !tag.is_some_and(is_cosign_tag);
+    let relevant = action == "push" && media_type.is_some_and(is_manifest);
     let (true, Some(tag)) = (relevant, tag) else { return Ok(None) };
     let repository = repository.ok_or_else(|| Detail::new(at(".target.repository"), "missing"))?;
     check_repository(repository, &at(".target.repository"))?;
@@ -78,6 +78,7 @@ fn parse_event(i: usize, event: &Value) -> Result<Option<Push>, Detail> {
         repository: repository.to_owned(),
         tag: tag.to_owned(),
         digest: digest.map(str::to_owned),
+        attachment: is_cosign_tag(tag),
     }))
 }
 

@@ -53,6 +53,7 @@ fn parse_push(hook: &Map<String, Value>) -> Result<Push, Detail> {
         repository: repo_name,
         tag: tag.to_owned(),
         digest: None,
+        attachment: crate::distribution::is_cosign_tag(tag),
     })
 }
 

@@ -8,12 +8,19 @@ use std::fmt;
 pub struct Endpoint {
     pub name: String,
     pub secret: String,
+    /// The upstream registry host whose notifications arrive here (mirrors sync from them),
+    /// or None for the org registry (customizations rebuild).
+    pub upstream: Option<String>,
 }
 
 /// Never prints the secret.
 impl fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Endpoint").field("name", &self.name).field("secret", &"<redacted>").finish()
+        f.debug_struct("Endpoint")
+            .field("name", &self.name)
+            .field("secret", &"<redacted>")
+            .field("upstream", &self.upstream)
+            .finish()
     }
 }
 
@@ -52,9 +59,33 @@ impl Endpoints {
             if list.iter().any(|e| e.name == name) {
                 return Err(format!("entry {position} ({name}): the endpoint {name} is defined more than once"));
             }
-            list.push(Endpoint { name: name.to_owned(), secret: secret.to_owned() });
+            list.push(Endpoint { name: name.to_owned(), secret: secret.to_owned(), upstream: None });
         }
         Ok(Endpoints { list })
+    }
+
+    /// Binds endpoints to upstream registry hosts: `name=host` entries (the variable
+    /// `webhook_upstreams`), separated by commas or newlines. An unknown endpoint or a host
+    /// that is not `host[:port]` is an error naming the entry.
+    pub fn with_upstreams(mut self, text: &str) -> Result<Endpoints, String> {
+        let entries = text.split([',', '\n']).map(str::trim).filter(|e| !e.is_empty());
+        for (index, entry) in entries.enumerate() {
+            let position = index + 1;
+            let Some((name, host)) = entry.split_once('=') else {
+                return Err(format!("upstream entry {position}: expected endpoint=host, found no \"=\""));
+            };
+            let (name, host) = (name.trim(), host.trim());
+            let valid_host =
+                tailor_spec::Reference::parse(&format!("{host}/x")).is_ok_and(|r| r.registry.as_deref() == Some(host));
+            if !valid_host {
+                return Err(format!("upstream entry {position} ({name}): {host:?} is not a registry host[:port]"));
+            }
+            let Some(endpoint) = self.list.iter_mut().find(|e| e.name == name) else {
+                return Err(format!("upstream entry {position}: there is no webhook endpoint {name:?}"));
+            };
+            endpoint.upstream = Some(host.to_owned());
+        }
+        Ok(self)
     }
 
     /// The endpoint called `name`.

@@ -21,7 +21,7 @@ mod tests;
 
 use serde::Serialize;
 use tailor_guest::{Detail, HttpRequest, HttpResponse};
-use tailor_store::{Db, notify_push};
+use tailor_store::{Db, notify_push, notify_upstream_push};
 
 pub use auth::{Method, SIGNATURE_HEADER, authenticate, sign};
 pub use distribution::{MANIFEST_MEDIA_TYPES, MAX_EVENTS};
@@ -44,6 +44,15 @@ struct Accepted {
     duplicates: usize,
     /// The builds queued or joined, each once.
     builds: Vec<QueuedBuild>,
+    /// For an upstream's endpoint: the mirror syncs queued or joined, each once.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    syncs: Vec<QueuedSync>,
+}
+
+#[derive(Debug, PartialEq, Serialize)]
+struct QueuedSync {
+    mirror_id: String,
+    sync: i64,
 }
 
 #[derive(Debug, PartialEq, Serialize)]
@@ -112,29 +121,47 @@ pub async fn handle<D: Db>(db: &D, endpoints: &Endpoints, req: HttpRequest, now:
             );
         }
     };
+    // The org registry's signature pushes are no input of anything; an upstream's are news for
+    // its mirrors.
+    let pushes: Vec<&Push> = delivery.pushes.iter().filter(|p| endpoint.upstream.is_some() || !p.attachment).collect();
     let mut accepted = Accepted {
         events: delivery.events,
-        relevant: delivery.pushes.len(),
-        ignored: delivery.events.saturating_sub(delivery.pushes.len()),
+        relevant: pushes.len(),
+        ignored: delivery.events.saturating_sub(pushes.len()),
         duplicates: 0,
         builds: Vec::new(),
+        syncs: Vec::new(),
     };
     // One transaction per event: after a failure, a redelivery skips the recorded ones.
-    for push in &delivery.pushes {
-        let outcome =
-            notify_push(db, &name, &push.event_id, &push.repository, &push.tag, push.digest.as_deref(), now).await;
-        match outcome {
-            Ok(outcome) => {
-                if outcome.duplicate {
-                    accepted.duplicates += 1;
-                }
-                for (customization_id, build) in outcome.builds {
-                    let queued = QueuedBuild { customization_id, build };
-                    if !accepted.builds.contains(&queued) {
-                        accepted.builds.push(queued);
+    for push in pushes {
+        let recorded = match &endpoint.upstream {
+            None => notify_push(db, &name, &push.event_id, &push.repository, &push.tag, push.digest.as_deref(), now)
+                .await
+                .map(|outcome| {
+                    for (customization_id, build) in outcome.builds {
+                        let queued = QueuedBuild { customization_id, build };
+                        if !accepted.builds.contains(&queued) {
+                            accepted.builds.push(queued);
+                        }
                     }
-                }
+                    outcome.duplicate
+                }),
+            Some(host) => {
+                notify_upstream_push(db, &name, &push.event_id, host, &push.repository, &push.tag, push.attachment, now)
+                    .await
+                    .map(|outcome| {
+                        for (mirror_id, sync) in outcome.syncs {
+                            let queued = QueuedSync { mirror_id, sync };
+                            if !accepted.syncs.contains(&queued) {
+                                accepted.syncs.push(queued);
+                            }
+                        }
+                        outcome.duplicate
+                    })
             }
+        };
+        match recorded {
+            Ok(duplicate) => accepted.duplicates += usize::from(duplicate),
             Err(e) => {
                 eprintln!("webhook {name}: recording event {:?} failed: {e}", push.event_id);
                 return HttpResponse::error(

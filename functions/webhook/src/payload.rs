@@ -18,6 +18,9 @@ pub struct Push {
     pub tag: String,
     /// The manifest digest, when the sender gives one.
     pub digest: Option<String>,
+    /// A cosign signature, attestation or SBOM tag (`sha256-<hex>.sig`): no input of a build,
+    /// but news for a mirror (a vendor signs after pushing).
+    pub attachment: bool,
 }
 
 /// A validated delivery: how many events it carried and the relevant pushes among them.

@@ -541,3 +541,58 @@ fn endpoints_parse() {
     let err = Endpoints::parse("a=x,topsecretvalue").unwrap_err();
     assert!(!err.contains("topsecretvalue"), "errors do not repeat what may be a secret: {err}");
 }
+
+/// An endpoint bound to an upstream: its pushes sync the mirrors of that upstream repository
+/// (every org's, those whose tag globs match; signatures pushed later too), deduplicated, and
+/// touch neither the catalog nor any customization.
+#[test]
+fn an_upstream_endpoint_syncs_the_mirrors_of_the_pushed_repository() {
+    use tailor_spec::MirrorSpec;
+    use tailor_store::create_mirror;
+    let db = db();
+    let mirror = |org: &str, id: &str, tags: &str| {
+        let json = format!(r#"{{"source": "127.0.0.1:5001/dhi/python", "destination": "{org}/{id}", "tags": {tags}}}"#);
+        let spec = MirrorSpec::from_json(&json).unwrap().normalized(org);
+        let (_, first) = block_on(create_mirror(&db, org, id, &spec, NOW - 10_000)).unwrap();
+        // The first sync ran.
+        let c = block_on(claim(&db, "w", NOW - 9_000, 30_000, 3)).unwrap().unwrap();
+        assert_eq!((c.customization_id.as_str(), c.build), (id, first.number));
+        block_on(finish(&db, id, 1, "w", BuildStatus::Succeeded, &Outcome::default(), "", NOW - 8_000)).unwrap();
+    };
+    mirror("acme", "mir_a", r#"["3.13*"]"#);
+    mirror("zeta", "mir_z", r#"[]"#);
+    mirror("acme", "mir_old", r#"["2.*"]"#);
+    block_on(create_customization(&db, "dhi", "cus_1", &spec("dhi/python:3.13", &[]), NOW)).unwrap();
+    let endpoints = Endpoints::parse(&format!("registry={SECRET}\nvendor=v-secret"))
+        .unwrap()
+        .with_upstreams("vendor=127.0.0.1:5001")
+        .unwrap();
+    let send = |body: Vec<u8>| {
+        let req = post("/v1/hooks/vendor", body).with_header("Authorization", "Bearer v-secret");
+        block_on(handle(&db, &endpoints, req, NOW))
+    };
+    let hex = "a".repeat(64);
+    let r = send(envelope(vec![
+        manifest_push("e1", "dhi/python", "3.13.1", DIGEST_A),
+        manifest_push("e2", "dhi/python", &format!("sha256-{hex}.sig"), DIGEST_B),
+        manifest_push("e3", "dhi/other", "3.13", DIGEST_A),
+    ]));
+    assert_eq!(r.status, 202);
+    let body = json_of(&r);
+    assert_eq!((body["relevant"].clone(), body["duplicates"].clone()), (json!(3), json!(0)));
+    assert_eq!(
+        body["syncs"],
+        json!([{"mirror_id": "mir_a", "sync": 2}, {"mirror_id": "mir_z", "sync": 2}, {"mirror_id": "mir_old", "sync": 2}]),
+        "3.13.1 syncs the mirrors whose globs match; the signature push syncs every mirror of dhi/python"
+    );
+    assert_eq!(body["builds"], json!([]), "the upstream's dhi/python is not the org registry's");
+    assert!(block_on(list_catalog(&db, "dhi")).unwrap().is_empty(), "upstream tags stay out of the catalog");
+    let sync = block_on(get_build(&db, "mir_a", 2)).unwrap().unwrap();
+    assert_eq!((sync.reason.as_str(), sync.requests), ("push of 127.0.0.1:5001/dhi/python:3.13.1", 2));
+    // A redelivery changes nothing.
+    let again = json_of(&send(envelope(vec![manifest_push("e1", "dhi/python", "3.13.1", DIGEST_A)])));
+    assert_eq!((again["duplicates"].clone(), again["syncs"].clone()), (json!(1), Value::Null));
+    // A bad binding is refused by name.
+    assert!(Endpoints::parse("a=s").unwrap().with_upstreams("b=dhi.io").unwrap_err().contains("no webhook endpoint"));
+    assert!(Endpoints::parse("a=s").unwrap().with_upstreams("a=not a host").unwrap_err().contains("host"));
+}

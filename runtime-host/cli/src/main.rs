@@ -3,6 +3,7 @@
 mod artifact;
 mod build;
 mod key;
+mod mirror;
 mod packages;
 mod service;
 mod signing;
@@ -44,6 +45,9 @@ enum Command {
     Key(key::Command),
     /// Verify an image's signatures (the index and every platform manifest) with a public key.
     Verify(verify::VerifyArgs),
+    /// Mirror upstream repositories (images, charts, any OCI artifact) byte for byte.
+    #[command(subcommand)]
+    Mirror(mirror::Command),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -63,6 +67,7 @@ fn main() -> ExitCode {
         Command::Worker(args) => report(service::worker(args)),
         Command::Token(token::Command::Create(args)) => report(token::create(args)),
         Command::Key(key::Command::Generate(args)) => report(key::generate(args)),
+        Command::Mirror(mirror::Command::Copy(args)) => mirror::copy(args),
         Command::Verify(args) => {
             let json = args.output == Output::Json;
             match verify::run(args) {

@@ -52,9 +52,16 @@ pub struct ServiceArgs {
     /// components, keys) [default: the official repositories of each base's release].
     #[arg(long, value_name = "FILE")]
     pub repositories: Option<PathBuf>,
+    /// An upstream registry mirrors may copy from, `HOST=URL` (repeatable), e.g.
+    /// `dhi.io=https://dhi.io`: tenants name the host, the service reaches only the URL declared
+    /// here. Credentials: TAILOR_UPSTREAM_<HOST>_USER / _PASSWORD (the host uppercased, other
+    /// characters as `_`), else docker's config.json entry for the host, else anonymous.
+    #[arg(long = "upstream", value_name = "HOST=URL")]
+    pub upstreams: Vec<String>,
     /// A TOML file with any of: data, registry, layout, insecure, poll_interval, debounce, max_attempts,
-    /// listen, workers, manifest, a [webhooks] table of NAME = "SECRET" and a [variables] table
-    /// of the Spin application's variables.
+    /// listen, workers, manifest, a [webhooks] table of NAME = "SECRET", an [upstreams] table of
+    /// HOST = "URL", a [webhook_upstreams] table of NAME = "HOST" and a [variables] table of the
+    /// Spin application's variables.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 }
@@ -69,6 +76,11 @@ pub struct UpArgs {
     /// A webhook endpoint `NAME=SECRET` at /v1/hooks/NAME (repeatable).
     #[arg(long = "webhook", value_name = "NAME=SECRET")]
     pub webhooks: Vec<String>,
+    /// Binds webhook endpoint NAME to a declared upstream HOST (repeatable): point that
+    /// upstream registry's notifications at /v1/hooks/NAME, and its pushes sync the mirrors of
+    /// the pushed repository within seconds.
+    #[arg(long = "webhook-upstream", value_name = "NAME=HOST")]
+    pub webhook_upstreams: Vec<String>,
     /// The Spin manifest of the functions [default: spin.toml].
     #[arg(long, value_name = "FILE")]
     pub manifest: Option<PathBuf>,
@@ -107,6 +119,12 @@ struct ConfigFile {
     manifest: Option<PathBuf>,
     #[serde(default)]
     webhooks: BTreeMap<String, String>,
+    /// Declared upstream registries, HOST = "URL".
+    #[serde(default)]
+    upstreams: BTreeMap<String, String>,
+    /// Webhook endpoints bound to an upstream, NAME = "HOST".
+    #[serde(default)]
+    webhook_upstreams: BTreeMap<String, String>,
     /// Values of the Spin application's variables (after `SPIN_VARIABLE_<NAME>`).
     #[serde(default)]
     variables: BTreeMap<String, String>,
@@ -164,6 +182,13 @@ impl Settings {
         worker.builder_id = format!("https://tailor.dev/builder/{}", hostname());
         worker.packages =
             Some(crate::packages::source(args.repositories.as_deref(), Some(&data.join("package-cache")))?);
+        let mut upstreams: BTreeMap<String, String> = file.upstreams.clone();
+        for u in &args.upstreams {
+            let Some((host, url)) = u.split_once('=') else { bail!("--upstream {u:?}: expected HOST=URL") };
+            upstreams.insert(host.trim().to_owned(), url.trim().to_owned());
+        }
+        let declarations: Vec<String> = upstreams.iter().map(|(h, u)| format!("{h}={u}")).collect();
+        worker.upstreams = tailor_mirror::Upstreams::parse(&declarations, insecure)?;
         let poll = args.poll_interval.clone().or_else(|| file.poll_interval.clone()).unwrap_or_else(|| "5m".into());
         let poll = parse_duration(&poll).context("--poll-interval")?;
         worker.poll_interval = (!poll.is_zero()).then_some(poll);
@@ -247,6 +272,34 @@ async fn terminated() {
     }
 }
 
+/// The variable `webhook_upstreams` from `--webhook-upstream NAME=HOST` and the file's table; each
+/// host must be a declared upstream and each name a webhook endpoint.
+fn webhook_upstreams_variable(
+    flags: &[String],
+    file: &BTreeMap<String, String>,
+    endpoints: &str,
+    upstreams: &tailor_mirror::Upstreams,
+) -> Result<String> {
+    let mut bound = file.clone();
+    for w in flags {
+        let Some((name, host)) = w.split_once('=') else { bail!("--webhook-upstream {w:?}: expected NAME=HOST") };
+        bound.insert(name.trim().to_owned(), host.trim().to_owned());
+    }
+    for (name, host) in &bound {
+        if upstreams.get(host).is_none() {
+            bail!(
+                "--webhook-upstream {name}={host}: {host} is not a declared upstream (declare it with --upstream {host}=URL)"
+            );
+        }
+    }
+    let text: Vec<String> = bound.iter().map(|(n, h)| format!("{n}={h}")).collect();
+    let text = text.join("\n");
+    tailor_webhook::Endpoints::parse(endpoints)
+        .and_then(|e| e.with_upstreams(&text))
+        .map_err(|e| anyhow::anyhow!("webhook endpoints: {e}"))?;
+    Ok(text)
+}
+
 fn webhook_variable(flags: &[String], file: &BTreeMap<String, String>) -> Result<String> {
     let mut endpoints = file.clone();
     for w in flags {
@@ -274,18 +327,24 @@ pub fn up(args: UpArgs) -> Result<()> {
     opts.limits.memory = args.request_memory << 20;
     opts.max_body = args.max_body;
     opts.variables.extend(file.variables.clone());
-    opts.variables.insert("webhook_endpoints".into(), webhook_variable(&args.webhooks, &file.webhooks)?);
+    let endpoints = webhook_variable(&args.webhooks, &file.webhooks)?;
+    let upstreams = &settings.worker.upstreams;
+    let bound = webhook_upstreams_variable(&args.webhook_upstreams, &file.webhook_upstreams, &endpoints, upstreams)?;
+    opts.variables.insert("webhook_endpoints".into(), endpoints);
+    opts.variables.insert("webhook_upstreams".into(), bound);
+    opts.variables.insert("upstream_hosts".into(), upstreams.hosts().join(","));
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let app = tailor_host::App::load(&opts).await?;
         let (listener, addr) = tailor_host::bind(listen).await?;
         let running = start_workers(&settings.worker, "up", workers)?;
         eprintln!(
-            "tailor up: data in {}; images in {}; {} worker(s); {} allocator",
+            "tailor up: data in {}; images in {}; {} worker(s); {} allocator; upstreams: {}",
             settings.data.display(),
             settings.worker.target.describe(),
             workers,
-            if app.pooling { "pooling" } else { "on-demand" }
+            if app.pooling { "pooling" } else { "on-demand" },
+            if upstreams.is_empty() { "none".to_owned() } else { upstreams.hosts().join(", ") }
         );
         println!("listening on http://{addr}");
         app.serve(listener, terminated()).await?;

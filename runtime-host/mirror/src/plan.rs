@@ -3,7 +3,7 @@
 
 use tailor_oci::{Digest, ManifestHead};
 
-use crate::error::Result;
+use crate::error::{MirrorError, Result};
 use crate::parallel;
 use crate::sync::{Endpoints, Job};
 
@@ -23,15 +23,40 @@ impl TagState {
     }
 }
 
+/// The plan: the tags resolved, and those that could not be (with why).
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub tags: Vec<TagState>,
+    pub unresolved: Vec<(String, MirrorError)>,
+}
+
 /// Lists the upstream tags `job` copies and resolves each (upstream and destination) with
-/// `threads` requests in flight. Tags that vanish meanwhile are left out.
-pub fn plan(job: &Job, ep: &Endpoints, threads: usize) -> Result<Vec<TagState>> {
+/// `threads` requests in flight. Tags that vanish meanwhile are left out; a tag that cannot be
+/// resolved is the tag's problem, not the sync's. `Err` only when the tag list is unreadable.
+pub fn plan(job: &Job, ep: &Endpoints, threads: usize) -> Result<Plan> {
     let tags: Vec<String> =
         ep.upstream.list_tags(&job.source)?.into_iter().filter(|t| job.spec.copies_tag(t)).collect();
     let states = parallel::map(&tags, threads, |tag| -> Result<Option<TagState>> {
-        let Some(upstream) = ep.upstream.head_manifest(&job.source, tag)? else { return Ok(None) };
+        let upstream = match ep.upstream.head_manifest(&job.source, tag) {
+            Ok(Some(h)) => h,
+            Ok(None) => return Ok(None),
+            // A registry may fail a HEAD it cannot answer: the GET says why (or works).
+            Err(tailor_oci::Error::Http { .. }) => {
+                let m = ep.upstream.get_manifest(&job.source, tag)?;
+                ManifestHead { size: m.bytes.len() as u64, digest: m.digest, media_type: m.media_type }
+            }
+            Err(e) => return Err(e.into()),
+        };
         let destination = ep.destination.head_manifest(&job.destination, tag)?.map(|h| h.digest);
         Ok(Some(TagState { tag: tag.clone(), upstream, destination }))
     });
-    states.into_iter().filter_map(Result::transpose).collect()
+    let mut plan = Plan::default();
+    for (tag, state) in tags.into_iter().zip(states) {
+        match state {
+            Ok(Some(s)) => plan.tags.push(s),
+            Ok(None) => {}
+            Err(e) => plan.unresolved.push((tag, e)),
+        }
+    }
+    Ok(plan)
 }

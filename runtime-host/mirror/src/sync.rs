@@ -77,11 +77,12 @@ impl Default for Options {
 pub fn sync(job: &Job, ep: &Endpoints, opts: &Options) -> Result<SyncReport> {
     let started = Instant::now();
     let log = |m: &str| (opts.log)(m);
-    let states = plan(job, ep, opts.threads)?;
+    let plan = plan(job, ep, opts.threads)?;
+    let states = plan.tags;
     let differ = states.iter().filter(|s| s.differs()).count();
     log(&format!("{}: {} tag(s) to mirror, {differ} differ from {}", job.source_name, states.len(), job.destination));
     let copier = Copier::new(job, ep, opts);
-    let tags = parallel::map(&states, opts.threads.clamp(1, 4), |s| {
+    let mut tags = parallel::map(&states, opts.threads.clamp(1, 4), |s| {
         let outcome = sync_tag(&copier, job, ep, s);
         let line = match &outcome.reason {
             Some(r) => format!("{}: {} ({r})", s.tag, outcome.action.as_str()),
@@ -90,6 +91,11 @@ pub fn sync(job: &Job, ep: &Endpoints, opts: &Options) -> Result<SyncReport> {
         log(&line);
         outcome
     });
+    for (tag, e) in plan.unresolved {
+        log(&format!("{tag}: failed ({e})"));
+        tags.push(failed(TagOutcome::new(&tag, None, None, Action::Failed), &e));
+    }
+    tags.sort_by(|a, b| a.tag.cmp(&b.tag));
     let stats = copier.stats();
     Ok(SyncReport {
         source: job.source_name.clone(),

@@ -8,17 +8,19 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tailor_build::{Options, Report};
 use tailor_spec::Customization;
-use tailor_store::{BuildStatus, Claim, Outcome, SqliteDb, block_on, finish, heartbeat, record_platforms, retry_later};
+use tailor_store::{
+    BuildStatus, Claim, Kind, Outcome, SqliteDb, block_on, finish, heartbeat, record_platforms, retry_later,
+};
 
 use crate::fingerprint::fingerprint;
 use crate::worker::{WorkerConfig, now_ms};
 
 /// A log shared between the build (which appends lines) and the heartbeat (which flushes).
 #[derive(Clone, Default)]
-struct Log(Arc<Mutex<String>>);
+pub(crate) struct Log(Arc<Mutex<String>>);
 
 impl Log {
-    fn line(&self, text: &str) {
+    pub(crate) fn line(&self, text: &str) {
         let mut log = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let secs = now_ms() / 1000;
         log.push_str(&format!("[{}] {text}\n", tailor_store::rfc3339_ms(secs * 1000).replace(".000Z", "Z")));
@@ -28,7 +30,8 @@ impl Log {
     }
 }
 
-enum Result_ {
+/// How an attempt ended: with a status to record, or with an error worth another attempt.
+pub(crate) enum Result_ {
     Done(BuildStatus, Outcome),
     Retry(String),
 }
@@ -36,8 +39,9 @@ enum Result_ {
 /// Runs `claim` to its end (recorded in the store). Returns the status recorded, if any.
 pub fn run(db: &SqliteDb, cfg: &WorkerConfig, owner: &str, claim: &Claim) -> Option<BuildStatus> {
     let log = Log::default();
+    let run = if claim.kind == Kind::Mirror { "sync" } else { "build" };
     log.line(&format!(
-        "build {} of {} (revision {}), attempt {}, by {owner}",
+        "{run} {} of {} (revision {}), attempt {}, by {owner}",
         claim.build, claim.customization_id, claim.revision, claim.attempt
     ));
     let lost = Arc::new(AtomicBool::new(false));
@@ -69,7 +73,10 @@ pub fn run(db: &SqliteDb, cfg: &WorkerConfig, owner: &str, claim: &Claim) -> Opt
                 }
             }
         });
-        let r = attempt(db, cfg, claim, &log);
+        let r = match claim.kind {
+            Kind::Customization => attempt(db, cfg, claim, &log),
+            Kind::Mirror => crate::mirror::attempt(db, cfg, claim, &log),
+        };
         done.store(true, Ordering::Relaxed);
         r
     });
@@ -80,7 +87,7 @@ pub fn run(db: &SqliteDb, cfg: &WorkerConfig, owner: &str, claim: &Claim) -> Opt
     let now = now_ms();
     let recorded = match result {
         Result_::Done(status, outcome) => {
-            log.line(&format!("build {}", status.as_str()));
+            log.line(&format!("{run} {}", status.as_str()));
             block_on(finish(db, &claim.customization_id, claim.build, owner, status, &outcome, &log.take(), now))
                 .map(|ok| ok.then_some(status))
         }

@@ -14,7 +14,11 @@ pub enum Target {
 impl Target {
     /// A client that reads `org`'s namespace and writes only `write` repositories.
     pub fn client(&self, org: &str, write: &[String]) -> tailor_oci::Result<Client> {
-        let scope = Scope::new([org.to_owned()], write.iter().cloned());
+        self.scoped(Scope::new([org.to_owned()], write.iter().cloned()))
+    }
+
+    /// A client with exactly `scope`.
+    pub fn scoped(&self, scope: Scope) -> tailor_oci::Result<Client> {
         match self {
             Target::Registry(config) => Client::registry(config.clone(), scope),
             Target::Layout(dir) => Ok(Client::layout(dir.clone(), scope)),
@@ -29,6 +33,12 @@ impl Target {
             }
             Target::Layout(_) => None,
         }
+    }
+
+    /// Whether `config` names this registry (same scheme, host, port and path).
+    pub fn is_registry(&self, config: &RegistryConfig) -> bool {
+        let norm = |u: &str| u.trim().trim_end_matches('/').trim_end_matches("/v2").to_ascii_lowercase();
+        matches!(self, Target::Registry(c) if norm(&c.base_url) == norm(&config.base_url))
     }
 
     pub fn describe(&self) -> String {

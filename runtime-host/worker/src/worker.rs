@@ -32,6 +32,8 @@ pub struct WorkerConfig {
     pub builder_id: String,
     /// Where OS packages come from (None: each release's official repositories, no cache).
     pub packages: Option<tailor_build::packages::SharedSource>,
+    /// The upstream registries mirrors may read from (declared by the operator).
+    pub upstreams: tailor_mirror::Upstreams,
 }
 
 impl WorkerConfig {
@@ -48,6 +50,7 @@ impl WorkerConfig {
             signer: None,
             builder_id: "https://tailor.dev/builder/worker".into(),
             packages: None,
+            upstreams: tailor_mirror::Upstreams::default(),
         }
     }
 }
@@ -106,7 +109,13 @@ impl Worker {
     /// Runs until stopped.
     pub fn run(&self) {
         let mut last_poll: Option<Instant> = None;
+        let mut last_mirror_poll: Option<Instant> = None;
         while !self.stop.load(Ordering::Relaxed) {
+            // Mirrors have their own intervals: see which are due every second.
+            if last_mirror_poll.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+                last_mirror_poll = Some(Instant::now());
+                crate::mirror_poll::poll_mirrors(&self.db, &self.cfg);
+            }
             if let Some(every) = self.cfg.poll_interval
                 && last_poll.is_none_or(|t| t.elapsed() >= every)
             {
@@ -132,8 +141,9 @@ impl Worker {
                     crate::catalog::refresh_new(&self.db, &self.cfg, &self.catalogs_failed);
                 }
                 eprintln!(
-                    "tailor worker: {} build {}: {}",
+                    "tailor worker: {} {} {}: {}",
                     c.customization_id,
+                    if c.kind == tailor_store::Kind::Mirror { "sync" } else { "build" },
                     c.build,
                     status.map_or("lease lost", |s| s.as_str())
                 );

@@ -8,6 +8,8 @@
 // Not every test module uses every helper.
 #![allow(dead_code)]
 
+pub mod faults;
+pub mod helm;
 pub mod http;
 mod registry;
 pub mod service;

@@ -120,6 +120,30 @@ impl Registry {
         self.storage_dir().join("docker/registry/v2/blobs/sha256").join(&hex[..2]).join(hex).join("data")
     }
 
+    /// Stores `bytes` as the manifest of `repo:tag` by writing the registry's storage directly
+    /// (as its filesystem driver lays it out), bypassing its checks: a hostile registry's
+    /// content — an oversized manifest, one naming blobs that do not exist — served by the real
+    /// registry. Returns the digest.
+    pub fn store_manifest_directly(&self, repo: &str, tag: &str, bytes: &[u8]) -> String {
+        let hex = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes));
+        let digest = format!("sha256:{hex}");
+        let v2 = self.storage_dir().join("docker/registry/v2");
+        let data = v2.join("blobs/sha256").join(&hex[..2]).join(&hex).join("data");
+        let manifests = v2.join("repositories").join(repo).join("_manifests");
+        let links = [
+            manifests.join("revisions/sha256").join(&hex).join("link"),
+            manifests.join("tags").join(tag).join("current/link"),
+            manifests.join("tags").join(tag).join("index/sha256").join(&hex).join("link"),
+        ];
+        std::fs::create_dir_all(data.parent().unwrap()).unwrap();
+        std::fs::write(&data, bytes).unwrap();
+        for link in links {
+            std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+            std::fs::write(link, &digest).unwrap();
+        }
+        digest
+    }
+
     /// Live upload sessions the registry holds for `repo` (`_uploads/<id>` with a `startedat`).
     /// Distribution 2.8 leaves `_uploads/<id>/hashstates/` behind after a cancelled (DELETEd)
     /// session; that session is gone for the API (404), so it is not counted.

@@ -20,7 +20,7 @@ fn push_dir(registry: &Registry, reference: &str, platforms: &str, files: &[(&st
 }
 
 /// The signature stored for `digest`: (payload bytes, DER signature), read with plain HTTP.
-fn fetch_signature(registry: &Registry, repo: &str, digest: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
+pub(crate) fn fetch_signature(registry: &Registry, repo: &str, digest: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
     let tag = format!("{}.sig", digest.replace(':', "-"));
     let accept = [("accept", "application/vnd.oci.image.manifest.v1+json")];
     let r = http::request(&registry.host(), "GET", &format!("/v2/{repo}/manifests/{tag}"), &accept, b"");
@@ -47,7 +47,7 @@ fn fetch_signature(registry: &Registry, repo: &str, digest: &str) -> Vec<(Vec<u8
 }
 
 /// openssl's verdict on a DER ECDSA signature of `message` with the SPKI PEM key `public`.
-fn openssl_verifies(public: &Path, message: &[u8], der: &[u8]) -> bool {
+pub(crate) fn openssl_verifies(public: &Path, message: &[u8], der: &[u8]) -> bool {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("payload"), message).unwrap();
     std::fs::write(dir.path().join("sig.der"), der).unwrap();

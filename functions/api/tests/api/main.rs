@@ -6,6 +6,7 @@ mod catalog;
 mod concurrency;
 mod create;
 mod edits;
+mod mirrors;
 mod packages;
 mod routing;
 
