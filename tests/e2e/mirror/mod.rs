@@ -6,6 +6,7 @@
 mod bad_input;
 mod cascade;
 mod copy;
+mod poll;
 mod sync;
 
 use std::time::Duration;
