@@ -39,15 +39,14 @@ fn unauthorized(message: &str) -> HttpResponse {
 /// 404 unless the path's `{org}` (if the route has one) is the token's org: the same 404 as
 /// for a missing customization on routes of one, so another org's customizations cannot be
 /// probed.
-pub fn check_org(caller: &TokenInfo, params: &Params, mirror: bool) -> Result<(), HttpResponse> {
+pub fn check_org(caller: &TokenInfo, params: &Params, resource: crate::router::Resource) -> Result<(), HttpResponse> {
     let Some(org) = params.find("org") else { return Ok(()) };
     if org == caller.org {
         return Ok(());
     }
     Err(match params.get("id") {
         "" => errors::org_not_found(org),
-        id if mirror => errors::mirror_not_found(org, id),
-        id => errors::customization_not_found(org, id),
+        id => errors::not_found_of(resource, org, id),
     })
 }
 

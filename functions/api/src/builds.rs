@@ -1,14 +1,34 @@
-//! Builds of a customization: list, trigger (requests coalesce into the queued build), one
-//! build, its log. The customization is looked up in the caller's org first: build numbers
-//! of other orgs' customizations are never reachable.
+//! Builds of a customization or a chart customization: list, trigger (requests coalesce into
+//! the queued build), one build, its log. The owner is looked up in the caller's org first:
+//! build numbers of other orgs' customizations are never reachable.
 
 use serde_json::json;
 use tailor_guest::{Detail, HttpResponse};
 use tailor_store::{Db, enqueue, get_build, get_log, list_builds};
 
-use crate::customizations::load;
 use crate::errors::{self, Reply};
+use crate::router::Resource;
 use crate::{Ctx, views};
+
+/// The customization (or chart customization) whose builds the path names.
+pub(crate) struct Owner {
+    pub id: String,
+    /// Its path, the builds' links start with it.
+    pub path: String,
+}
+
+async fn load<D: Db>(ctx: &Ctx<'_, D>) -> Result<Owner, HttpResponse> {
+    match ctx.endpoint.resource() {
+        Resource::Chart => {
+            let c = crate::charts::load(ctx).await?;
+            Ok(Owner { path: views::chart_path(&c.org, &c.id), id: c.id })
+        }
+        _ => {
+            let c = crate::customizations::load(ctx).await?;
+            Ok(Owner { path: views::customization_path(&c.org, &c.id), id: c.id })
+        }
+    }
+}
 
 /// Builds listed when no `limit` is given.
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -20,7 +40,7 @@ pub async fn list<D: Db>(ctx: &Ctx<'_, D>) -> Reply {
     let limit = limit(ctx.req.query_param("limit").as_deref())?;
     let c = load(ctx).await?;
     let builds = list_builds(ctx.db, &c.id, limit).await.map_err(errors::store)?;
-    let list: Vec<_> = builds.iter().map(|b| views::build(&c.org, b)).collect();
+    let list: Vec<_> = builds.iter().map(|b| views::build_at(&c.path, b)).collect();
     Ok(HttpResponse::json(200, &json!({"builds": list})))
 }
 
@@ -29,9 +49,9 @@ pub async fn trigger<D: Db>(ctx: &Ctx<'_, D>) -> Reply {
     let c = load(ctx).await?;
     let reason = format!("requested by {}", ctx.caller.name);
     match enqueue(ctx.db, &c.id, &reason, ctx.now).await.map_err(errors::store)? {
-        Some(build) => Ok(HttpResponse::json(202, &views::build(&c.org, &build))),
+        Some(build) => Ok(HttpResponse::json(202, &views::build_at(&c.path, &build))),
         // Deleted in between.
-        None => Err(errors::customization_not_found(ctx.org(), ctx.id())),
+        None => Err(errors::not_found_of(ctx.endpoint.resource(), ctx.org(), ctx.id())),
     }
 }
 
@@ -39,7 +59,7 @@ pub async fn trigger<D: Db>(ctx: &Ctx<'_, D>) -> Reply {
 pub async fn get<D: Db>(ctx: &Ctx<'_, D>) -> Reply {
     let (c, number) = located(ctx).await?;
     match get_build(ctx.db, &c.id, number).await.map_err(errors::store)? {
-        Some(build) => Ok(HttpResponse::json(200, &views::build(&c.org, &build))),
+        Some(build) => Ok(HttpResponse::json(200, &views::build_at(&c.path, &build))),
         None => Err(not_found(ctx)),
     }
 }
@@ -54,7 +74,7 @@ pub async fn log<D: Db>(ctx: &Ctx<'_, D>) -> Reply {
 }
 
 /// The customization and the build number of the path (404 for a number that is not one).
-async fn located<D: Db>(ctx: &Ctx<'_, D>) -> Result<(tailor_store::Customization, i64), HttpResponse> {
+async fn located<D: Db>(ctx: &Ctx<'_, D>) -> Result<(Owner, i64), HttpResponse> {
     let c = load(ctx).await?;
     let number = ctx.params.get("number");
     match number.parse::<i64>() {
@@ -64,7 +84,11 @@ async fn located<D: Db>(ctx: &Ctx<'_, D>) -> Result<(tailor_store::Customization
 }
 
 fn not_found<D>(ctx: &Ctx<'_, D>) -> HttpResponse {
-    errors::build_not_found(ctx.org(), ctx.id(), ctx.params.get("number"))
+    let base = match ctx.endpoint.resource() {
+        Resource::Chart => "chart-customizations",
+        _ => "customizations",
+    };
+    errors::build_not_found(base, ctx.org(), ctx.id(), ctx.params.get("number"))
 }
 
 /// The `limit` query parameter: 1 to [`MAX_LIMIT`], [`DEFAULT_LIMIT`] when absent.

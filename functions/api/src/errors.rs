@@ -29,17 +29,38 @@ pub fn org_not_found(org: &str) -> HttpResponse {
     )
 }
 
-/// 404 for a build number that is not a number or not a build of the customization.
-pub fn build_not_found(org: &str, id: &str, number: &str) -> HttpResponse {
+/// 404 for a build number that is not a number or not a build of the customization (`base`:
+/// `customizations` or `chart-customizations`).
+pub fn build_not_found(base: &str, org: &str, id: &str, number: &str) -> HttpResponse {
+    let what = if base == "customizations" { "customization" } else { "chart customization" };
+    HttpResponse::error(
+        404,
+        "not_found",
+        format!("{what} `{id}` has no build `{number}`: list its builds with GET /v1/orgs/{org}/{base}/{id}/builds"),
+        vec![],
+    )
+}
+
+/// 404 for a chart customization that does not exist (or is another org's).
+pub fn chart_not_found(org: &str, id: &str) -> HttpResponse {
     HttpResponse::error(
         404,
         "not_found",
         format!(
-            "customization `{id}` has no build `{number}`: list its builds with \
-             GET /v1/orgs/{org}/customizations/{id}/builds"
+            "chart customization `{id}` does not exist in org `{org}`: list the org's chart customizations with \
+             GET /v1/orgs/{org}/chart-customizations"
         ),
         vec![],
     )
+}
+
+/// 404 for the thing a route's `{id}` names.
+pub fn not_found_of(resource: crate::router::Resource, org: &str, id: &str) -> HttpResponse {
+    match resource {
+        crate::router::Resource::Mirror => mirror_not_found(org, id),
+        crate::router::Resource::Chart => chart_not_found(org, id),
+        _ => customization_not_found(org, id),
+    }
 }
 
 /// 400 `malformed_body` with one detail per problem.

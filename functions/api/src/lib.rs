@@ -12,6 +12,7 @@ mod auth;
 mod body;
 mod builds;
 mod catalog;
+mod charts;
 #[cfg(target_arch = "wasm32")]
 mod component;
 mod customizations;
@@ -74,8 +75,8 @@ async fn serve<D: Db>(db: &D, settings: &Settings, req: &HttpRequest, now: i64) 
         return Ok(openapi::document());
     }
     let caller = auth::authenticate(db, req).await?;
-    auth::check_org(&caller, &params, endpoint.is_mirror())?;
-    let ctx = Ctx { db, settings, req, now, caller, params };
+    auth::check_org(&caller, &params, endpoint.resource())?;
+    let ctx = Ctx { db, settings, req, now, caller, params, endpoint };
     match endpoint {
         Endpoint::OpenApi => Ok(openapi::document()),
         Endpoint::Token => Ok(auth::whoami(&ctx.caller)),
@@ -103,6 +104,16 @@ async fn serve<D: Db>(db: &D, settings: &Settings, req: &HttpRequest, now: i64) 
         Endpoint::TriggerSync => syncs::trigger(&ctx).await,
         Endpoint::GetSync => syncs::get(&ctx).await,
         Endpoint::GetSyncLog => syncs::log(&ctx).await,
+        Endpoint::ListCharts => charts::list(&ctx).await,
+        Endpoint::CreateChart => charts::create(&ctx).await,
+        Endpoint::GetChart => charts::get(&ctx).await,
+        Endpoint::ReplaceChart => charts::replace(&ctx).await,
+        Endpoint::PatchChart => charts::patch(&ctx).await,
+        Endpoint::DeleteChart => charts::delete(&ctx).await,
+        Endpoint::ListChartBuilds => builds::list(&ctx).await,
+        Endpoint::TriggerChartBuild => builds::trigger(&ctx).await,
+        Endpoint::GetChartBuild => builds::get(&ctx).await,
+        Endpoint::GetChartBuildLog => builds::log(&ctx).await,
     }
 }
 
@@ -114,6 +125,7 @@ struct Ctx<'a, D> {
     now: i64,
     caller: TokenInfo,
     params: Params,
+    endpoint: Endpoint,
 }
 
 impl<D> Ctx<'_, D> {

@@ -32,21 +32,36 @@ pub enum Endpoint {
     TriggerSync,
     GetSync,
     GetSyncLog,
+    ListCharts,
+    CreateChart,
+    GetChart,
+    ReplaceChart,
+    PatchChart,
+    DeleteChart,
+    ListChartBuilds,
+    TriggerChartBuild,
+    GetChartBuild,
+    GetChartBuildLog,
+}
+
+/// What a route's `{id}` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    Customization,
+    Mirror,
+    Chart,
 }
 
 impl Endpoint {
-    /// Whether the route's `{id}` is a mirror's (its 404s speak of mirrors).
-    pub fn is_mirror(self) -> bool {
-        matches!(
-            self,
-            Endpoint::GetMirror
-                | Endpoint::PatchMirror
-                | Endpoint::DeleteMirror
-                | Endpoint::ListSyncs
-                | Endpoint::TriggerSync
-                | Endpoint::GetSync
-                | Endpoint::GetSyncLog
-        )
+    /// What the route's `{id}` is (its 404s speak of it).
+    pub fn resource(self) -> Resource {
+        use Endpoint::*;
+        match self {
+            GetMirror | PatchMirror | DeleteMirror | ListSyncs | TriggerSync | GetSync | GetSyncLog => Resource::Mirror,
+            GetChart | ReplaceChart | PatchChart | DeleteChart | ListChartBuilds | TriggerChartBuild
+            | GetChartBuild | GetChartBuildLog => Resource::Chart,
+            _ => Resource::Customization,
+        }
     }
 }
 
@@ -69,6 +84,7 @@ const fn route(method: &'static str, path: &'static str, endpoint: Endpoint) -> 
 
 const CUSTOMIZATION: &str = "/v1/orgs/{org}/customizations/{id}";
 const MIRROR: &str = "/v1/orgs/{org}/mirrors/{id}";
+const CHART: &str = "/v1/orgs/{org}/chart-customizations/{id}";
 
 /// Every route of the API, in the order of the OpenAPI document.
 pub static ROUTES: &[Route] = &[
@@ -98,6 +114,16 @@ pub static ROUTES: &[Route] = &[
     route("POST", "/v1/orgs/{org}/mirrors/{id}/syncs", Endpoint::TriggerSync),
     route("GET", "/v1/orgs/{org}/mirrors/{id}/syncs/{number}", Endpoint::GetSync),
     route("GET", "/v1/orgs/{org}/mirrors/{id}/syncs/{number}/log", Endpoint::GetSyncLog),
+    route("GET", "/v1/orgs/{org}/chart-customizations", Endpoint::ListCharts),
+    route("POST", "/v1/orgs/{org}/chart-customizations", Endpoint::CreateChart),
+    route("GET", CHART, Endpoint::GetChart),
+    route("PUT", CHART, Endpoint::ReplaceChart),
+    route("PATCH", CHART, Endpoint::PatchChart),
+    route("DELETE", CHART, Endpoint::DeleteChart),
+    route("GET", "/v1/orgs/{org}/chart-customizations/{id}/builds", Endpoint::ListChartBuilds),
+    route("POST", "/v1/orgs/{org}/chart-customizations/{id}/builds", Endpoint::TriggerChartBuild),
+    route("GET", "/v1/orgs/{org}/chart-customizations/{id}/builds/{number}", Endpoint::GetChartBuild),
+    route("GET", "/v1/orgs/{org}/chart-customizations/{id}/builds/{number}/log", Endpoint::GetChartBuildLog),
 ];
 
 /// Path parameters by name, percent-decoded.

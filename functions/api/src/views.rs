@@ -3,7 +3,7 @@
 
 use serde_json::{Value as Json, json};
 use tailor_spec::Customization as Spec;
-use tailor_store::{Build, CatalogTag, Customization, Mirror, rfc3339_ms};
+use tailor_store::{Build, CatalogTag, ChartCustomization, Customization, Mirror, rfc3339_ms};
 
 /// `/v1/orgs/{org}/customizations/{id}`
 pub fn customization_path(org: &str, id: &str) -> String {
@@ -37,7 +37,12 @@ pub fn customization(c: &Customization, build: Option<&Build>) -> Json {
 
 /// A build of a customization of `org`.
 pub fn build(org: &str, b: &Build) -> Json {
-    let this = format!("{}/builds/{}", customization_path(org, &b.customization_id), b.number);
+    build_at(&customization_path(org, &b.customization_id), b)
+}
+
+/// A build of whatever lives at `owner` (a customization's or chart customization's path).
+pub fn build_at(owner: &str, b: &Build) -> Json {
+    let this = format!("{owner}/builds/{}", b.number);
     json!({
         "number": b.number,
         "status": b.status.as_str(),
@@ -139,4 +144,31 @@ pub fn sync(m: &Mirror, b: &Build) -> Json {
         "error": b.error,
         "links": {"self": this, "log": format!("{this}/log")},
     })
+}
+
+/// `/v1/orgs/{org}/chart-customizations/{id}`
+pub fn chart_path(org: &str, id: &str) -> String {
+    format!("/v1/orgs/{org}/chart-customizations/{id}")
+}
+
+/// A chart customization, and with `build` the build its creation or edit queued.
+pub fn chart(c: &ChartCustomization, build: Option<&Build>) -> Json {
+    let this = chart_path(&c.org, &c.id);
+    let destination = c.spec.get("destination").and_then(Json::as_str).unwrap_or(&c.source_repository).to_owned();
+    let mut view = json!({
+        "id": c.id,
+        "org": c.org,
+        "name": c.name,
+        "revision": c.revision,
+        "source_repository": c.source_repository,
+        "destination": destination,
+        "spec": c.spec,
+        "created_at": rfc3339_ms(c.created_at),
+        "updated_at": rfc3339_ms(c.updated_at),
+        "links": {"self": this, "builds": format!("{this}/builds")},
+    });
+    if let (Some(b), Json::Object(members)) = (build, &mut view) {
+        members.insert("build".into(), build_at(&this, b));
+    }
+    view
 }

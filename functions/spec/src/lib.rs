@@ -3,6 +3,7 @@
 //!
 //! No filesystem or network use: this crate also builds for `wasm32-wasip2`.
 
+mod chart;
 mod derived;
 mod error;
 mod mirror;
@@ -12,11 +13,12 @@ mod paths;
 mod platform;
 mod reference;
 mod run_as;
-mod validate;
+pub(crate) mod validate;
 
 #[cfg(test)]
 mod tests;
 
+pub use chart::{ChartSpec, Mapping};
 pub use error::{Problem, Result, SpecError};
 pub use mirror::{
     DEFAULT_POLL_INTERVAL_S, MAX_POLL_INTERVAL_S, MIN_POLL_INTERVAL_S, MirrorSpec, check_p256_pem, glob_match,

@@ -79,23 +79,30 @@ pub async fn list_catalog<D: Db>(db: &D, org: &str) -> Result<Vec<CatalogTag>> {
         .collect()
 }
 
-/// Customizations (id) that build from `repository:tag`.
+/// Customizations (id) that build from `repository:tag` — chart customizations of the
+/// repository's charts (tag '*') too.
 pub async fn affected_by<D: Db>(db: &D, repository: &str, tag: &str) -> Result<Vec<String>> {
     let rows = db
         .exec(
-            "SELECT DISTINCT customization_id FROM dependencies WHERE repository = ? AND tag = ? ORDER BY customization_id",
+            "SELECT DISTINCT customization_id FROM dependencies WHERE repository = ? AND (tag = ? OR tag = '*') \
+             ORDER BY customization_id",
             &[repository.into(), tag.into()],
         )
         .await?;
     rows.iter().map(|r| r.text("customization_id")).collect()
 }
 
-/// Every (org, repository, tag) some customization depends on, for the slow poll.
+/// Every (org, repository, tag) some customization depends on, for the slow poll (the chart
+/// sources' "every tag" is not among them: [`crate::chart_sources`]).
 pub async fn dependency_tags<D: Db>(db: &D) -> Result<Vec<(String, String, String)>> {
     let rows = db
         .exec(
-            "SELECT DISTINCT c.org AS org, d.repository AS repository, d.tag AS tag FROM dependencies d \
-             JOIN customizations c ON c.id = d.customization_id WHERE d.tag <> '' ORDER BY org, repository, tag",
+            "SELECT DISTINCT org, repository, tag FROM ( \
+               SELECT c.org AS org, d.repository AS repository, d.tag AS tag FROM dependencies d \
+               JOIN customizations c ON c.id = d.customization_id \
+               UNION SELECT c.org AS org, d.repository AS repository, d.tag AS tag FROM dependencies d \
+               JOIN chart_customizations c ON c.id = d.customization_id) deps \
+             WHERE tag <> '' AND tag <> '*' ORDER BY org, repository, tag",
             &[],
         )
         .await?;
@@ -127,12 +134,43 @@ pub async fn notify_push<D: Db>(
     digest: Option<&str>,
     now: i64,
 ) -> Result<PushOutcome> {
+    notify(db, endpoint, event_id, repository, tag, digest, now, None).await
+}
+
+/// Like [`notify_push`] for a tag tailor itself just moved (a mirror's sync, a build's result):
+/// the builds it queues are claimable at once — the move already ended any burst, so no
+/// debounce is waited for (a registry notification of the same digest then changes nothing).
+pub async fn notify_moved<D: Db>(
+    db: &D,
+    source: &str,
+    repository: &str,
+    tag: &str,
+    digest: &str,
+    now: i64,
+) -> Result<PushOutcome> {
+    notify(db, source, "", repository, tag, Some(digest), now, Some(0)).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn notify<D: Db>(
+    db: &D,
+    endpoint: &str,
+    event_id: &str,
+    repository: &str,
+    tag: &str,
+    digest: Option<&str>,
+    now: i64,
+    delay: Option<i64>,
+) -> Result<PushOutcome> {
     crate::db::in_tx(db, async |db| {
         if !event_id.is_empty() && !crate::events::record_event(db, endpoint, event_id, now).await? {
             return Ok(PushOutcome { duplicate: true, ..PushOutcome::default() });
         }
         let changed = record_push(db, repository, tag, digest, now).await?;
-        let debounce = crate::settings::debounce_ms(db).await?;
+        let debounce = match delay {
+            Some(d) => d,
+            None => crate::settings::debounce_ms(db).await?,
+        };
         let mut builds = Vec::new();
         if changed {
             let short = digest.map(|d| format!(" ({})", d.chars().take(19).collect::<String>())).unwrap_or_default();

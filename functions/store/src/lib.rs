@@ -12,6 +12,7 @@
 
 mod builds;
 mod catalog;
+mod charts;
 mod customizations;
 mod db;
 mod error;
@@ -29,13 +30,20 @@ mod tokens;
 mod sqlite;
 
 #[cfg(all(test, feature = "rusqlite"))]
+mod charts_tests;
+#[cfg(all(test, feature = "rusqlite"))]
 mod mirrors_tests;
 #[cfg(all(test, feature = "rusqlite"))]
 mod tests;
 
 pub use builds::{Build, BuildStatus, get_build, get_log, list_builds};
 pub use catalog::{
-    CatalogTag, PushOutcome, affected_by, dependency_tags, list_catalog, notify_push, record_platforms, record_push,
+    CatalogTag, PushOutcome, affected_by, dependency_tags, list_catalog, notify_moved, notify_push, record_platforms,
+    record_push,
+};
+pub use charts::{
+    ChartCustomization, chart_sources, create_chart, delete_chart, get_chart, last_outputs, list_charts, replace_chart,
+    set_chart_images,
 };
 pub use customizations::{
     Customization, create_customization, delete_customization, get_customization, list_customizations,

@@ -342,7 +342,8 @@ pub async fn last_sync<D: Db>(db: &D, mirror_id: &str) -> Result<Option<Build>> 
 pub async fn known_orgs<D: Db>(db: &D) -> Result<Vec<String>> {
     let rows = db
         .exec(
-            "SELECT org FROM tokens UNION SELECT org FROM customizations UNION SELECT org FROM mirrors ORDER BY org",
+            "SELECT org FROM tokens UNION SELECT org FROM customizations UNION SELECT org FROM mirrors \
+             UNION SELECT org FROM chart_customizations ORDER BY org",
             &[],
         )
         .await?;

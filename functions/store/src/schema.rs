@@ -129,6 +129,22 @@ const MIGRATIONS: &[&[&str]] = &[
         updated_at BIGINT NOT NULL,
         PRIMARY KEY (mirror_id, tag))",
     ],
+    &[
+        // Chart customizations (DESIGN.md §10): one per chart repository. Their builds are runs
+        // in `builds`/`requests`; their inputs are `dependencies` rows: the source repository
+        // with tag '*' (any version) and the images their last build pinned.
+        "CREATE TABLE chart_customizations (
+        id TEXT PRIMARY KEY,
+        org TEXT NOT NULL,
+        name TEXT NOT NULL,
+        source_repository TEXT NOT NULL,
+        revision BIGINT NOT NULL,
+        spec TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL)",
+        "CREATE UNIQUE INDEX chart_customizations_source ON chart_customizations (source_repository)",
+        "CREATE INDEX chart_customizations_org ON chart_customizations (org)",
+    ],
 ];
 
 /// The version this program's schema has.

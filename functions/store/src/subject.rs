@@ -1,6 +1,6 @@
-//! What the queue runs: a customization's build or a mirror's sync. Both are rows of
-//! `requests` and `builds` keyed by the customization's or the mirror's id (ids are unique
-//! across both: `cus_…`, `mir_…`).
+//! What the queue runs: a customization's build, a mirror's sync or a chart customization's
+//! build. All are rows of `requests` and `builds` keyed by their id (unique across the
+//! three: `cus_…`, `mir_…`, `chc_…`).
 
 use serde_json::Value as Json;
 
@@ -12,6 +12,7 @@ use crate::error::Result;
 pub enum Kind {
     Customization,
     Mirror,
+    Chart,
 }
 
 /// The org, revision and spec of a customization or mirror.
@@ -27,11 +28,16 @@ pub(crate) async fn find<D: Db>(db: &D, id: &str) -> Result<Option<Subject>> {
     let rows = db
         .exec(
             "SELECT 'customization' AS kind, org, revision, spec FROM customizations WHERE id = ? \
-             UNION ALL SELECT 'mirror' AS kind, org, revision, spec FROM mirrors WHERE id = ?",
-            &[id.into(), id.into()],
+             UNION ALL SELECT 'mirror' AS kind, org, revision, spec FROM mirrors WHERE id = ? \
+             UNION ALL SELECT 'chart' AS kind, org, revision, spec FROM chart_customizations WHERE id = ?",
+            &[id.into(), id.into(), id.into()],
         )
         .await?;
     let Some(row) = rows.first() else { return Ok(None) };
-    let kind = if row.text("kind")? == "mirror" { Kind::Mirror } else { Kind::Customization };
+    let kind = match row.text("kind")?.as_str() {
+        "mirror" => Kind::Mirror,
+        "chart" => Kind::Chart,
+        _ => Kind::Customization,
+    };
     Ok(Some(Subject { kind, org: row.text("org")?, revision: row.int("revision")?, spec: row.json("spec")? }))
 }

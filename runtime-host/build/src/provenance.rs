@@ -125,6 +125,7 @@ pub fn statements(
                 });
             }
             let p = Provenance {
+                build_type: tailor_sign::intoto::BUILD_TYPE,
                 spec: spec_json.clone(),
                 revision: invocation.revision,
                 internal: Map::from_iter([

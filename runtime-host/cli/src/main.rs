@@ -2,6 +2,7 @@
 
 mod artifact;
 mod build;
+mod chart;
 mod key;
 mod mirror;
 mod packages;
@@ -48,6 +49,9 @@ enum Command {
     /// Mirror upstream repositories (images, charts, any OCI artifact) byte for byte.
     #[command(subcommand)]
     Mirror(mirror::Command),
+    /// Customize Helm charts: map their image references to the org's images.
+    #[command(subcommand)]
+    Chart(chart::Command),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -68,6 +72,7 @@ fn main() -> ExitCode {
         Command::Token(token::Command::Create(args)) => report(token::create(args)),
         Command::Key(key::Command::Generate(args)) => report(key::generate(args)),
         Command::Mirror(mirror::Command::Copy(args)) => mirror::copy(args),
+        Command::Chart(chart::Command::Build(args)) => chart::build(args),
         Command::Verify(args) => {
             let json = args.output == Output::Json;
             match verify::run(args) {

@@ -43,10 +43,24 @@ pub fn run(args: VerifyArgs) -> Result<()> {
     let repo = reference.repository.clone();
     let (client, _) =
         args.store.client(reference.registry.as_deref(), Scope::new([repo.clone()], Vec::<String>::new()))?;
-    let image = tailor_build::resolve::resolve(&client, "reference", &reference).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let written = reference.digest.clone().or_else(|| reference.tag.clone()).unwrap_or_else(|| "latest".into());
+    let raw = client.get_manifest(&repo, &written).with_context(|| args.reference.clone())?;
+    // An artifact that is not an image (a Helm chart): its one manifest is what is signed.
+    let config_type = serde_json::from_slice::<serde_json::Value>(&raw.bytes)
+        .ok()
+        .and_then(|m| m["config"]["mediaType"].as_str().map(str::to_owned));
+    let artifact =
+        config_type.is_some_and(|t| t != tailor_oci::media::OCI_CONFIG && t != tailor_oci::media::DOCKER_CONFIG);
+    let (digest, mut targets, platforms) = if artifact {
+        (raw.digest.clone(), vec![("artifact".to_string(), raw.digest.clone())], Vec::new())
+    } else {
+        let image =
+            tailor_build::resolve::resolve(&client, "reference", &reference).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let platforms: Vec<(String, tailor_oci::Digest)> = image.platforms.clone().into_iter().collect();
+        (image.digest.clone(), vec![("index".to_string(), image.digest.clone())], platforms)
+    };
+    targets.extend(platforms.iter().filter(|(_, d)| *d != digest).map(|(p, d)| (p.clone(), d.clone())));
     let mut checked = Vec::new();
-    let mut targets = vec![("index".to_string(), image.digest.clone())];
-    targets.extend(image.platforms.iter().filter(|(_, d)| **d != image.digest).map(|(p, d)| (p.clone(), d.clone())));
     for (what, digest) in &targets {
         let payload =
             verify_image(&client, &repo, digest, &key).with_context(|| format!("{} ({what})", args.reference))?;
@@ -59,7 +73,7 @@ pub fn run(args: VerifyArgs) -> Result<()> {
             AttestationType::Slsaprovenance1 => SLSA_PROVENANCE_V1,
             AttestationType::Spdx => SPDX_PREDICATE,
         };
-        for (what, digest) in targets.iter().filter(|(w, d)| w != "index" || image.platforms.values().any(|p| p == d)) {
+        for (what, digest) in targets.iter().filter(|(w, d)| w != "index" || platforms.iter().any(|(_, p)| p == d)) {
             let statements = verify_attestations(&client, &repo, digest, predicate_type, &key)
                 .with_context(|| format!("{} ({what})", args.reference))?;
             for s in statements {
@@ -87,14 +101,14 @@ pub fn run(args: VerifyArgs) -> Result<()> {
             "{}",
             serde_json::json!({
                 "reference": args.reference,
-                "digest": image.digest,
+                "digest": digest,
                 "key": key.fingerprint(),
                 "verified": checked,
                 "attestations": attested,
             })
         ),
         Output::Text => {
-            println!("verified {} ({}) with key {}:", args.reference, image.digest, key.fingerprint());
+            println!("verified {} ({}) with key {}:", args.reference, digest, key.fingerprint());
             for (what, digest) in &targets {
                 println!("  {what}: {digest} signed");
             }

@@ -24,7 +24,7 @@ mod verify;
 mod tests;
 
 pub use error::{MirrorError, Result};
-pub use plan::{Plan, TagState, plan};
+pub use plan::{Plan, TagState, plan, plan_upstream};
 pub use report::{Action, SyncReport, TagOutcome};
 pub use sync::{Endpoints, Job, Options, sync};
 pub use upstreams::{Upstream, Upstreams, credentials_env};

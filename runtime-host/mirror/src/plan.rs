@@ -34,6 +34,16 @@ pub struct Plan {
 /// `threads` requests in flight. Tags that vanish meanwhile are left out; a tag that cannot be
 /// resolved is the tag's problem, not the sync's. `Err` only when the tag list is unreadable.
 pub fn plan(job: &Job, ep: &Endpoints, threads: usize) -> Result<Plan> {
+    plan_with(job, ep, threads, true)
+}
+
+/// [`plan`] without asking the destination (a poll compares with what the last sync recorded):
+/// every `destination` is None.
+pub fn plan_upstream(job: &Job, ep: &Endpoints, threads: usize) -> Result<Plan> {
+    plan_with(job, ep, threads, false)
+}
+
+fn plan_with(job: &Job, ep: &Endpoints, threads: usize, destination: bool) -> Result<Plan> {
     let tags: Vec<String> =
         ep.upstream.list_tags(&job.source)?.into_iter().filter(|t| job.spec.copies_tag(t)).collect();
     let states = parallel::map(&tags, threads, |tag| -> Result<Option<TagState>> {
@@ -47,7 +57,8 @@ pub fn plan(job: &Job, ep: &Endpoints, threads: usize) -> Result<Plan> {
             }
             Err(e) => return Err(e.into()),
         };
-        let destination = ep.destination.head_manifest(&job.destination, tag)?.map(|h| h.digest);
+        let destination =
+            if destination { ep.destination.head_manifest(&job.destination, tag)?.map(|h| h.digest) } else { None };
         Ok(Some(TagState { tag: tag.clone(), upstream, destination }))
     });
     let mut plan = Plan::default();

@@ -9,6 +9,8 @@ pub const SLSA_PROVENANCE_V1: &str = "https://slsa.dev/provenance/v1";
 pub const SPDX_PREDICATE: &str = "https://spdx.dev/Document";
 /// What a tailor build is: the customization of a base image from a spec.
 pub const BUILD_TYPE: &str = "https://tailor.dev/customization/v1";
+/// The customization of a Helm chart version: image references mapped and pinned.
+pub const CHART_BUILD_TYPE: &str = "https://tailor.dev/chart-customization/v1";
 
 /// A statement about one image (`name`, `sha256` hex digest).
 pub fn statement(subject_name: &str, sha256_hex: &str, predicate_type: &str, predicate: Value) -> Value {
@@ -34,6 +36,8 @@ pub struct Dependency {
 /// Everything the provenance predicate states.
 #[derive(Debug, Clone)]
 pub struct Provenance {
+    /// [`BUILD_TYPE`] or [`CHART_BUILD_TYPE`].
+    pub build_type: &'static str,
     /// The customization as submitted (JSON form) and its revision, if recorded.
     pub spec: Value,
     pub revision: Option<i64>,
@@ -69,7 +73,7 @@ impl Provenance {
             .collect();
         json!({
             "buildDefinition": {
-                "buildType": BUILD_TYPE,
+                "buildType": self.build_type,
                 "externalParameters": external,
                 "internalParameters": self.internal,
                 "resolvedDependencies": deps,

@@ -194,6 +194,7 @@ fn provenance_statements_say_what_the_build_used() {
     let mut annotations = Map::new();
     annotations.insert("includes".into(), serde_json::json!(["/opt/app"]));
     let p = Provenance {
+        build_type: crate::intoto::BUILD_TYPE,
         spec: serde_json::json!({"name": "app", "source": "acme/base:1"}),
         revision: Some(3),
         internal: Map::from_iter([("platform".to_string(), Value::from("linux/amd64"))]),

@@ -9,7 +9,8 @@ use serde_json::json;
 use tailor_build::{Options, Report};
 use tailor_spec::Customization;
 use tailor_store::{
-    BuildStatus, Claim, Kind, Outcome, SqliteDb, block_on, finish, heartbeat, record_platforms, retry_later,
+    BuildStatus, Claim, Kind, Outcome, SqliteDb, block_on, finish, heartbeat, notify_moved, record_platforms,
+    retry_later,
 };
 
 use crate::fingerprint::fingerprint;
@@ -76,6 +77,7 @@ pub fn run(db: &SqliteDb, cfg: &WorkerConfig, owner: &str, claim: &Claim) -> Opt
         let r = match claim.kind {
             Kind::Customization => attempt(db, cfg, claim, &log),
             Kind::Mirror => crate::mirror::attempt(db, cfg, claim, &log),
+            Kind::Chart => crate::chart::attempt(db, cfg, claim, &log),
         };
         done.store(true, Ordering::Relaxed);
         r
@@ -171,6 +173,13 @@ fn attempt(db: &SqliteDb, cfg: &WorkerConfig, claim: &Claim, log: &Log) -> Resul
     match built {
         Ok(report) => {
             record_catalog(db, &report);
+            // Whatever is built from the result (a chart pinning it) is rebuilt now.
+            if let Some((repository, tag)) = report.tag.rsplit_once(':') {
+                let digest = report.index_digest.to_string();
+                if let Err(e) = block_on(notify_moved(db, "build", repository, tag, &digest, now_ms())) {
+                    log.line(&format!("queueing what is built from {}: {e}", report.tag));
+                }
+            }
             crate::catalog::record_variants(db, &report.inputs.source.reference, &report.variants);
             Result_::Done(BuildStatus::Succeeded, success(&spec, &report))
         }

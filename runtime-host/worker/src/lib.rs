@@ -9,6 +9,7 @@
 //! Synchronous (threads): the engine is synchronous, and the store's SQLite is local.
 
 mod catalog;
+mod chart;
 mod fingerprint;
 mod job;
 mod mirror;

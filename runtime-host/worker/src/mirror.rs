@@ -11,7 +11,7 @@ use tailor_mirror::{Action, Endpoints, Job, Options, SyncReport};
 use tailor_oci::Scope;
 use tailor_spec::{MirrorSpec, Reference};
 use tailor_store::{
-    BuildStatus, Claim, MirrorTag, Outcome, SqliteDb, block_on, known_orgs, notify_push, record_mirror_tags,
+    BuildStatus, Claim, MirrorTag, Outcome, SqliteDb, block_on, known_orgs, notify_moved, record_mirror_tags,
     record_platforms,
 };
 
@@ -162,7 +162,7 @@ fn record(db: &SqliteDb, claim: &Claim, r: &SyncReport, cascade: bool) {
             continue;
         }
         if moved && cascade {
-            match block_on(notify_push(db, "mirror", "", &r.destination, &t.tag, Some(&digest), now)) {
+            match block_on(notify_moved(db, "mirror", &r.destination, &t.tag, &digest, now)) {
                 Ok(o) if !o.builds.is_empty() => {
                     eprintln!("tailor worker: {}:{} moved; {} build(s) queued", r.destination, t.tag, o.builds.len())
                 }

@@ -1,12 +1,13 @@
 //! Polling mirrors (DESIGN.md §9): each mirror whose interval is due is claimed (so another
-//! worker does not poll it too), its upstream tags are resolved next to the destination's —
-//! HEADs in parallel, across mirrors too — and a sync is queued only when a tag differs. A tag
-//! refused earlier is asked about again only when its signatures upstream changed, so an
-//! unsigned tag does not make a sync every interval.
+//! worker does not poll it too), its upstream tags are resolved — HEADs in parallel, across
+//! mirrors too — and compared with what its last sync recorded (the destination is tailor's:
+//! it is not asked); a sync is queued only when a tag differs. A tag refused earlier is asked
+//! about again only when its signatures upstream changed, so an unsigned tag does not make a
+//! sync every interval.
 
 use std::time::Instant;
 
-use tailor_mirror::{TagState, evidence, plan};
+use tailor_mirror::{TagState, evidence, plan_upstream};
 use tailor_spec::MirrorSpec;
 use tailor_store::{Mirror, SqliteDb, block_on, claim_due_mirrors, mirror_tags, queue_sync};
 
@@ -81,18 +82,20 @@ pub fn poll_mirrors(db: &SqliteDb, cfg: &WorkerConfig) -> usize {
 fn changed_tags(db: &SqliteDb, cfg: &WorkerConfig, m: &Mirror) -> Result<Vec<String>, String> {
     let spec: MirrorSpec = m.parsed().map_err(|e| e.to_string())?;
     let (job, ep) = crate::mirror::endpoints(db, cfg, &m.org, &spec)?;
-    let plan = plan(&job, &ep, REQUESTS_PER_MIRROR).map_err(|e| e.to_string())?;
+    let plan = plan_upstream(&job, &ep, REQUESTS_PER_MIRROR).map_err(|e| e.to_string())?;
     for (tag, e) in &plan.unresolved {
         eprintln!("tailor worker: mirror poll of {}: {tag}: {e}", m.id);
     }
     let states: Vec<TagState> = plan.tags;
-    let differing: Vec<&TagState> = states.iter().filter(|s| s.differs()).collect();
-    if differing.is_empty() {
-        return Ok(Vec::new());
-    }
     let known = block_on(mirror_tags(db, &m.id)).map_err(|e| e.to_string())?;
+    let synced = |s: &TagState| {
+        let digest = s.upstream.digest.as_str();
+        known.iter().any(|k| {
+            k.tag == s.tag && k.digest.as_deref() == Some(digest) && matches!(k.action.as_str(), "copied" | "unchanged")
+        })
+    };
     let mut changed = Vec::new();
-    for s in differing {
+    for s in states.iter().filter(|s| !synced(s)) {
         let digest = s.upstream.digest.to_string();
         let refused =
             known.iter().find(|k| k.tag == s.tag && k.action == "refused" && k.digest.as_deref() == Some(&digest));

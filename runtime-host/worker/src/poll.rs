@@ -2,7 +2,7 @@
 //! like a push notification (registries may send nothing, and Distribution's in-memory
 //! notification queue may drop events).
 
-use tailor_store::{SqliteDb, block_on, dependency_tags, notify_push, prune_events};
+use tailor_store::{SqliteDb, block_on, chart_sources, dependency_tags, notify_push, prune_events};
 
 use crate::worker::WorkerConfig;
 use crate::worker::now_ms;
@@ -22,6 +22,20 @@ pub fn poll(db: &SqliteDb, cfg: &WorkerConfig, failed: &crate::catalog::Failed) 
     const WEEK_MS: i64 = 7 * 24 * 3600 * 1000;
     if let Err(e) = block_on(prune_events(db, now_ms() - WEEK_MS)) {
         eprintln!("tailor worker: pruning webhook event ids: {e}");
+    }
+    // Chart customizations follow every version of their source repository: list them.
+    let mut tags = tags;
+    for (org, repository) in block_on(chart_sources(db)).unwrap_or_default() {
+        let Ok(client) = target.client(&org, &[]) else { continue };
+        match client.list_tags(&repository) {
+            Ok(list) => tags.extend(
+                list.into_iter()
+                    .filter(|t| !tailor_spec::is_attachment_tag(t))
+                    .map(|t| (org.clone(), repository.clone(), t)),
+            ),
+            Err(e) if e.is_not_found() => {}
+            Err(e) => eprintln!("tailor worker: poll {repository}: {e}"),
+        }
     }
     let mut queued = 0;
     for (org, repository, tag) in tags {

@@ -192,7 +192,7 @@ fn tokens_see_only_their_org_and_members_cannot_delete() {
             }
         }
     }
-    assert_eq!(checked, 46, "23 org routes, each for an existing and a missing customization");
+    assert_eq!(checked, 66, "33 org routes, each for an existing and a missing customization");
     let whoami = host.get("/v1/token", &other).json();
     assert_eq!((whoami["org"].as_str(), whoami["role"].as_str()), (Some("other"), Some("owner")), "{whoami}");
     let r = host.get("/v1/orgs/other/customizations", &other);

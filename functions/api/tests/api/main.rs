@@ -3,6 +3,7 @@
 mod auth;
 mod builds;
 mod catalog;
+mod charts;
 mod concurrency;
 mod create;
 mod edits;

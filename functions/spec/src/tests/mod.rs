@@ -1,5 +1,6 @@
 //! Unit tests, grouped by subject.
 
+mod chart;
 mod mirror;
 mod parse;
 mod paths;

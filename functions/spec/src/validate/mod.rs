@@ -3,7 +3,7 @@
 mod accounts;
 mod contents;
 mod files;
-mod top;
+pub(crate) mod top;
 
 use std::collections::HashMap;
 use std::hash::Hash;

@@ -41,7 +41,7 @@ pub(super) fn check_config(spec: &Customization, problems: &mut Problems) {
     }
 }
 
-fn check_name(name: &str) -> Result<(), String> {
+pub(crate) fn check_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("must not be empty".to_owned());
     }
