@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod build;
+mod chart;
 mod harness;
 mod mirror;
 mod packages;

@@ -76,6 +76,18 @@ impl ChartSpec {
         !output && (self.versions.is_empty() || self.versions.iter().any(|g| glob_match(g, version)))
     }
 
+    /// The chart version a Helm OCI tag stands for (`1.4.2_build.7` → `1.4.2+build.7`: Helm
+    /// writes `+` as `_`, and versions have no `_` of their own).
+    pub fn version_of_tag(tag: &str) -> String {
+        tag.replacen('_', "+", 1)
+    }
+
+    /// Whether the chart version tagged `tag` is one to customize ([`ChartSpec::customizes`],
+    /// and not a signature or referrers tag).
+    pub fn customizes_tag(&self, tag: &str) -> bool {
+        !crate::is_attachment_tag(tag) && self.customizes(&Self::version_of_tag(tag))
+    }
+
     /// The customized version of `version`: `V+suffix`, or `V+meta.suffix` when V has build metadata.
     pub fn customized_version(&self, version: &str) -> String {
         if version.contains('+') {

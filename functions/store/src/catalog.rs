@@ -79,17 +79,32 @@ pub async fn list_catalog<D: Db>(db: &D, org: &str) -> Result<Vec<CatalogTag>> {
         .collect()
 }
 
-/// Customizations (id) that build from `repository:tag` — chart customizations of the
-/// repository's charts (tag '*') too.
+/// Customizations (id) that build from `repository:tag` — and the chart customizations of the
+/// repository's charts (tag '*') when `tag` is a version they customize (not one of their
+/// own outputs, nor a signature).
 pub async fn affected_by<D: Db>(db: &D, repository: &str, tag: &str) -> Result<Vec<String>> {
     let rows = db
         .exec(
-            "SELECT DISTINCT customization_id FROM dependencies WHERE repository = ? AND (tag = ? OR tag = '*') \
-             ORDER BY customization_id",
+            "SELECT DISTINCT d.customization_id AS id, d.tag AS tag, c.spec AS spec FROM dependencies d \
+             LEFT JOIN chart_customizations c ON c.id = d.customization_id \
+             WHERE d.repository = ? AND (d.tag = ? OR d.tag = '*') ORDER BY d.customization_id",
             &[repository.into(), tag.into()],
         )
         .await?;
-    rows.iter().map(|r| r.text("customization_id")).collect()
+    let mut out = Vec::new();
+    for r in rows.iter() {
+        if r.text("tag")? == "*" {
+            let spec = r.opt_text("spec")?.and_then(|s| serde_json::from_str::<tailor_spec::ChartSpec>(&s).ok());
+            if !spec.is_some_and(|s| s.customizes_tag(tag)) {
+                continue;
+            }
+        }
+        let id = r.text("id")?;
+        if !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    Ok(out)
 }
 
 /// Every (org, repository, tag) some customization depends on, for the slow poll (the chart

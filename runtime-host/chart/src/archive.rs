@@ -73,6 +73,9 @@ fn normalize(raw: &str) -> Option<String> {
 /// Reads a chart archive; `what` names it in errors.
 pub fn read(tgz: &[u8], what: &str, limits: Limits) -> Result<Archive> {
     let bad = |m: String| ChartError::BadArchive { archive: what.to_owned(), problem: m };
+    if !tgz.starts_with(&[0x1f, 0x8b]) {
+        return Err(bad("not a tar.gz archive (no gzip header)".to_owned()));
+    }
     // Decompression is capped: a small archive may expand enormously.
     let cap = limits.max_bytes + limits.max_entries as u64 * 1024 + 1024 * 1024;
     let mut tar = tar::Archive::new(GzDecoder::new(tgz).take(cap));

@@ -13,7 +13,7 @@ use sha2::{Digest as _, Sha256};
 use tailor_oci::{BlobSource, Client, Digest, Quiet, Scope, media};
 use tailor_sign::intoto::{CHART_BUILD_TYPE, Dependency, Provenance, SLSA_PROVENANCE_V1, statement};
 use tailor_sign::{Envelope, IN_TOTO_PAYLOAD_TYPE, PrivateKey, Storage, Subject};
-use tailor_spec::{ChartSpec, is_attachment_tag};
+use tailor_spec::ChartSpec;
 
 use crate::archive::Limits;
 use crate::customize::{Pin, Report as Changes, Settings, Targets, customize};
@@ -141,11 +141,6 @@ impl Report {
     }
 }
 
-/// The chart version a Helm tag stands for (`1.4.2_custom` → `1.4.2+custom`).
-fn version_of(tag: &str) -> String {
-    tag.replacen('_', "+", 1)
-}
-
 struct RegistryTargets<'a> {
     client: &'a Client,
 }
@@ -173,11 +168,8 @@ pub fn build(spec: &ChartSpec, client: &Client, opts: &Options) -> Result<Report
         e => e.into(),
     })?;
     let mut versions = Vec::new();
-    for tag in tags.iter().filter(|t| !is_attachment_tag(t)) {
-        let version = version_of(tag);
-        if !spec.customizes(&version) {
-            continue;
-        }
+    for tag in tags.iter().filter(|t| spec.customizes_tag(t)) {
+        let version = ChartSpec::version_of_tag(tag);
         let Some(report) = version_report(spec, client, opts, &source, &destination, tag, &version) else { continue };
         let line = match &report.error {
             Some(e) => format!("{version}: failed: {e}"),
@@ -322,7 +314,12 @@ fn build_version(
     let mapper = Mapper::new(&spec.reference_mapping);
     let settings = Settings { mapper: &mapper, registry_host: opts.registry_host.as_deref(), limits: opts.limits };
     let name = format!("{source}:{} (chart archive)", r.source_tag);
-    let out = customize(&archive, &name, &r.customized_version, &settings, &RegistryTargets { client })?;
+    let out = customize(&archive, &name, &r.customized_version, &settings, &RegistryTargets { client }).map_err(
+        |e| match e {
+            ChartError::BadChart { file, problem } => ChartError::BadChart { file: format!("{what}: {file}"), problem },
+            e => e,
+        },
+    )?;
     r.changes = out.report;
     if spec.strict && !r.changes.unmapped.is_empty() {
         let list: Vec<String> =

@@ -76,7 +76,13 @@ pub fn parse(text: &str) -> Result<Option<Node>, String> {
                     ScalarStyle::DoubleQuoted => Style::Double,
                     _ => Style::Block,
                 };
-                let (start, end) = (byte(span.start.index()), byte(span.end.index()));
+                let start = byte(span.start.index());
+                // The token's end from the text itself: the parser's end of a quoted scalar can
+                // run past it (over a trailing comment).
+                let (style, end) = match token_end(text, start, style, &value) {
+                    Some(end) => (style, end),
+                    None => (Style::Block, byte(span.end.index())),
+                };
                 Some(Node::Scalar(Scalar { value: value.into_owned(), style, start, end, line: span.start.line() }))
             }
             Event::Alias(_) => Some(Node::Alias),
@@ -113,6 +119,48 @@ pub fn parse(text: &str) -> Result<Option<Node>, String> {
         }
     }
     Ok(root)
+}
+
+/// Where the scalar token starting at `start` ends: after its closing quote, or after its
+/// value for a plain one. None when it cannot be told (a plain scalar over several lines): such
+/// a scalar is treated as a block one (read, never edited).
+fn token_end(text: &str, start: usize, style: Style, value: &str) -> Option<usize> {
+    let rest = text.get(start..)?;
+    let mut chars = rest.char_indices().skip(1).peekable();
+    match style {
+        Style::Double => {
+            if !rest.starts_with('"') {
+                return None;
+            }
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '\\' => {
+                        chars.next();
+                    }
+                    '"' => return Some(start + i + 1),
+                    _ => {}
+                }
+            }
+            None
+        }
+        Style::Single => {
+            if !rest.starts_with('\'') {
+                return None;
+            }
+            while let Some((i, c)) = chars.next() {
+                if c == '\'' {
+                    if chars.peek().is_some_and(|(_, n)| *n == '\'') {
+                        chars.next();
+                    } else {
+                        return Some(start + i + 1);
+                    }
+                }
+            }
+            None
+        }
+        Style::Plain => rest.starts_with(value).then(|| start + value.len()),
+        Style::Block => None,
+    }
 }
 
 struct Frame {
@@ -193,6 +241,9 @@ image:
   registry: docker.io   # where
   repository: \"dhi/nginx\"
   tag: '1.25'
+  digest: \"\"        # empty: use the tag
+  empty: ''   # also empty
+  quoted: 'it''s'  # a doubled quote
 
 sidecars:
   - name: busy
@@ -224,9 +275,12 @@ notes: |
             (vec!["image", "registry"], "docker.io", 3),
             (vec!["image", "repository"], "\"dhi/nginx\"", 4),
             (vec!["image", "tag"], "'1.25'", 5),
-            (vec!["sidecars", "0", "image"], "busybox:1.36", 9),
-            (vec!["sidecars", "1", "image"], "\"alpine:3.20\"", 10),
-            (vec!["ünïcode"], "über/nginx:1", 13),
+            (vec!["image", "digest"], "\"\"", 6),
+            (vec!["image", "empty"], "''", 7),
+            (vec!["image", "quoted"], "'it''s'", 8),
+            (vec!["sidecars", "0", "image"], "busybox:1.36", 12),
+            (vec!["sidecars", "1", "image"], "\"alpine:3.20\"", 13),
+            (vec!["ünïcode"], "über/nginx:1", 16),
         ] {
             let s = scalar(&n, &path);
             assert_eq!((&VALUES[s.start..s.end], s.line), (raw, line), "{path:?}");
