@@ -194,6 +194,17 @@ async fn notify<D: Db>(
                 let b = crate::queue::enqueue_in(db, &id, &reason, now, debounce).await?;
                 builds.push((id, b.number));
             }
+        } else if delay == Some(0) {
+            // tailor moved the tag and the registry's notification of it was first (it queued
+            // the builds, waiting out the debounce): the move ended the burst, start them now.
+            for id in affected_by(db, repository, tag).await? {
+                db.exec(
+                    "UPDATE requests SET queued_not_before = ? WHERE customization_id = ? AND queued_build IS NOT NULL \
+                     AND queued_not_before > ?",
+                    &[now.into(), id.as_str().into(), now.into()],
+                )
+                .await?;
+            }
         }
         Ok(PushOutcome { duplicate: false, changed, builds })
     })

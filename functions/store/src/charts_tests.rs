@@ -77,3 +77,22 @@ fn new_versions_and_moved_images_rebuild_it() {
             .is_empty()
     );
 }
+
+#[test]
+fn a_tag_tailor_moved_starts_the_builds_a_notification_queued_before() {
+    let db = db();
+    block_on(set_setting(&db, DEBOUNCE, "300")).unwrap();
+    let c: tailor_spec::Customization =
+        tailor_spec::Customization::parse_yaml("name: a\nsource: acme/base:1\ntag_suffix: x\nplatforms: [linux/amd64]\n").unwrap();
+    block_on(create_customization(&db, "acme", "cus_1", &c, 0)).unwrap();
+    let first = block_on(claim(&db, "w", 1, 30_000, 3)).unwrap().unwrap();
+    block_on(finish(&db, "cus_1", first.build, "w", BuildStatus::Succeeded, &Outcome::default(), "", 2)).unwrap();
+    // The registry's notification arrives first: queued, waiting for the debounce.
+    let o = block_on(notify_push(&db, "reg", "e1", "acme/base", "1", Some("sha256:1"), 1000)).unwrap();
+    assert_eq!(o.builds.len(), 1);
+    assert!(block_on(claim(&db, "w", 1001, 30_000, 3)).unwrap().is_none(), "debounced");
+    // Then the mirror's sync says it moved the tag: no second build, but no waiting either.
+    let o = block_on(notify_moved(&db, "mirror", "acme/base", "1", "sha256:1", 1002)).unwrap();
+    assert!(!o.changed && o.builds.is_empty());
+    assert!(block_on(claim(&db, "w", 1002, 30_000, 3)).unwrap().is_some());
+}

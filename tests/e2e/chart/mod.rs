@@ -13,7 +13,9 @@ use serde_json::Value;
 use crate::harness::helm;
 use crate::harness::service::root;
 
-/// The fixture chart at `version`, packaged by Helm (its packed sub-subchart first) in `work`.
+/// The fixture chart at `version`, packaged by Helm in `work`. Helm 4 stores subcharts
+/// unpacked; Helm 3 and other packagers keep `charts/*.tgz`: the sub-subchart is put back
+/// packed (Helm's own archive of it), so the chart has one unpacked and one packed subchart.
 pub fn package(work: &Path, version: &str) -> PathBuf {
     let src = root().join("tests/fixtures/charts");
     let dir = work.join(format!("src-{version}"));
@@ -24,8 +26,18 @@ pub fn package(work: &Path, version: &str) -> PathBuf {
         .unwrap();
     let packed = chart.join("charts/cache/charts");
     std::fs::create_dir_all(&packed).unwrap();
-    helm::package(&dir.join("exporter"), &packed);
-    helm::package(&chart, work)
+    let exporter = helm::package(&dir.join("exporter"), &dir);
+    std::fs::copy(&exporter, packed.join("exporter-0.1.0.tgz")).unwrap();
+    let archive = helm::package(&chart, work);
+    // Repack with GNU tar: the exporter as Helm packaged it, in charts/ as a .tgz.
+    let unpacked = dir.join("unpacked");
+    std::fs::create_dir_all(&unpacked).unwrap();
+    crate::harness::run(std::process::Command::new("tar").arg("-xzf").arg(&archive).arg("-C").arg(&unpacked));
+    let sub = unpacked.join("web/charts/cache/charts");
+    std::fs::remove_dir_all(sub.join("exporter")).unwrap();
+    std::fs::copy(&exporter, sub.join("exporter-0.1.0.tgz")).unwrap();
+    crate::harness::run(std::process::Command::new("tar").arg("-czf").arg(&archive).arg("-C").arg(&unpacked).arg("web"));
+    archive
 }
 
 fn copy_dir(from: &Path, to: &Path) {
