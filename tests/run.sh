@@ -66,7 +66,7 @@ export TAILOR_TEST_HELM_PYTHON="$helm_venv/bin/python"
 
 # The functions (and the test component the host's limits are tested with) are WASM
 # components: build them for wasm32-wasip2 (the e2e tests serve them with `tailor up`).
-cargo build --locked --profile wasm --target wasm32-wasip2 -p tailor-api -p tailor-webhook -p tailor-test-misbehave
+cargo build --locked --profile wasm --target wasm32-wasip2 -p tailor-api -p tailor-webhook -p tailor-ui -p tailor-test-misbehave
 # Unit and end-to-end tests (the e2e tests start the real registry, skopeo and umoci).
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -17,6 +17,7 @@ mod charts;
 mod component;
 mod customizations;
 mod errors;
+mod listings;
 mod mirrors;
 mod openapi;
 mod packages;
@@ -93,6 +94,8 @@ async fn serve<D: Db>(db: &D, settings: &Settings, req: &HttpRequest, now: i64) 
         Endpoint::GetLog => builds::log(&ctx).await,
         Endpoint::ListRepositories => catalog::repositories(&ctx).await,
         Endpoint::ListTags => catalog::tags(&ctx).await,
+        Endpoint::ListFiles => listings::files(&ctx).await,
+        Endpoint::ListReferences => listings::references(&ctx).await,
         Endpoint::ListPackages => packages::list(&ctx).await,
         Endpoint::ListUpstreams => mirrors::upstreams(&ctx),
         Endpoint::ListMirrors => mirrors::list(&ctx).await,

@@ -1,12 +1,12 @@
 //! The package catalog for the UI's picker: the OS packages a source image's variant can
 //! install (name, newest version, summary), searchable — from the catalogs the workers keep in
-//! the store (they learn an image's variant when they first build from it and re-read each
-//! variant's repositories at every poll).
+//! the store (they learn an image's variant when they first build from it, or when asked here,
+//! and re-read each variant's repositories at every poll).
 
 use serde_json::json;
 use tailor_guest::{Detail, HttpResponse};
 use tailor_spec::Reference;
-use tailor_store::{Db, package_index, rfc3339_ms, search_packages, variants_of};
+use tailor_store::{Db, ListingKind, package_index, rfc3339_ms, search_packages, variants_of};
 
 use crate::Ctx;
 use crate::builds::limit;
@@ -59,10 +59,18 @@ pub async fn list<D: Db>(ctx: &Ctx<'_, D>) -> Reply {
 
     let variants = variants_of(ctx.db, &reference.repository, tag).await.map_err(errors::store)?;
     if variants.is_empty() {
-        return Err(not_indexed(format!(
-            "the OS of {source} is not known yet: a worker learns it when it first builds from that image \
-             (create a customization with it as the source), or it has no package database"
-        )));
+        // No build has read it: a worker reads its OS now (404 `not_indexed` until it has).
+        let t = crate::listings::catalog_tag(ctx, &reference.repository, tag).await?;
+        crate::listings::ready(ctx, &t, "", ListingKind::Os).await?;
+        return Err(HttpResponse::error(
+            404,
+            "no_package_database",
+            format!(
+                "{source} has no package database tailor can install into (no dpkg or apk database of a Debian \
+                 or Alpine release on any platform): it takes files and scripts, not packages"
+            ),
+            vec![Detail::new("source", "no package database")],
+        ));
     }
     let v = match ctx.req.query_param("platform") {
         Some(p) => variants.iter().find(|v| v.platform == p).ok_or_else(|| {

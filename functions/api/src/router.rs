@@ -42,6 +42,8 @@ pub enum Endpoint {
     TriggerChartBuild,
     GetChartBuild,
     GetChartBuildLog,
+    ListFiles,
+    ListReferences,
 }
 
 /// What a route's `{id}` names.
@@ -103,6 +105,8 @@ pub static ROUTES: &[Route] = &[
     route("GET", "/v1/orgs/{org}/customizations/{id}/builds/{number}/log", Endpoint::GetLog),
     route("GET", "/v1/orgs/{org}/repositories", Endpoint::ListRepositories),
     route("GET", "/v1/orgs/{org}/repositories/{name}/tags", Endpoint::ListTags),
+    route("GET", "/v1/orgs/{org}/repositories/{name}/tags/{tag}/files", Endpoint::ListFiles),
+    route("GET", "/v1/orgs/{org}/repositories/{name}/tags/{tag}/references", Endpoint::ListReferences),
     route("GET", "/v1/orgs/{org}/packages", Endpoint::ListPackages),
     route("GET", "/v1/upstreams", Endpoint::ListUpstreams),
     route("GET", "/v1/orgs/{org}/mirrors", Endpoint::ListMirrors),
@@ -234,6 +238,8 @@ mod tests {
         assert_eq!(params.get("name"), "debian");
         assert_eq!(find("GET", &segs("/v1/orgs/acme/repositories/tags")).unwrap_err().status, 404);
         assert_eq!(find("GET", &segs("/v1/orgs/acme/repositories/debian/labels")).unwrap_err().status, 404);
+        let (endpoint, params) = find("GET", &segs("/v1/orgs/acme/repositories/team/app/tags/1.0/files")).unwrap();
+        assert_eq!((endpoint, params.get("name"), params.get("tag")), (Endpoint::ListFiles, "team/app", "1.0"));
     }
 
     #[test]

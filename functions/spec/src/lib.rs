@@ -26,6 +26,6 @@ pub use mirror::{
 };
 pub use model::{Accounts, ArtifactSpec, Contents, Customization, FileSpec, GroupSpec, UserSpec};
 pub use paths::{is_under, normalize_check};
-pub use platform::Platform;
+pub use platform::{Platform, platform_key};
 pub use reference::{MAX_TAG_LEN, Reference, is_valid_repository, is_valid_tag};
 pub use run_as::{MAX_ID, RunAs};

@@ -62,3 +62,25 @@ impl fmt::Display for Platform {
         Ok(())
     }
 }
+
+/// Canonical platform text with default variants (`linux/arm64` ≡ `linux/arm64/v8`,
+/// `linux/arm` ≡ `linux/arm/v7`): how images' platforms are compared and recorded.
+pub fn platform_key(os: &str, arch: &str, variant: Option<&str>) -> String {
+    let variant = match (arch, variant) {
+        (_, Some(v)) if !v.is_empty() => Some(v),
+        ("arm64", _) => Some("v8"),
+        ("arm", _) => Some("v7"),
+        _ => None,
+    };
+    match variant {
+        Some(v) => format!("{os}/{arch}/{v}"),
+        None => format!("{os}/{arch}"),
+    }
+}
+
+impl Platform {
+    /// [`platform_key`] of this platform.
+    pub fn key(&self) -> String {
+        platform_key(&self.os, &self.architecture, self.variant.as_deref())
+    }
+}

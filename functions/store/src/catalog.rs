@@ -187,6 +187,11 @@ async fn notify<D: Db>(
             None => crate::settings::debounce_ms(db).await?,
         };
         let mut builds = Vec::new();
+        if changed && delay.is_none() {
+            // Someone pushed: learn the tag's platforms now, for people picking it as a source.
+            let kind = crate::listings::ListingKind::Platforms;
+            crate::listings::request_listing(db, repository, tag, "", kind, now).await?;
+        }
         if changed {
             let short = digest.map(|d| format!(" ({})", d.chars().take(19).collect::<String>())).unwrap_or_default();
             for id in affected_by(db, repository, tag).await? {

@@ -82,8 +82,10 @@ fn new_versions_and_moved_images_rebuild_it() {
 fn a_tag_tailor_moved_starts_the_builds_a_notification_queued_before() {
     let db = db();
     block_on(set_setting(&db, DEBOUNCE, "300")).unwrap();
-    let c: tailor_spec::Customization =
-        tailor_spec::Customization::parse_yaml("name: a\nsource: acme/base:1\ntag_suffix: x\nplatforms: [linux/amd64]\n").unwrap();
+    let c: tailor_spec::Customization = tailor_spec::Customization::parse_yaml(
+        "name: a\nsource: acme/base:1\ntag_suffix: x\nplatforms: [linux/amd64]\n",
+    )
+    .unwrap();
     block_on(create_customization(&db, "acme", "cus_1", &c, 0)).unwrap();
     let first = block_on(claim(&db, "w", 1, 30_000, 3)).unwrap().unwrap();
     block_on(finish(&db, "cus_1", first.build, "w", BuildStatus::Succeeded, &Outcome::default(), "", 2)).unwrap();

@@ -17,6 +17,7 @@ mod customizations;
 mod db;
 mod error;
 mod events;
+mod listings;
 mod mirrors;
 mod packages;
 mod queue;
@@ -52,6 +53,10 @@ pub use customizations::{
 pub use db::{Db, Row, Rows, Value, in_tx};
 pub use error::{Result, StoreError};
 pub use events::{prune_events, record_event};
+pub use listings::{
+    ListedFile, Listing, ListingKind, claim_listings, fail_listing, get_listing, list_children, request_listing,
+    store_data, store_files,
+};
 pub use mirrors::{
     Mirror, MirrorTag, UpstreamPush, claim_due_mirrors, create_mirror, delete_mirror, get_mirror, known_orgs,
     last_sync, list_mirrors, mirror_of_destination, mirror_tags, mirrors_of_source, notify_upstream_push, queue_sync,

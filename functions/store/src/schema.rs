@@ -145,6 +145,36 @@ const MIGRATIONS: &[&[&str]] = &[
         "CREATE UNIQUE INDEX chart_customizations_source ON chart_customizations (source_repository)",
         "CREATE INDEX chart_customizations_org ON chart_customizations (org)",
     ],
+    &[
+        // What the web UI browses and the functions cannot read from a registry: the file tree of
+        // an image tag per platform (`files`), the image references of a chart version
+        // (`references`). Asked for by the API, read by a worker.
+        "CREATE TABLE listings (
+        repository TEXT NOT NULL,
+        tag TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        digest TEXT,
+        error TEXT,
+        total BIGINT NOT NULL DEFAULT 0,
+        truncated BIGINT NOT NULL DEFAULT 0,
+        data TEXT,
+        requested_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (repository, tag, platform, kind))",
+        "CREATE INDEX listings_status ON listings (status, requested_at)",
+        "CREATE TABLE listing_files (
+        repository TEXT NOT NULL,
+        tag TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        parent TEXT NOT NULL,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        target TEXT,
+        PRIMARY KEY (repository, tag, platform, parent, name))",
+    ],
 ];
 
 /// The version this program's schema has.

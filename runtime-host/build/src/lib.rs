@@ -14,6 +14,7 @@ mod error;
 pub mod filter;
 pub mod flatten;
 pub mod layer;
+pub mod listing;
 pub mod manifest;
 pub mod os;
 pub mod packages;

@@ -12,22 +12,10 @@ use crate::compress::gunzip;
 use crate::tarfs::{Limits, TarReader};
 use crate::{BuildError, Result};
 
-/// Canonical platform text with default variants (`linux/arm64` ≡ `linux/arm64/v8`).
-pub fn platform_key(os: &str, arch: &str, variant: Option<&str>) -> String {
-    let variant = match (arch, variant) {
-        (_, Some(v)) if !v.is_empty() => Some(v),
-        ("arm64", _) => Some("v8"),
-        ("arm", _) => Some("v7"),
-        _ => None,
-    };
-    match variant {
-        Some(v) => format!("{os}/{arch}/{v}"),
-        None => format!("{os}/{arch}"),
-    }
-}
+pub use tailor_spec::platform_key;
 
 pub fn spec_platform_key(p: &Platform) -> String {
-    platform_key(&p.os, &p.architecture, p.variant.as_deref())
+    p.key()
 }
 
 /// A resolved image: its repository, the digest of what the reference names, and the manifest

@@ -66,6 +66,26 @@ pub fn os_variant(index: &FileIndex, platform: &str) -> Option<OsVariant> {
     Some(OsVariant { variant, arch: arch.to_owned() })
 }
 
+/// The variant of each of `image`'s platforms that has one (what the package picker of an
+/// image no build has read yet offers): the same base index a build computes, so the first
+/// build from it finds it cached.
+pub fn os_variants(
+    client: &tailor_oci::Client,
+    image: &crate::resolve::Image,
+    cache: &crate::cache::Cache,
+    limits: crate::tarfs::Limits,
+) -> crate::Result<BTreeMap<String, OsVariant>> {
+    let mut variants = BTreeMap::new();
+    for (platform, digest) in &image.platforms {
+        let (_, manifest) = crate::resolve::fetch_manifest_cached(client, cache, image, digest)?;
+        let index = crate::base::file_index(client, &image.repo, &image.name, &manifest, cache, limits)?;
+        if let Some(v) = os_variant(&index, platform) {
+            variants.insert(platform.clone(), v);
+        }
+    }
+    Ok(variants)
+}
+
 /// One installable package.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CatalogEntry {

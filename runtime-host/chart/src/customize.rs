@@ -113,6 +113,28 @@ pub fn customize(tgz: &[u8], what: &str, version: &str, s: &Settings, targets: &
     Ok(Customized { archive: archive::write(&archive)?, chart_yaml, report })
 }
 
+/// Every image reference of the chart archive `tgz` (its values, subcharts and annotations)
+/// and the images written literally in its templates — what a customization could map —
+/// reported as [`Report::unmapped`] and [`Report::literal_template_images`].
+pub fn references(tgz: &[u8], what: &str, limits: Limits) -> Result<Report> {
+    struct NoTargets;
+    impl Targets for NoTargets {
+        fn digest(&self, _: &str, _: &str) -> Result<Option<String>> {
+            Ok(None)
+        }
+        fn exists(&self, _: &str, _: &str) -> Result<bool> {
+            Ok(false)
+        }
+    }
+    let mut archive = archive::read(tgz, what, limits)?;
+    let root = archive.root().unwrap_or_default().to_owned();
+    let mapper = Mapper::new(&[]);
+    let s = Settings { mapper: &mapper, registry_host: None, limits };
+    let run = Run { s: &s, targets: &NoTargets, cache: RefCell::default(), report: RefCell::default() };
+    run.chart_dir(&mut archive, &root, "", 0, None)?;
+    Ok(run.report.into_inner())
+}
+
 /// A file of the archive as UTF-8 text; `outer` prefixes its name in messages (a packed subchart).
 fn text<'a>(archive: &'a Archive, path: &str, outer: &str) -> Result<&'a str> {
     let entry = archive.get(path).ok_or_else(|| ChartError::bad_chart(format!("{outer}{path}"), "missing"))?;

@@ -21,6 +21,6 @@ pub mod yaml;
 mod tests;
 
 pub use build::{Options, Report, VersionReport, build};
-pub use customize::{Customized, Pin, Settings, Targets, customize};
+pub use customize::{Customized, Pin, Settings, Targets, customize, references};
 pub use error::{ChartError, Result};
 pub use reference::Mapper;

@@ -391,3 +391,14 @@ mod build {
         assert!(all.head_manifest("acme/web", "1.0.0_custom").unwrap().is_none());
     }
 }
+
+#[test]
+fn references_are_what_a_customization_could_map() {
+    let r = crate::references(&chart("1.0.0"), "web.tgz", Limits::default()).unwrap();
+    let refs: Vec<&str> = r.unmapped.iter().map(|u| u.reference.as_str()).collect();
+    assert!(refs.contains(&"dhi/nginx:1.25") && refs.contains(&"busybox:1.36"), "{refs:?}");
+    assert!(refs.contains(&"docker.io/dhi/nginx:1.25"), "subcharts: {refs:?}");
+    assert!(refs.iter().any(|r| r.starts_with("registry.vendor.example:5000/prom/exporter:v1.1")), "{refs:?}");
+    assert_eq!(r.literal_template_images.len(), 1);
+    assert!(r.rewrites.is_empty() && r.pins.is_empty());
+}

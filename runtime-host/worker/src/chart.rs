@@ -9,7 +9,9 @@ use std::sync::Arc;
 use sha2::{Digest as _, Sha256};
 use tailor_chart::build::{Invocation, VersionState};
 use tailor_spec::ChartSpec;
-use tailor_store::{BuildStatus, Claim, Outcome, SqliteDb, block_on, last_outputs, notify_moved, set_chart_images};
+use tailor_store::{
+    BuildStatus, Claim, Outcome, SqliteDb, block_on, last_outputs, notify_moved, record_platforms, set_chart_images,
+};
 
 use crate::job::{Log, Result_};
 use crate::worker::{WorkerConfig, now_ms};
@@ -81,6 +83,12 @@ pub(crate) fn attempt(db: &SqliteDb, cfg: &WorkerConfig, claim: &Claim, log: &Lo
         log.line(&format!("recording the pinned images: {e}"));
     }
     let now = now_ms();
+    // The catalog learns the source's versions (the UI lists them; their references can be read).
+    for v in &report.versions {
+        if let Some(d) = &v.source_digest {
+            let _ = block_on(record_platforms(db, &report.source, &v.source_tag, d, &[], now));
+        }
+    }
     for v in report.versions.iter().filter(|v| v.status == "built") {
         if let Some(d) = &v.digest {
             let _ = block_on(notify_moved(db, "chart", &report.destination, &v.tag, d, now));

@@ -12,6 +12,7 @@ mod catalog;
 mod chart;
 mod fingerprint;
 mod job;
+mod listings;
 mod mirror;
 mod mirror_poll;
 mod poll;

@@ -115,6 +115,7 @@ impl Worker {
             if last_mirror_poll.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
                 last_mirror_poll = Some(Instant::now());
                 crate::mirror_poll::poll_mirrors(&self.db, &self.cfg);
+                crate::listings::read_listings(&self.db, &self.cfg, &self.catalogs_failed);
             }
             if let Some(every) = self.cfg.poll_interval
                 && last_poll.is_none_or(|t| t.elapsed() >= every)

@@ -36,7 +36,9 @@ pub fn package(work: &Path, version: &str) -> PathBuf {
     let sub = unpacked.join("web/charts/cache/charts");
     std::fs::remove_dir_all(sub.join("exporter")).unwrap();
     std::fs::copy(&exporter, sub.join("exporter-0.1.0.tgz")).unwrap();
-    crate::harness::run(std::process::Command::new("tar").arg("-czf").arg(&archive).arg("-C").arg(&unpacked).arg("web"));
+    crate::harness::run(
+        std::process::Command::new("tar").arg("-czf").arg(&archive).arg("-C").arg(&unpacked).arg("web"),
+    );
     archive
 }
 

@@ -79,7 +79,10 @@ fn a_chart_is_customized_rendered_by_helm_and_rebuilt_when_its_images_move() {
     assert_eq!(v["rewrites"].as_array().unwrap().len(), 8, "{v:#}");
     let files: Vec<&str> = v["rewrites"].as_array().unwrap().iter().map(|w| w["file"].as_str().unwrap()).collect();
     assert!(files.contains(&"web/charts/cache/values.yaml"), "the unpacked subchart: {files:?}");
-    assert!(files.contains(&"web/charts/cache/charts/exporter-0.1.0.tgz:exporter/values.yaml"), "the packed one: {files:?}");
+    assert!(
+        files.contains(&"web/charts/cache/charts/exporter-0.1.0.tgz:exporter/values.yaml"),
+        "the packed one: {files:?}"
+    );
     assert_eq!(v["unmapped"][0]["reference"], "quay.io/debug/toolbox:2.0");
     assert_eq!(v["literal_template_images"][0]["reference"], "docker.io/library/alpine:3.20");
 

@@ -33,6 +33,8 @@ pub fn build_components() {
             "-p",
             "tailor-webhook",
             "-p",
+            "tailor-ui",
+            "-p",
             "tailor-test-misbehave",
         ]));
     });

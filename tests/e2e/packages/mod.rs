@@ -14,6 +14,7 @@ use tailor_packages::deb::test_support::{RepoKey, RepoServer, add_debs, publish}
 use crate::harness::Registry;
 
 mod catalog;
+mod pushed;
 
 fn env_dir(name: &str) -> PathBuf {
     let dir = std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run tests/run.sh (it prepares it)"));

@@ -68,6 +68,7 @@ fn concrete(template: &str, id: &str) -> String {
         .replace("{id}", id)
         .replace("{number}", "1")
         .replace("{name}", "debian")
+        .replace("{tag}", "12")
         .replace("{endpoint}", "reg")
         .replace("{secret}", "not-the-secret")
 }
@@ -192,7 +193,7 @@ fn tokens_see_only_their_org_and_members_cannot_delete() {
             }
         }
     }
-    assert_eq!(checked, 66, "33 org routes, each for an existing and a missing customization");
+    assert_eq!(checked, 70, "35 org routes, each for an existing and a missing customization");
     let whoami = host.get("/v1/token", &other).json();
     assert_eq!((whoami["org"].as_str(), whoami["role"].as_str()), (Some("other"), Some("owner")), "{whoami}");
     let r = host.get("/v1/orgs/other/customizations", &other);

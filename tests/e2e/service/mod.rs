@@ -4,6 +4,7 @@
 mod api;
 mod crash;
 mod limits;
+mod listings;
 mod rebuild;
 mod webhook;
 

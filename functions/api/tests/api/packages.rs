@@ -1,7 +1,9 @@
 //! The package catalog of a source image's OS variant.
 
 use serde_json::json;
-use tailor_store::{CatalogPackage, ImageVariant, block_on, record_variant, replace_packages};
+use tailor_store::{
+    CatalogPackage, ImageVariant, block_on, claim_listings, record_push, record_variant, replace_packages, store_data,
+};
 
 use crate::*;
 
@@ -69,8 +71,22 @@ fn unknown_images_catalogs_and_bad_parameters_are_clear() {
     assert_eq!(error(&arm), (404, "not_indexed".into()));
     assert!(body(&arm)["error"]["message"].as_str().unwrap().contains("debian:bookworm (arm64) has not been read yet"));
     let unknown = list(&db, "source=acme/debian:13", MEMBER);
-    assert_eq!(error(&unknown), (404, "not_indexed".into()));
-    assert!(body(&unknown)["error"]["message"].as_str().unwrap().contains("the OS of acme/debian:13 is not known yet"));
+    assert_eq!(error(&unknown), (404, "not_found".into()));
+    assert!(body(&unknown)["error"]["message"].as_str().unwrap().contains("no tag `13` of repository `acme/debian`"));
+    // Pushed, never built from: asking has a worker read its OS (not indexed until then) …
+    block_on(record_push(&db, "acme/files", "1", Some("sha256:f1"), NOW)).expect("the store");
+    let reading = list(&db, "source=acme/files:1", MEMBER);
+    assert_eq!(error(&reading), (404, "not_indexed".into()));
+    assert_eq!(reading.header("retry-after"), Some("1"));
+    let claimed = block_on(claim_listings(&db, NOW, 60_000, 10)).expect("the store");
+    let os = claimed.iter().find(|l| l.kind == "os").expect("the OS was asked for");
+    assert_eq!((os.repository.as_str(), os.tag.as_str()), ("acme/files", "1"));
+    assert_eq!(error(&list(&db, "source=acme/files:1", MEMBER)), (404, "not_indexed".into()), "being read");
+    // … which found no package database: said so.
+    block_on(store_data(&db, os, "sha256:f1", &json!({"variants": {}}), NOW)).expect("the store");
+    let none = list(&db, "source=acme/files:1", MEMBER);
+    assert_eq!(error(&none), (404, "no_package_database".into()));
+    assert_eq!(fields(&none), vec!["source".to_string()]);
     let riscv = list(&db, "source=acme/debian:12&platform=linux/riscv64", MEMBER);
     assert_eq!(error(&riscv), (400, "bad_parameter".into()));
     assert!(body(&riscv)["error"]["message"].as_str().unwrap().contains("known: linux/amd64, linux/arm64"));

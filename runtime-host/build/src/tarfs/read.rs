@@ -280,6 +280,11 @@ impl<R: Read> TarReader<R> {
         }
     }
 
+    /// Size of the content of the entry last returned (before it is read).
+    pub fn data_size(&self) -> u64 {
+        self.pending_data
+    }
+
     /// Content of the entry last returned (regular files only; empty otherwise).
     pub fn read_data(&mut self) -> io::Result<Arc<[u8]>> {
         let size = self.pending_data;
