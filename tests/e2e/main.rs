@@ -6,6 +6,7 @@
 
 mod build;
 mod chart;
+mod client;
 mod harness;
 mod mirror;
 mod packages;

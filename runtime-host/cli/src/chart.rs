@@ -16,6 +16,24 @@ pub enum Command {
     /// Customize every matching version of a chart repository from a chart customization file:
     /// image references mapped and pinned, pushed as `V_suffix`, signed with --key.
     Build(BuildArgs),
+    /// The org's chart customizations in the service.
+    #[command(after_help = crate::client::EXIT_STATUSES)]
+    List(crate::client::charts::ListArgs),
+    /// One chart customization (by id or name).
+    #[command(after_help = crate::client::EXIT_STATUSES)]
+    Get(crate::client::charts::GetArgs),
+    /// Create a chart customization in the service; its first build is queued.
+    #[command(after_help = crate::client::EXIT_STATUSES)]
+    Create(crate::client::charts::CreateArgs),
+    /// Replace a chart customization's spec (-f) or change some fields (--patch).
+    #[command(after_help = crate::client::EXIT_STATUSES)]
+    Edit(crate::client::charts::EditArgs),
+    /// Delete a chart customization (owners).
+    #[command(after_help = crate::client::EXIT_STATUSES)]
+    Delete(crate::client::charts::DeleteArgs),
+    /// The image references a chart version deploys (what a reference mapping can map).
+    #[command(after_help = crate::client::EXIT_STATUSES)]
+    References(crate::client::charts::ReferencesArgs),
 }
 
 #[derive(Args, Debug)]

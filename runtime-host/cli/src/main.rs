@@ -3,6 +3,7 @@
 mod artifact;
 mod build;
 mod chart;
+mod client;
 mod key;
 mod mirror;
 mod packages;
@@ -52,6 +53,26 @@ enum Command {
     /// Customize Helm charts: map their image references to the org's images.
     #[command(subcommand)]
     Chart(chart::Command),
+    /// Sign in to a running service: check the token and save it with the server's URL.
+    #[command(after_help = client::EXIT_STATUSES)]
+    Login(client::login::LoginArgs),
+    /// Forget the saved login.
+    Logout(client::login::LogoutArgs),
+    /// The org, role and name of the token in use.
+    #[command(after_help = client::EXIT_STATUSES)]
+    Whoami(client::login::WhoamiArgs),
+    /// Customizations in the service: list, get, create, edit, copy, delete.
+    #[command(subcommand, visible_alias = "customizations")]
+    Customization(client::customizations::Command),
+    /// Builds of a customization or chart customization (and syncs of a mirror) in the service.
+    #[command(subcommand)]
+    Builds(client::builds::Command),
+    /// The org's repositories and tags as the service knows them, and an image's files.
+    #[command(subcommand, visible_alias = "repositories")]
+    Repository(client::catalog::Command),
+    /// The OS packages a source image can install (the package catalog of its OS).
+    #[command(after_help = client::EXIT_STATUSES)]
+    Packages(client::catalog::PackagesArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -71,8 +92,34 @@ fn main() -> ExitCode {
         Command::Worker(args) => report(service::worker(args)),
         Command::Token(token::Command::Create(args)) => report(token::create(args)),
         Command::Key(key::Command::Generate(args)) => report(key::generate(args)),
-        Command::Mirror(mirror::Command::Copy(args)) => mirror::copy(args),
-        Command::Chart(chart::Command::Build(args)) => chart::build(args),
+        Command::Mirror(command) => match command {
+            mirror::Command::Copy(args) => mirror::copy(args),
+            mirror::Command::List(a) => client::mirrors::list(a),
+            mirror::Command::Get(a) => client::mirrors::get(a),
+            mirror::Command::Create(a) => client::mirrors::create(a),
+            mirror::Command::Edit(a) => client::mirrors::edit(a),
+            mirror::Command::Delete(a) => client::mirrors::delete(a),
+            mirror::Command::Sync(a) => client::mirrors::sync(a),
+            mirror::Command::Syncs(a) => client::builds::run(client::builds::Command::List(a)),
+            mirror::Command::Logs(a) => client::builds::run(client::builds::Command::Logs(a)),
+            mirror::Command::Upstreams(a) => client::mirrors::upstreams(a),
+        },
+        Command::Chart(command) => match command {
+            chart::Command::Build(args) => chart::build(args),
+            chart::Command::List(a) => client::charts::list(a),
+            chart::Command::Get(a) => client::charts::get(a),
+            chart::Command::Create(a) => client::charts::create(a),
+            chart::Command::Edit(a) => client::charts::edit(a),
+            chart::Command::Delete(a) => client::charts::delete(a),
+            chart::Command::References(a) => client::charts::references(a),
+        },
+        Command::Login(a) => client::login::login(a),
+        Command::Logout(a) => client::login::logout(a),
+        Command::Whoami(a) => client::login::whoami(a),
+        Command::Customization(c) => client::customizations::run(c),
+        Command::Builds(c) => client::builds::run(c),
+        Command::Repository(c) => client::catalog::run(c),
+        Command::Packages(a) => client::catalog::packages(a),
         Command::Verify(args) => {
             let json = args.output == Output::Json;
             match verify::run(args) {

@@ -17,6 +17,33 @@ pub enum Command {
     /// Mirror a repository once: copy every matching upstream tag byte for byte with its
     /// signatures, attestations and referrers (the semantics of a mirror's sync in the service).
     Copy(CopyArgs),
+    /// The org's mirrors in the service.
+    #[command(after_help = crate::client::EXIT_STATUSES)]
+    List(crate::client::mirrors::ListArgs),
+    /// One mirror (by id or destination repository).
+    #[command(after_help = crate::client::EXIT_STATUSES)]
+    Get(crate::client::mirrors::GetArgs),
+    /// Create a mirror in the service (owners); its first sync is queued.
+    #[command(after_help = crate::client::EXIT_STATUSES)]
+    Create(crate::client::mirrors::CreateArgs),
+    /// Change a mirror (owners): a whole file, or a --patch of some fields.
+    #[command(after_help = crate::client::EXIT_STATUSES)]
+    Edit(crate::client::mirrors::EditArgs),
+    /// Delete a mirror (owners); what it copied stays in the registry.
+    #[command(after_help = crate::client::EXIT_STATUSES)]
+    Delete(crate::client::mirrors::DeleteArgs),
+    /// Sync a mirror now (owners); --wait for the result of each tag.
+    #[command(after_help = crate::client::EXIT_STATUSES)]
+    Sync(crate::client::mirrors::SyncArgs),
+    /// A mirror's syncs, newest first (as `tailor builds list MIRROR`).
+    #[command(after_help = crate::client::EXIT_STATUSES)]
+    Syncs(crate::client::builds::ListArgs),
+    /// A sync's log (as `tailor builds logs MIRROR N`).
+    #[command(after_help = crate::client::EXIT_STATUSES)]
+    Logs(crate::client::builds::LogsArgs),
+    /// The upstream registry hosts the operator declared (a mirror's source must be on one).
+    #[command(after_help = crate::client::EXIT_STATUSES)]
+    Upstreams(crate::client::mirrors::ListArgs),
 }
 
 #[derive(Args, Debug)]
