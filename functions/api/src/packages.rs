@@ -17,7 +17,7 @@ fn bad(field: &str, message: String, problem: &str) -> HttpResponse {
 }
 
 fn not_indexed(message: String) -> HttpResponse {
-    HttpResponse::error(404, "not_indexed", message, vec![])
+    HttpResponse::error(404, "not_indexed", message, vec![]).with_header("retry-after", "2")
 }
 
 /// `GET /v1/orgs/{org}/packages?source=REF[&platform=P][&q=TEXT][&limit=N][&offset=N]`
@@ -85,8 +85,9 @@ pub async fn list<D: Db>(ctx: &Ctx<'_, D>) -> Reply {
     };
     let Some(index) = package_index(ctx.db, &v.variant, &v.arch).await.map_err(errors::store)? else {
         return Err(not_indexed(format!(
-            "the package catalog of {} ({}) has not been read yet: workers read it after their first build \
-             from such a base and at every poll (not with --poll-interval 0); try again shortly",
+            "the package catalog of {} ({}) is being read by a worker (workers read a release's catalog as soon \
+             as they learn an image of it, and again at every poll; not with --poll-interval 0): ask again in a \
+             few seconds",
             v.variant, v.arch
         )));
     };

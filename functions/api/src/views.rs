@@ -67,6 +67,7 @@ pub fn tag(t: &CatalogTag) -> Json {
         "tag": t.tag,
         "digest": t.digest,
         "platforms": t.platforms,
+        "kind": t.kind,
         "updated_at": rfc3339_ms(t.updated_at),
     })
 }

@@ -10,6 +10,8 @@ pub struct CatalogTag {
     pub tag: String,
     pub digest: Option<String>,
     pub platforms: Vec<String>,
+    /// `image`, `chart` or `artifact`; None while no worker has read it.
+    pub kind: Option<String>,
     pub updated_at: i64,
 }
 
@@ -27,7 +29,7 @@ pub async fn record_push<D: Db>(db: &D, repository: &str, tag: &str, digest: Opt
     if changed {
         db.exec(
             "INSERT INTO catalog (repository, tag, digest, platforms, updated_at) VALUES (?, ?, ?, NULL, ?) \
-             ON CONFLICT (repository, tag) DO UPDATE SET digest = excluded.digest, platforms = NULL, \
+             ON CONFLICT (repository, tag) DO UPDATE SET digest = excluded.digest, platforms = NULL, kind = NULL, \
              updated_at = excluded.updated_at",
             &[repository.into(), tag.into(), digest.into(), now.into()],
         )
@@ -36,7 +38,7 @@ pub async fn record_push<D: Db>(db: &D, repository: &str, tag: &str, digest: Opt
     Ok(changed)
 }
 
-/// Records the digest and platforms of `repository:tag` as resolved by a worker.
+/// Records the digest and platforms of image `repository:tag` as resolved by a worker.
 pub async fn record_platforms<D: Db>(
     db: &D,
     repository: &str,
@@ -45,12 +47,40 @@ pub async fn record_platforms<D: Db>(
     platforms: &[String],
     now: i64,
 ) -> Result<()> {
+    record(db, repository, tag, digest, platforms, "image", now).await
+}
+
+/// Records that `repository:tag` is a Helm chart (`chart`) or another OCI artifact
+/// (`artifact`) at `digest`: no platforms.
+pub async fn record_artifact<D: Db>(
+    db: &D,
+    repository: &str,
+    tag: &str,
+    digest: &str,
+    kind: &str,
+    now: i64,
+) -> Result<()> {
+    record(db, repository, tag, digest, &[], kind, now).await
+}
+
+/// `updated_at` is when the tag was last seen to move: reading an unchanged digest again (its
+/// platforms, its kind) keeps it.
+async fn record<D: Db>(
+    db: &D,
+    repository: &str,
+    tag: &str,
+    digest: &str,
+    platforms: &[String],
+    kind: &str,
+    now: i64,
+) -> Result<()> {
     let platforms = serde_json::to_string(platforms).unwrap_or_else(|_| "[]".into());
     db.exec(
-        "INSERT INTO catalog (repository, tag, digest, platforms, updated_at) VALUES (?, ?, ?, ?, ?) \
+        "INSERT INTO catalog (repository, tag, digest, platforms, kind, updated_at) VALUES (?, ?, ?, ?, ?, ?) \
          ON CONFLICT (repository, tag) DO UPDATE SET digest = excluded.digest, platforms = excluded.platforms, \
-         updated_at = excluded.updated_at",
-        &[repository.into(), tag.into(), digest.into(), platforms.into(), now.into()],
+         kind = excluded.kind, \
+         updated_at = CASE WHEN catalog.digest = excluded.digest THEN catalog.updated_at ELSE excluded.updated_at END",
+        &[repository.into(), tag.into(), digest.into(), platforms.into(), kind.into(), now.into()],
     )
     .await?;
     Ok(())
@@ -61,7 +91,7 @@ pub async fn list_catalog<D: Db>(db: &D, org: &str) -> Result<Vec<CatalogTag>> {
     let prefix = format!("{org}/");
     let rows = db
         .exec(
-            "SELECT repository, tag, digest, platforms, updated_at FROM catalog \
+            "SELECT repository, tag, digest, platforms, kind, updated_at FROM catalog \
              WHERE SUBSTR(repository, 1, ?) = ? ORDER BY repository, tag",
             &[(prefix.len() as i64).into(), prefix.into()],
         )
@@ -73,6 +103,7 @@ pub async fn list_catalog<D: Db>(db: &D, org: &str) -> Result<Vec<CatalogTag>> {
                 tag: r.text("tag")?,
                 digest: r.opt_text("digest")?,
                 platforms: r.opt_text("platforms")?.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default(),
+                kind: r.opt_text("kind")?,
                 updated_at: r.int("updated_at")?,
             })
         })

@@ -39,8 +39,8 @@ mod tests;
 
 pub use builds::{Build, BuildStatus, get_build, get_log, list_builds};
 pub use catalog::{
-    CatalogTag, PushOutcome, affected_by, dependency_tags, list_catalog, notify_moved, notify_push, record_platforms,
-    record_push,
+    CatalogTag, PushOutcome, affected_by, dependency_tags, list_catalog, notify_moved, notify_push, record_artifact,
+    record_platforms, record_push,
 };
 pub use charts::{
     ChartCustomization, chart_sources, create_chart, delete_chart, get_chart, last_outputs, list_charts, replace_chart,

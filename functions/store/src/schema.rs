@@ -175,6 +175,9 @@ const MIGRATIONS: &[&[&str]] = &[
         target TEXT,
         PRIMARY KEY (repository, tag, platform, parent, name))",
     ],
+    // 6: what a tag is — `image` (its platforms are known), `chart`, or `artifact` (another
+    // OCI artifact: no platforms); NULL while not read.
+    &["ALTER TABLE catalog ADD COLUMN kind TEXT"],
 ];
 
 /// The version this program's schema has.

@@ -139,14 +139,15 @@ pub fn parse_time(text: &str) -> Option<i64> {
     Some(((days * 24 + h) * 60 + mi) * 60_000 + s * 1000 + ms)
 }
 
-/// `1.2s`, `3m04s`, `2h05m` between two API timestamps; `-` when either is missing.
+/// `420ms`, `1.2s`, `3m04s`, `2h05m` between two API timestamps; `-` when either is missing.
 pub fn duration(start: &Value, end: &Value) -> String {
     let (Some(a), Some(b)) = (start.as_str().and_then(parse_time), end.as_str().and_then(parse_time)) else {
         return "-".into();
     };
     let ms = (b - a).max(0);
     match ms {
-        0..60_000 => format!("{:.1}s", ms as f64 / 1000.0),
+        0..1000 => format!("{ms}ms"),
+        1000..60_000 => format!("{:.1}s", ms as f64 / 1000.0),
         60_000..3_600_000 => format!("{}m{:02}s", ms / 60_000, ms % 60_000 / 1000),
         _ => format!("{}h{:02}m", ms / 3_600_000, ms % 3_600_000 / 60_000),
     }
@@ -191,6 +192,7 @@ mod tests {
         let d = |a: &str, b: &str| duration(&json!(a), &json!(b));
         assert_eq!(d("2026-12-04T00:00:00.000Z", "2026-12-04T00:00:01.250Z"), "1.2s");
         assert_eq!(d("2026-12-04T00:00:00Z", "2026-12-04T00:03:04Z"), "3m04s");
+        assert_eq!(d("2026-12-04T00:00:00.000Z", "2026-12-04T00:00:00.042Z"), "42ms");
         assert_eq!(d("2026-12-04T00:00:00Z", "2026-12-04T02:05:00Z"), "2h05m");
         assert_eq!(duration(&json!("2026-12-04T00:00:00Z"), &json!(null)), "-");
         assert_eq!(short_digest(&json!(format!("sha256:{}", "a".repeat(64)))), "sha256:aaaaaaaaaaaa");

@@ -10,7 +10,7 @@ use sha2::{Digest as _, Sha256};
 use tailor_chart::build::{Invocation, VersionState};
 use tailor_spec::ChartSpec;
 use tailor_store::{
-    BuildStatus, Claim, Outcome, SqliteDb, block_on, last_outputs, notify_moved, record_platforms, set_chart_images,
+    BuildStatus, Claim, Outcome, SqliteDb, block_on, last_outputs, notify_moved, record_artifact, set_chart_images,
 };
 
 use crate::job::{Log, Result_};
@@ -86,7 +86,7 @@ pub(crate) fn attempt(db: &SqliteDb, cfg: &WorkerConfig, claim: &Claim, log: &Lo
     // The catalog learns the source's versions (the UI lists them; their references can be read).
     for v in &report.versions {
         if let Some(d) = &v.source_digest {
-            let _ = block_on(record_platforms(db, &report.source, &v.source_tag, d, &[], now));
+            let _ = block_on(record_artifact(db, &report.source, &v.source_tag, d, "chart", now));
         }
     }
     for v in report.versions.iter().filter(|v| v.status == "built") {

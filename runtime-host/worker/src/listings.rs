@@ -8,7 +8,8 @@ use tailor_chart::archive::Limits as ChartLimits;
 use tailor_oci::Client;
 use tailor_spec::{Platform, Reference};
 use tailor_store::{
-    ListedFile, Listing, SqliteDb, block_on, claim_listings, fail_listing, record_platforms, store_data, store_files,
+    ListedFile, Listing, SqliteDb, block_on, claim_listings, fail_listing, record_artifact, record_platforms,
+    store_data, store_files,
 };
 
 use crate::worker::{WorkerConfig, now_ms};
@@ -54,6 +55,21 @@ fn client(cfg: &WorkerConfig, repository: &str) -> Result<Client, String> {
     cfg.target.client(org, &[]).map_err(|e| e.to_string())
 }
 
+/// `chart` or `artifact` for a manifest whose config is not an image's; None for an image
+/// (an index, or a manifest with an image config).
+fn artifact_kind(m: &tailor_oci::RawManifest) -> Option<&'static str> {
+    if tailor_oci::media::is_index(&m.media_type) {
+        return None;
+    }
+    let doc: serde_json::Value = serde_json::from_slice(&m.bytes).ok()?;
+    let config = doc["config"]["mediaType"].as_str().unwrap_or_default();
+    match config {
+        tailor_chart::build::HELM_CONFIG => Some("chart"),
+        "application/vnd.oci.image.config.v1+json" | "application/vnd.docker.container.image.v1+json" => None,
+        _ => Some("artifact"),
+    }
+}
+
 /// Records the tag's digest and platforms in the catalog (what the API lists for its tags).
 fn record(db: &SqliteDb, l: &Listing, image: &Image) {
     let platforms: Vec<String> = image.platforms.keys().cloned().collect();
@@ -69,10 +85,21 @@ fn read(db: &SqliteDb, cfg: &WorkerConfig, l: &Listing) -> Result<(), String> {
         Reference { registry: None, repository: l.repository.clone(), tag: Some(l.tag.clone()), digest: None };
     match l.kind.as_str() {
         "platforms" => {
-            let image = resolve(&client, "tag", &reference).map_err(|e| e.to_string())?;
-            record(db, l, &image);
-            let data = serde_json::json!({ "platforms": image.platforms.keys().collect::<Vec<_>>() });
-            block_on(store_data(db, l, image.digest.as_str(), &data, now_ms())).map_err(|e| e.to_string())
+            let manifest = client.get_manifest(&l.repository, &l.tag).map_err(|e| e.to_string())?;
+            let digest = manifest.digest.to_string();
+            let data = match artifact_kind(&manifest) {
+                Some(kind) => {
+                    block_on(record_artifact(db, &l.repository, &l.tag, &digest, kind, now_ms()))
+                        .map_err(|e| e.to_string())?;
+                    serde_json::json!({ "kind": kind, "platforms": [] })
+                }
+                None => {
+                    let image = resolve(&client, "tag", &reference).map_err(|e| e.to_string())?;
+                    record(db, l, &image);
+                    serde_json::json!({ "kind": "image", "platforms": image.platforms.keys().collect::<Vec<_>>() })
+                }
+            };
+            block_on(store_data(db, l, &digest, &data, now_ms())).map_err(|e| e.to_string())
         }
         "os" => {
             let image = resolve(&client, "tag", &reference).map_err(|e| e.to_string())?;

@@ -170,6 +170,12 @@ fn record(db: &SqliteDb, claim: &Claim, r: &SyncReport, cascade: bool) {
                 Err(e) => eprintln!("tailor worker: queueing builds of {}:{}: {e}", r.destination, t.tag),
             }
         }
-        let _ = block_on(record_platforms(db, &r.destination, &t.tag, &digest, &t.platforms, now));
+        if t.platforms.is_empty() {
+            // A single-platform image, a chart or another artifact: a worker reads which.
+            let kind = tailor_store::ListingKind::Platforms;
+            let _ = block_on(tailor_store::request_listing(db, &r.destination, &t.tag, "", kind, now));
+        } else {
+            let _ = block_on(record_platforms(db, &r.destination, &t.tag, &digest, &t.platforms, now));
+        }
     }
 }

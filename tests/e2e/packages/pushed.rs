@@ -59,6 +59,18 @@ fn a_pushed_image_lists_its_platforms_and_packages_without_a_build() {
     assert_eq!(platforms.len(), 2, "{tags}");
     assert_eq!(platforms[0], "linux/amd64");
     assert!(platforms[1].starts_with("linux/arm64"), "{tags}");
+    assert_eq!(tags["tags"][0]["kind"], "image");
+    // A Helm chart pushed by Helm: a chart, no platforms (not an image whose platforms are unknown).
+    let archive = crate::chart::package(work.path(), "2.0.0");
+    crate::harness::helm::push(&archive, &format!("oci://{}/acme", registry.host()));
+    let chart = host.wait_for("the chart's kind", Duration::from_secs(30), || {
+        let t = host.get("/v1/orgs/acme/repositories/web/tags", &token).json();
+        t["tags"][0]["kind"].is_string().then_some(t)
+    });
+    assert_eq!(
+        (chart["tags"][0]["kind"].as_str(), &chart["tags"][0]["platforms"]),
+        (Some("chart"), &serde_json::json!([]))
+    );
 
     // The package picker asks: not indexed yet (a worker reads the OS, then the catalog) …
     let first = host.get("/v1/orgs/acme/packages?source=acme/fresh:1&q=jq", &token);

@@ -88,6 +88,11 @@ fn file_trees_and_chart_references_are_read_when_asked_for() {
     host.wait_for("the chart version in the catalog", Duration::from_secs(60), || {
         (host.get("/v1/orgs/acme/repositories/web/tags", &token).status == 200).then_some(())
     });
+    let tags = host.get("/v1/orgs/acme/repositories/web/tags", &token).json();
+    assert_eq!(
+        (tags["tags"][0]["kind"].as_str(), &tags["tags"][0]["platforms"]),
+        (Some("chart"), &serde_json::json!([]))
+    );
     let refs = ready(&host, &token, "/v1/orgs/acme/repositories/web/tags/1.4.2_build.7/references");
     let found: Vec<&str> =
         refs["references"].as_array().unwrap().iter().map(|r| r["reference"].as_str().unwrap()).collect();

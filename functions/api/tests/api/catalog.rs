@@ -1,7 +1,7 @@
 //! The catalog of the org's repositories and tags.
 
 use serde_json::json;
-use tailor_store::{block_on, record_platforms, record_push};
+use tailor_store::{block_on, record_artifact, record_platforms, record_push};
 
 use crate::*;
 
@@ -16,6 +16,9 @@ fn repositories_and_tags_of_the_org_only() {
     block_on(record_platforms(&db, "acme/debian", "12", "sha256:d12", &platforms[..1], NOW)).unwrap();
     block_on(record_platforms(&db, "acme/team/app", "1.0", "sha256:a1", &platforms, NOW)).unwrap();
     block_on(record_push(&db, "acme/pushed", "latest", None, NOW)).unwrap();
+    block_on(record_artifact(&db, "acme/pushed", "chart-1", "sha256:c1", "chart", NOW)).unwrap();
+    // Read again, unchanged: when the tag was last seen to move stays.
+    block_on(record_platforms(&db, "acme/debian", "12", "sha256:d12", &platforms[..1], NOW + 5000)).unwrap();
     block_on(record_platforms(&db, "globex/debian", "12", "sha256:g", &platforms, NOW)).unwrap();
     block_on(record_platforms(&db, "acmeco/debian", "12", "sha256:c", &platforms, NOW)).unwrap();
 
@@ -26,13 +29,17 @@ fn repositories_and_tags_of_the_org_only() {
     assert_eq!(
         listed["repositories"][0]["tags"],
         json!([
-            {"tag": "12", "digest": "sha256:d12", "platforms": ["linux/amd64"], "updated_at": NOW_TEXT},
-            {"tag": "13", "digest": "sha256:d13", "platforms": ["linux/amd64", "linux/arm64"], "updated_at": NOW_TEXT},
+            {"tag": "12", "digest": "sha256:d12", "platforms": ["linux/amd64"], "kind": "image", "updated_at": NOW_TEXT},
+            {"tag": "13", "digest": "sha256:d13", "platforms": ["linux/amd64", "linux/arm64"], "kind": "image",
+             "updated_at": NOW_TEXT},
         ])
     );
     assert_eq!(
         listed["repositories"][1]["tags"],
-        json!([{"tag": "latest", "digest": null, "platforms": [], "updated_at": NOW_TEXT}])
+        json!([
+            {"tag": "chart-1", "digest": "sha256:c1", "platforms": [], "kind": "chart", "updated_at": NOW_TEXT},
+            {"tag": "latest", "digest": null, "platforms": [], "kind": null, "updated_at": NOW_TEXT},
+        ])
     );
 
     let nested = send(&db, request("GET", "/v1/orgs/acme/repositories/team/app/tags", MEMBER));
@@ -40,7 +47,8 @@ fn repositories_and_tags_of_the_org_only() {
     assert_eq!(
         body(&nested),
         json!({"repository": "acme/team/app", "tags": [
-            {"tag": "1.0", "digest": "sha256:a1", "platforms": ["linux/amd64", "linux/arm64"], "updated_at": NOW_TEXT}
+            {"tag": "1.0", "digest": "sha256:a1", "platforms": ["linux/amd64", "linux/arm64"], "kind": "image",
+             "updated_at": NOW_TEXT}
         ]})
     );
     let encoded = body(&send(&db, request("GET", "/v1/orgs/acme/repositories/team%2Fapp/tags", MEMBER)));

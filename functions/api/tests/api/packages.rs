@@ -69,7 +69,10 @@ fn unknown_images_catalogs_and_bad_parameters_are_clear() {
     let db = catalog();
     let arm = list(&db, "source=acme/debian:12&platform=linux/arm64", MEMBER);
     assert_eq!(error(&arm), (404, "not_indexed".into()));
-    assert!(body(&arm)["error"]["message"].as_str().unwrap().contains("debian:bookworm (arm64) has not been read yet"));
+    assert!(
+        body(&arm)["error"]["message"].as_str().unwrap().contains("debian:bookworm (arm64) is being read by a worker")
+    );
+    assert_eq!(arm.header("retry-after"), Some("2"));
     let unknown = list(&db, "source=acme/debian:13", MEMBER);
     assert_eq!(error(&unknown), (404, "not_found".into()));
     assert!(body(&unknown)["error"]["message"].as_str().unwrap().contains("no tag `13` of repository `acme/debian`"));
