@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in docker-registry skopeo umoci apache2-utils openssl python3-venv gpg xz-utils zstd gzip apt-utils debootstrap; do
+for pkg in docker-registry skopeo umoci apache2-utils openssl python3-venv gpg xz-utils zstd gzip apt-utils debootstrap chromium fonts-dejavu-core; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -63,6 +63,13 @@ if [ ! -x "$helm_venv/bin/python" ] || ! "$helm_venv/bin/python" -c "import helm
   "$helm_venv/bin/pip" install -q --disable-pip-version-check helm-python-sdk==0.2.2
 fi
 export TAILOR_TEST_HELM_PYTHON="$helm_venv/bin/python"
+# The web UI's tests run in Node (20.19 or newer: Vite 8) and drive Debian's Chromium.
+node_ok=$(node -e 'const [a,b]=process.versions.node.split(".").map(Number); console.log(a>20||(a===20&&b>=19)?"yes":"no")' 2>/dev/null || echo no)
+if [ "$node_ok" != yes ]; then
+  echo "tests/run.sh: Node.js 20.19 or newer and npm are needed for web/ (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
+(cd web && npm ci --no-audit --no-fund --loglevel=error)
 
 # The functions (and the test component the host's limits are tested with) are WASM
 # components: build them for wasm32-wasip2 (the e2e tests serve them with `tailor up`).
@@ -71,5 +78,14 @@ cargo build --locked --profile wasm --target wasm32-wasip2 -p tailor-api -p tail
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --locked --workspace 2>&1 | tee "$log"
-# One closing line for the whole run (cargo's last line is the empty doc-test summary).
-awk '/^test result:/ { p += $4; f += $6 } END { printf "all tests: %d passed, %d failed\n", p, f }' "$log"
+# The web UI: its API types are current, its committed build is the build of its sources,
+# and the browser tests (Chromium + axe) pass against `tailor up` with the real registry.
+cargo build --locked -q -p tailor-cli
+web_log=$(mktemp)
+trap 'rm -f "$log" "$web_log"' EXIT
+(cd web && npm run -s check:api && npm run -s check:dist)
+(cd web && npm test) 2>&1 | tee "$web_log"
+# One closing line for the whole run (cargo's last line is the empty doc-test summary; node
+# --test ends with `# pass N` and `# fail N`).
+awk '/^test result:/ { p += $4; f += $6 } /^# pass / { p += $3 } /^# fail / { f += $3 }
+     END { printf "all tests: %d passed, %d failed\n", p, f }' "$log" "$web_log"

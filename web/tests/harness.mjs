@@ -3,8 +3,10 @@
 // components (the API and the UI built from web/dist) with a worker polling every second, a
 // gpg-signed flat apt repository of real .deb files served from this process, images pushed
 // with `tailor artifact push` (a small fake Debian base, artifacts with nested files), and
-// optionally a real Helm chart. Everything started is stopped (its process group killed) by
-// `stop()`; logs stay in the stack's directory when a test fails.
+// optionally a real Helm chart. No build runs first: the pushes' notifications make the
+// platforms known, the package step's questions the base's OS and catalog. Everything started
+// is stopped (its process group killed) by `stop()`; logs stay in the stack's directory when a
+// test fails.
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, openSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -22,16 +24,23 @@ const DEBS = process.env.TAILOR_TEST_DEBS ?? join(CACHE, 'debs');
 const HELM_PYTHON = process.env.TAILOR_TEST_HELM_PYTHON ?? join(CACHE, 'helm-python-sdk-0.2.2/bin/python');
 const SECRET = 'web-tests-webhook-secret';
 
-export function freePort() {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.unref();
-    s.on('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
+/** `n` distinct ports free right now (each held until all are found, so none is given twice). */
+export async function freePorts(n) {
+  const servers = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const s = net.createServer();
+      s.unref();
+      await new Promise((res, rej) => {
+        s.on('error', rej);
+        s.listen(0, '127.0.0.1', res);
+      });
+      servers.push(s);
+    }
+    return servers.map((s) => s.address().port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  }
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -114,8 +123,8 @@ async function aptRepository(dir) {
     res.writeHead(200, { 'content-length': statSync(file).size });
     createReadStream(file).pipe(res);
   });
-  const port = await freePort();
-  await new Promise((r) => server.listen(port, '127.0.0.1', r));
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address();
   const repos = join(dir, 'repositories.yaml');
   writeFileSync(repos, `debian:\n  - {url: 'http://127.0.0.1:${port}/repo', suite: ./, keys: ['${key}']}\n`);
   return { server, repos };
@@ -165,7 +174,10 @@ export async function startStack(opts = {}) {
   const stack = new Stack(dir);
   const children = stack.children;
   try {
-    const [rport, tport] = [await freePort(), await freePort()];
+    // The apt repository listens first, so that the ports reserved next cannot be its own.
+    const { server, repos } = await aptRepository(dir);
+    stack.apt = server;
+    const [rport, tport] = await freePorts(2);
     const registry = `http://127.0.0.1:${rport}`;
     const url = `http://127.0.0.1:${tport}`;
     write(
@@ -196,9 +208,6 @@ notifications:
     children.push(spawnGroup('docker-registry', ['serve', join(dir, 'registry.yml')], join(dir, 'registry.log')));
     await waitFor('the registry', async () => (await fetch(`${registry}/v2/`)).ok, 20_000);
 
-    const { server, repos } = await aptRepository(dir);
-    stack.apt = server;
-
     const manifest = readFileSync(join(ROOT, 'spin.toml'), 'utf8').replaceAll('source = "target/', `source = "${TARGET}/`);
     writeFileSync(join(dir, 'spin.toml'), manifest);
     const data = join(dir, 'data');
@@ -227,14 +236,15 @@ notifications:
     stack.member = token('member');
 
     // Images: a Debian base (three platforms), artifacts (two platforms, one platform).
-    const push = (src, tag, platforms) => run(TAILOR, ['artifact', 'push', src, '--tag', tag, '--platform', platforms, '--registry', registry, '-q']);
+    // No build runs first: each push's notification makes a worker read the tag's platforms,
+    // and the package picker's first question has one read the base's OS and its catalog.
     debianBase(join(dir, 'img/debian'));
     toolsArtifact(join(dir, 'img/tools1'), '1');
-    push(join(dir, 'img/debian'), 'acme/debian:12', 'linux/amd64,linux/arm64,linux/arm/v7');
-    push(join(dir, 'img/tools1'), 'acme/tools:1', 'linux/amd64,linux/arm64');
+    stack.push(join(dir, 'img/debian'), 'acme/debian:12', 'linux/amd64,linux/arm64,linux/arm/v7');
+    stack.push(join(dir, 'img/tools1'), 'acme/tools:1', 'linux/amd64,linux/arm64');
     if (opts.upstream) {
       write(join(dir, 'img/vendor/srv/app/VERSION'), '1\n');
-      push(join(dir, 'img/vendor'), 'vendor/app:1', 'linux/amd64');
+      stack.push(join(dir, 'img/vendor'), 'vendor/app:1', 'linux/amd64');
     }
     if (opts.chart) {
       if (!existsSync(HELM_PYTHON)) throw new Error(`${HELM_PYTHON} is missing: tests/run.sh installs helm-python-sdk (TAILOR_TEST_HELM_PYTHON)`);
@@ -248,21 +258,6 @@ notifications:
       return ['acme/debian', 'acme/tools', ...(opts.chart ? ['acme/web'] : [])].every((n) => names.includes(n));
     });
 
-    // A first build from the base teaches the worker its Debian variant (then the package
-    // catalog is read) and the platforms of its inputs; the seed is deleted afterwards.
-    const seed = await stack.api('POST', '/v1/orgs/acme/customizations', {
-      name: 'seed',
-      source: 'acme/debian:12',
-      tag_suffix: 'seed',
-      platforms: ['linux/amd64'],
-      contents: { artifacts: [{ reference: 'acme/tools:1', includes: ['/etc/tools'] }] },
-    });
-    if (seed.status !== 201) throw new Error(`seed: ${seed.status} ${JSON.stringify(seed.body)}`);
-    const build = await stack.waitBuild(seed.body.id, 1);
-    if (build.status !== 'succeeded') throw new Error(`seed build ${build.status}: ${build.error}\n${(await stack.api('GET', `/v1/orgs/acme/customizations/${seed.body.id}/builds/1/log`)).text}`);
-    await waitFor('the package catalog', async () => (await stack.api('GET', '/v1/orgs/acme/packages?source=acme/debian:12&q=jq')).status === 200, 60_000, 500);
-    const del = await stack.api('DELETE', `/v1/orgs/acme/customizations/${seed.body.id}`);
-    if (del.status !== 204) throw new Error(`deleting the seed: ${del.status} ${del.text}`);
     stack.ok = true;
     return stack;
   } catch (e) {
@@ -276,6 +271,11 @@ export class Stack {
     this.dir = dir;
     this.children = [];
     this.ok = false;
+  }
+
+  /** Pushes the directory `src` as image `tag` (a notification then tells tailor). */
+  push(src, tag, platforms) {
+    run(TAILOR, ['artifact', 'push', src, '--tag', tag, '--platform', platforms, '--registry', this.registry, '-q']);
   }
 
   /** The API as the owner (or `token`): `{status, body, text, headers}`. */

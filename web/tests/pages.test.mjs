@@ -1,16 +1,16 @@
 // The other pages end to end: repositories and mirrors (add from a declared upstream, sync,
 // the sync's tags, delete), chart customizations (references discovered in the chart offered
-// as `from`s, create, the build's per-version outputs and log, edit, a validation failure), a
-// member's 403 on Delete, a base without a package catalog, and the figures: the built
-// JavaScript's gzipped size and the first page's time to interactive, cold.
+// as `from`s, the draft kept across a reload, create, the build's per-version outputs and
+// log, edit, a validation failure), a files-only image pushed during the test (its platforms
+// waited for, no package database), a catalog that cannot be read, an edit that lost a race,
+// a member's 403 on Delete, and the built JavaScript's gzipped size (the first page's time to
+// interactive is measured by tests/bench/ui.py with scripts/bench-page.mjs, not here).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { startStack, WEB } from './harness.mjs';
+import { sleep, startStack, WEB } from './harness.mjs';
 import { RESULTS, screenshots, axe, launch, newPage, noProblems, shot, signIn } from './browser.mjs';
 
 let stack;
@@ -51,11 +51,25 @@ function story(name, fn) {
 
 const heading = (name) => page.getByRole('heading', { level: 1, name });
 
-story('repositories with their tags and platforms; mirrors added, synced and deleted', async () => {
+async function until(what, f, timeoutMs = 30_000) {
+  const end = Date.now() + timeoutMs;
+  while (!(await f())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+story('repositories with their tags and platforms; mirrors added, synced and deleted', async (t) => {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Repositories' }).click();
   await heading('Repositories').waitFor();
-  const repos = page.getByRole('table').first();
-  await repos.getByRole('row', { name: /acme\/debian.*12 linux\/amd64, linux\/arm\/v7, linux\/arm64\/v8/ }).waitFor();
+  // The pushes' platforms, read by a worker on their notifications (no build has run); the page
+  // does not read them again by itself: a reload shows them if they came after it.
+  const debian = () => page.getByRole('table').first().getByRole('row', { name: /acme\/debian.*12 linux\/amd64, linux\/arm\/v7, linux\/arm64\/v8/ });
+  await debian().waitFor({ timeout: 5000 }).catch(async () => {
+    t.diagnostic('the platforms of acme/debian:12 came after the page read the repositories: reloaded');
+    await page.reload();
+    await debian().waitFor();
+  });
   await page.getByText('No mirrors.').waitFor();
   await axe(page, 'repositories');
 
@@ -114,6 +128,14 @@ story('a chart customization: references offered as `from`s, built per version, 
   assert.equal(await page.getByLabel('From (mapping 1)', { exact: true }).inputValue(), 'docker.io/dhi/nginx');
   assert.ok((await page.locator('#from-choices option').evaluateAll((o) => o.map((x) => x.value))).includes('docker.io/dhi/nginx'));
   await page.getByLabel('To (mapping 1)', { exact: true }).fill('acme/debian:12');
+  // A reload keeps the draft (this tab only).
+  await page.reload();
+  await heading('New chart customization').waitFor();
+  assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'web-acme');
+  assert.equal(await page.getByLabel('Chart repository', { exact: true }).inputValue(), 'acme/web');
+  assert.equal(await page.getByLabel('From (mapping 1)', { exact: true }).inputValue(), 'docker.io/dhi/nginx');
+  assert.equal(await page.getByLabel('To (mapping 1)', { exact: true }).inputValue(), 'acme/debian:12');
+  await nginx.getByText('mapped').waitFor({ timeout: 60_000 });
   // The API's problems: summary and inline (no tag suffix).
   await page.getByRole('button', { name: 'Create chart customization' }).click();
   const summary = page.getByRole('alert').filter({ hasText: /There (is a|are \d+) problems?/ });
@@ -124,6 +146,7 @@ story('a chart customization: references offered as `from`s, built per version, 
   await page.getByLabel('Tag suffix', { exact: true }).fill('acme');
   await page.getByRole('button', { name: 'Create chart customization' }).click();
   await heading('web-acme').waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('tailor.chart-draft')), null, 'the draft is gone once created');
   chartId = decodeURIComponent(page.url().split('/charts/')[1].split(/[?#]/)[0]);
   const versions = page.getByRole('table').filter({ hasText: 'Literal template images' });
   await versions.getByRole('row', { name: /1\.4\.2\+build\.7/ }).waitFor({ timeout: 120_000 });
@@ -161,21 +184,76 @@ story('a chart customization: references offered as `from`s, built per version, 
   noProblems(page);
 });
 
-story('a base without a package catalog: said, and names are taken as typed', async () => {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Customizations', exact: true }).click();
-  await page.getByRole('link', { name: 'New customization' }).click();
-  await page.getByLabel('Name', { exact: true }).fill('tools-pkgs');
-  await page.getByLabel('Repository', { exact: true }).selectOption('acme/tools');
-  await page.getByLabel('Version (tag)', { exact: true }).selectOption('1');
+story('a files-only image just pushed: its platforms waited for, no package database', async () => {
+  // An image without /var/lib/dpkg (nor apk): files only.
+  const dir = join(stack.dir, 'img/plain');
+  mkdirSync(join(dir, 'opt/app'), { recursive: true });
+  writeFileSync(join(dir, 'opt/app/run'), '#!/bin/sh\necho plain\n');
+  stack.push(dir, 'acme/plain:1', 'linux/amd64');
+  await until('acme/plain:1 in the catalog', async () => (await stack.api('GET', '/v1/orgs/acme/repositories/plain/tags')).status === 200);
+  // Its first two listings show no platforms yet (as right after a push, made certain here).
+  let hidden = 0;
+  await page.route('**/v1/orgs/acme/repositories', async (route) => {
+    const r = await route.fetch();
+    const body = await r.json();
+    if (hidden < 2) {
+      hidden += 1;
+      for (const t of body.repositories.find((x) => x.repository === 'acme/plain')?.tags ?? []) t.platforms = [];
+    }
+    await route.fulfill({ response: r, json: body });
+  });
+  try {
+    await page.goto(stack.url + '/customizations/new');
+    await page.getByLabel('Name', { exact: true }).fill('plain-files');
+    await page.getByLabel('Repository', { exact: true }).selectOption('acme/plain');
+    await page.getByLabel('Version (tag)', { exact: true }).selectOption('1');
+    await page.getByRole('status').getByText('Reading the platforms of acme/plain:1…').waitFor();
+    await page.waitForFunction(() => [...document.querySelectorAll('[id="f-source.tag"] option')].some((o) => o.textContent === '1 (linux/amd64)'));
+    assert.equal(await page.getByRole('status').getByText(/Reading the platforms/).count(), 0);
+    assert.equal(hidden, 2);
+  } finally {
+    await page.unroute('**/v1/orgs/acme/repositories');
+  }
   await page.getByRole('button', { name: 'Next', exact: true }).click();
-  await page.getByText('The package catalog of acme/tools:1 is not known yet').waitFor();
-  const box = page.getByRole('combobox', { name: 'Search packages' });
-  await box.fill('curl');
-  await page.getByRole('status').getByText(/press Enter or “Add package” to add the name as typed/).waitFor();
-  await box.press('Enter');
-  await page.getByRole('button', { name: 'Remove package curl' }).waitFor();
-  await axe(page, 'packages without a catalog');
-  await shot(page, 'packages-not-indexed');
+  // The first question has a worker read its OS: none with a package database.
+  await page.getByRole('status').getByText('Reading the packages of acme/plain:1…').waitFor();
+  await page.getByText('acme/plain:1 has no package database, so packages cannot be added to it.').waitFor({ timeout: 30_000 });
+  await page.getByText('Files (scripts included) and artifacts can still be added').waitFor();
+  assert.equal(await page.getByRole('combobox').count(), 0, 'no package search');
+  assert.equal(await page.getByRole('button', { name: 'Add package' }).count(), 0);
+  await axe(page, 'packages of an image without a package database');
+  await shot(page, 'packages-no-database');
+  // Its platform is offered (and chosen) on step 5.
+  await page.getByRole('link', { name: /5 Configure/ }).click();
+  await page.waitForFunction(() => [...document.querySelectorAll('fieldset#f-platforms input[type=checkbox]')].map((x) => `${x.labels[0].textContent} ${x.checked}`).join() === 'linux/amd64 true');
+  assert.equal(await page.getByLabel('Add a platform', { exact: true }).count(), 0, 'nothing to type');
+  noProblems(page);
+});
+
+story('a package catalog that cannot be read: said, and names are taken as typed', async () => {
+  // The API's answer when a worker failed to read the image (made certain here).
+  await page.route('**/v1/orgs/acme/packages?**', (route) =>
+    route.fulfill({ status: 422, json: { error: { code: 'unreadable', message: 'the OS and package catalog of acme/plain:1 could not be read: connection refused', details: [] } } }),
+  );
+  try {
+    await page.getByRole('link', { name: /2 Packages/ }).click();
+    await page.getByText('The package catalog could not be read: the OS and package catalog of acme/plain:1 could not be read').waitFor();
+    await page.getByRole('button', { name: 'Try again' }).waitFor();
+    const box = page.getByRole('combobox', { name: 'Search packages' });
+    await box.fill('curl');
+    await page.getByRole('status').getByText(/Searching failed: .* You can still add names as typed/).waitFor();
+    await box.press('Enter');
+    await page.getByRole('button', { name: 'Remove package curl' }).waitFor();
+    await axe(page, 'packages when the catalog cannot be read');
+    await shot(page, 'packages-unreadable');
+  } finally {
+    await page.unroute('**/v1/orgs/acme/packages?**');
+  }
+  // Asked again, the real answer: no package database; the package typed is to be removed.
+  await page.getByRole('button', { name: 'Try again' }).click();
+  await page.getByText('acme/plain:1 cannot take these: remove them.').waitFor();
+  await page.getByRole('button', { name: 'Remove package curl' }).click();
+  await page.getByText('acme/plain:1 cannot take these').waitFor({ state: 'detached' });
   // Start over: the draft is emptied.
   await page.getByRole('link', { name: /1 Source/ }).click();
   await page.getByRole('button', { name: 'Start over with an empty customization' }).click();
@@ -253,43 +331,6 @@ story('the built JavaScript is at most 150 KB gzipped', async (t) => {
   t.diagnostic(`dist JavaScript: ${js.length} file(s), ${(bytes / 1024).toFixed(1)} KB gzipped`);
   record('js_gzip_bytes', bytes);
   assert.ok(bytes <= 150 * 1024, `${bytes} bytes gzipped`);
-});
-
-story('the first page is interactive within 1 s, cold (median of 5)', async (t) => {
-  const times = [];
-  for (let i = 0; i < 5; i++) {
-    const profile = mkdtempSync(join(tmpdir(), 'tailor-cold-'));
-    const ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    try {
-      const p = ctx.pages()[0] ?? (await ctx.newPage());
-      // When the token input exists and its form is wired, relative to the navigation start.
-      await p.addInitScript(() => {
-        const check = () => {
-          const input = document.getElementById('token');
-          if (input && !window.__usable) window.__usable = performance.now();
-        };
-        new MutationObserver(check).observe(document, { childList: true, subtree: true });
-      });
-      await p.goto(stack.url + '/sign-in', { waitUntil: 'commit' });
-      await p.getByLabel('API token', { exact: true }).waitFor();
-      const ms = await p.evaluate(() => window.__usable);
-      await p.getByLabel('API token', { exact: true }).fill('x');
-      assert.equal(await p.getByLabel('API token', { exact: true }).inputValue(), 'x');
-      times.push(ms);
-    } finally {
-      await ctx.close();
-      rmSync(profile, { recursive: true, force: true });
-    }
-  }
-  times.sort((a, b) => a - b);
-  const median = times[2];
-  t.diagnostic(`first page interactive, cold: median ${median.toFixed(0)} ms (${times.map((x) => x.toFixed(0)).join(', ')})`);
-  record('first_page_interactive_ms', { median, runs: times });
-  assert.ok(median <= 1000, `${median} ms`);
 });
 
 function record(key, value) {

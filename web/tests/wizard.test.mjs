@@ -1,5 +1,7 @@
 // The customization wizard end to end, in Debian's Chromium against `tailor up` and the real
-// registry: sign in; every step (a version, a package from the catalog, an artifact include
+// registry, with images just pushed and no build run before: sign in; every step (a version
+// with the platforms its push made known, a package from the catalog read on the first
+// question, an artifact include
 // picked in the file tree and an exclude under it, a file, environment, a label, a user,
 // run-as, the suffix and the platforms); review; create; the build succeeds and its log is
 // shown; edit (the diff shows the change) and revision 2 builds; copy; delete with the typed
@@ -138,7 +140,7 @@ story('sign in with an API token', async () => {
   noProblems(page);
 });
 
-story('walk the whole wizard and create the customization', async () => {
+story('walk the whole wizard and create the customization', async (t) => {
   await page.getByRole('link', { name: 'New customization' }).click();
   await stepIs(1, 'Source');
   await axe(page, 'wizard step 1');
@@ -155,14 +157,25 @@ story('walk the whole wizard and create the customization', async () => {
 
   await page.getByLabel('Name', { exact: true }).fill('web-tools');
   await page.getByLabel('Repository', { exact: true }).selectOption('acme/debian');
-  const tags = await page.getByLabel('Version (tag)', { exact: true }).locator('option').allTextContents();
-  assert.ok(tags.includes('12 (linux/amd64, linux/arm/v7, linux/arm64/v8)'), tags.join(' | '));
   await page.getByLabel('Version (tag)', { exact: true }).selectOption('12');
+  // The push's notification made a worker read the platforms (the step reads the tags again
+  // while they show none); no build has run.
+  const label = '12 (linux/amd64, linux/arm/v7, linux/arm64/v8)';
+  await page
+    .waitForFunction((l) => [...document.querySelectorAll('[id="f-source.tag"] option')].some((o) => o.textContent === l), label, { timeout: 15_000 })
+    .catch(async () => assert.fail((await page.getByLabel('Version (tag)', { exact: true }).locator('option').allTextContents()).join(' | ')));
+  assert.deepEqual((await stack.api('GET', '/v1/orgs/acme/customizations')).body.customizations, [], 'no customization, so no build, yet');
   await shot(page, 'step-1-source');
   await next(2, 'Packages');
 
-  // The package catalog, searched through the combobox with the keyboard.
-  await page.getByText(/Catalog of debian:bookworm \(amd64\): 5 packages/).waitFor();
+  // The package catalog: the first question has a worker read the base's OS, then its
+  // catalog (said politely meanwhile); then searched through the combobox with the keyboard.
+  const asked = Date.now();
+  await page.getByRole('status').getByText('Reading the packages of acme/debian:12…').waitFor();
+  assert.equal(await page.getByRole('combobox', { name: 'Search packages' }).count(), 0, 'no search while the catalog is read');
+  await axe(page, 'wizard step 2 while the catalog is read');
+  await page.getByRole('status').getByText(/Catalog of debian:bookworm \(amd64\): 5 packages/).waitFor({ timeout: 60_000 });
+  t.diagnostic(`package catalog of a base no build has read: ready ${Date.now() - asked} ms after step 2 asked`);
   const box = page.getByRole('combobox', { name: 'Search packages' });
   assert.equal(await box.getAttribute('aria-expanded'), 'false');
   await box.fill('jq');

@@ -27,6 +27,8 @@ export class ApiError extends Error {
     message: string,
     readonly details: Detail[] = [],
     readonly etag: string | null = null,
+    /** `Retry-After` in seconds (a listing being read answers 404 `not_indexed` with it). */
+    readonly retryAfter: number | null = null,
   ) {
     super(message);
   }
@@ -54,13 +56,15 @@ api.use({
 
 function toError(status: number, body: unknown, response?: Response): ApiError {
   const etag = response?.headers.get('etag') ?? null;
+  const after = response?.headers.get('retry-after')?.trim();
+  const retryAfter = after && /^\d+$/.test(after) ? Number(after) : null;
   const e = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)?.error;
   if (e && typeof e.code === 'string' && typeof e.message === 'string') {
     const details = Array.isArray(e.details) ? (e.details as Detail[]) : [];
-    return new ApiError(status, e.code, e.message, details, etag);
+    return new ApiError(status, e.code, e.message, details, etag, retryAfter);
   }
   const text = typeof body === 'string' && body.trim() ? `: ${body.trim().slice(0, 300)}` : '';
-  return new ApiError(status, 'http_' + status, `The server answered ${status}${text}`, [], etag);
+  return new ApiError(status, 'http_' + status, `The server answered ${status}${text}`, [], etag, retryAfter);
 }
 
 type Answer<T> = { data?: T; error?: unknown; response: Response };

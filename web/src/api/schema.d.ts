@@ -330,7 +330,7 @@ export interface paths {
         };
         /**
          * List the OS packages a source image can install
-         * @description The package catalog of the source image's OS variant (Debian release or Alpine branch, per architecture): every package its repositories offer, at its newest version, with the first line of its description. Searchable by name or summary; exact name first, then names starting with the query, then the rest. Workers learn an image's variant when they first build from it, and re-read each variant's repositories at every poll; until then the answer is 404 `not_indexed`.
+         * @description The package catalog of the source image's OS variant (Debian release or Alpine branch, per architecture): every package its repositories offer, at its newest version, with the first line of its description. Searchable by name or summary; exact name first, then names starting with the query, then the rest. Workers learn an image's variant when they first build from it or, for an image no build has read, when this is first asked (answering 404 `not_indexed` with `Retry-After` until a worker has read its OS and then its variant's catalog); they re-read each variant's repositories at every poll.
          */
         get: operations["listPackages"];
         put?: never;
@@ -832,7 +832,13 @@ export interface components {
         CatalogTag: {
             tag: string;
             digest: string | null;
+            /** @description The image's platforms (`os/arch[/variant]`); empty for charts and other artifacts, and while no worker has read the tag (`kind` null): a push has a worker read them within a second or two. */
             platforms: string[];
+            /**
+             * @description What the tag is: `image` (with platforms), `chart` (a Helm chart), `artifact` (another OCI artifact); null while no worker has read it.
+             * @enum {string|null}
+             */
+            kind: "image" | "chart" | "artifact" | null;
             /** Format: date-time */
             updated_at: string;
         };
@@ -1909,7 +1915,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            /** @description `not_found`: the org or the repository is not the caller's; `not_indexed`: the image's OS or its package catalog is not known yet (or the image has no package database). */
+            /** @description `not_found`: the org or the tag is not the caller's (or not known: no push of it was notified); `not_indexed`: the image's OS or its package catalog is being read (ask again after `Retry-After`); `no_package_database`: no platform of the image has a dpkg or apk database of a Debian or Alpine release (it takes files and scripts, not packages). */
             404: {
                 headers: {
                     [name: string]: unknown;

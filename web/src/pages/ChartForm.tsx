@@ -1,7 +1,8 @@
 // Creates or edits a chart customization: its reference mapping is offered the image
 // references found in a version of the chart (GET …/repositories/{name}/tags/{tag}/references,
-// 404 `not_indexed` while a worker reads them) as `from`s.
-import { useEffect, useState } from 'preact/hooks';
+// 404 `not_indexed` while a worker reads them) as `from`s. What is typed is kept for the tab
+// (state/chartDraft.ts) until it is submitted.
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, describe, ok } from '../api/client';
 import type { ChartCustomization, ChartSpec, Detail } from '../api/client';
 import { ErrorSummary } from '../components/ErrorSummary';
@@ -11,14 +12,10 @@ import { useAsync } from '../lib/useAsync';
 import { navigate } from '../router';
 import { org } from '../session';
 import { tagsOf, useRepositories } from '../state/catalog';
+import { chartDraftOf, clearChartDraft, loadChartDraft, saveChartDraft } from '../state/chartDraft';
+import type { ChartDraft, Mapping } from '../state/chartDraft';
 import { fieldId, parseReference } from '../state/draft';
 import { flash } from '../state/flash';
-
-interface Mapping {
-  key: number;
-  from: string;
-  to: string;
-}
 
 interface Found {
   references: { reference: string; file: string; line: number; path: string }[];
@@ -73,16 +70,18 @@ export function ChartForm({ id }: { id: string | null }) {
 
 function ChartFormBody({ existing }: { existing: ChartCustomization | null }) {
   const repos = useRepositories();
-  const s = existing?.spec;
-  const [name, setName] = useState(s?.name ?? '');
-  const [source, setSource] = useState(s?.source ?? '');
-  const [versions, setVersions] = useState((s?.versions ?? []).join(' '));
-  const [suffix, setSuffix] = useState(s?.tag_suffix ?? '');
-  const [destination, setDestination] = useState(s?.destination ?? '');
-  const [strict, setStrict] = useState(s?.strict ?? false);
-  const [rows, setRows] = useState<Mapping[]>((s?.reference_mapping ?? []).map((m, i) => ({ key: i, ...m })));
-  const [seq, setSeq] = useState(1000);
-  const [refVersion, setRefVersion] = useState('');
+  const [f, setF] = useState(() => loadChartDraft(existing));
+  const touched = useRef(false);
+  useEffect(() => {
+    if (touched.current) saveChartDraft(f);
+  }, [f]);
+  /** Applies a change the person made (kept for the tab). */
+  const change = (g: (d: ChartDraft) => ChartDraft) => {
+    touched.current = true;
+    setF(g);
+  };
+  const set = (patch: Partial<ChartDraft>) => change((d) => ({ ...d, ...patch }));
+  const { name, source, versions, suffix, destination, strict, rows, refVersion } = f;
   const [errors, setErrors] = useState<Detail[]>([]);
   const [failure, setFailure] = useState('');
   const [busy, setBusy] = useState(false);
@@ -90,11 +89,16 @@ function ChartFormBody({ existing }: { existing: ChartCustomization | null }) {
   const version = refVersion || tags[0]?.tag || '';
   const refs = useReferences(source, version);
 
-  const add = (f = '', t = '') => {
-    setRows((r) => [...r, { key: seq, from: f, to: t }]);
-    setSeq((n) => n + 1);
+  const add = (from = '', to = '') => change((d) => ({ ...d, seq: d.seq + 1, rows: [...d.rows, { key: d.seq, from, to }] }));
+  const edit = (i: number, patch: Partial<Mapping>) => change((d) => ({ ...d, rows: d.rows.map((m, j) => (j === i ? { ...m, ...patch } : m)) }));
+  const setRows = (g: (rows: Mapping[]) => Mapping[]) => change((d) => ({ ...d, rows: g(d.rows) }));
+  const startOver = () => {
+    clearChartDraft();
+    touched.current = false;
+    setF(chartDraftOf(existing));
+    setErrors([]);
+    setFailure('');
   };
-  const edit = (i: number, patch: Partial<Mapping>) => setRows((r) => r.map((m, j) => (j === i ? { ...m, ...patch } : m)));
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -121,6 +125,8 @@ function ChartFormBody({ existing }: { existing: ChartCustomization | null }) {
             }),
           )
         : await ok(api.POST('/v1/orgs/{org}/chart-customizations', { params: { path: { org: org() } }, body: spec }));
+      clearChartDraft();
+      touched.current = false;
       flash.set(existing ? `Saved ${c.name} as revision ${c.revision}.` : `Created ${c.name}; its first build is queued.`);
       navigate(`/charts/${encodeURIComponent(c.id)}`);
     } catch (err) {
@@ -142,7 +148,7 @@ function ChartFormBody({ existing }: { existing: ChartCustomization | null }) {
       <h1>{existing ? `Edit ${existing.name}` : 'New chart customization'}</h1>
       <ErrorSummary errors={errors} failure={failure} hrefOf={(f) => (f ? '#' + fieldId(f) : null)} />
       <form onSubmit={submit} noValidate>
-        <TextField path="name" label="Name" value={name} readOnly={!!existing} spellcheck={false} onValue={setName} />
+        <TextField path="name" label="Name" value={name} readOnly={!!existing} spellcheck={false} onValue={(v) => set({ name: v })} />
         <SelectField
           path="source"
           label="Chart repository"
@@ -150,23 +156,20 @@ function ChartFormBody({ existing }: { existing: ChartCustomization | null }) {
           placeholder="Choose a repository"
           value={source}
           choices={chartRepos.map((r) => ({ value: r.repository, label: r.repository }))}
-          onValue={(v) => {
-            setSource(v);
-            setRefVersion('');
-          }}
+          onValue={(v) => set({ source: v, refVersion: '' })}
         />
-        <TextField path="versions" under label="Versions (optional)" hint="Globs over chart versions, separated by spaces, e.g. 1.*; empty: every version." value={versions} spellcheck={false} onValue={setVersions} />
+        <TextField path="versions" under label="Versions (optional)" hint="Globs over chart versions, separated by spaces, e.g. 1.*; empty: every version." value={versions} spellcheck={false} onValue={(v) => set({ versions: v })} />
         <TextField
           path="tag_suffix"
           label="Tag suffix"
           hint={`Version 1.4.2 becomes 1.4.2+${suffix.trim() || 'SUFFIX'}, pushed as tag 1.4.2_${suffix.trim() || 'SUFFIX'}.`}
           value={suffix}
           spellcheck={false}
-          onValue={setSuffix}
+          onValue={(v) => set({ suffix: v })}
         />
-        <TextField path="destination" label="Destination repository (optional)" hint="By default the chart repository itself." value={destination} spellcheck={false} onValue={setDestination} />
+        <TextField path="destination" label="Destination repository (optional)" hint="By default the chart repository itself." value={destination} spellcheck={false} onValue={(v) => set({ destination: v })} />
         <div class="field checkbox">
-          <input type="checkbox" id={fieldId('strict')} checked={strict} onChange={(e) => setStrict((e.target as HTMLInputElement).checked)} />
+          <input type="checkbox" id={fieldId('strict')} checked={strict} onChange={(e) => set({ strict: (e.target as HTMLInputElement).checked })} />
           <label for={fieldId('strict')}>Strict: fail a version when an image reference matches no mapping</label>
           <FieldErrors path="strict" />
         </div>
@@ -174,7 +177,7 @@ function ChartFormBody({ existing }: { existing: ChartCustomization | null }) {
         <section class="group" aria-labelledby="found-title">
           <h2 id="found-title">Image references in the chart</h2>
           {source && tags.length > 0 && (
-            <SelectField path="references-version" label="Read the references of version" value={version} choices={tags.map((t) => ({ value: t.tag, label: t.tag }))} onValue={setRefVersion} />
+            <SelectField path="references-version" label="Read the references of version" value={version} choices={tags.map((t) => ({ value: t.tag, label: t.tag }))} onValue={(v) => set({ refVersion: v })} />
           )}
           {!source && <p class="muted">Choose the chart repository to see the image references its charts deploy.</p>}
           {refs.kind === 'loading' && <Loading what="the chart's image references" />}
@@ -284,6 +287,11 @@ function ChartFormBody({ existing }: { existing: ChartCustomization | null }) {
             {existing ? 'Save changes' : 'Create chart customization'}
           </button>
         </div>
+        <p>
+          <button type="button" class="link-button" onClick={startOver}>
+            {existing ? 'Discard my changes' : 'Start over with an empty form'}
+          </button>
+        </p>
       </form>
     </Errors.Provider>
   );

@@ -12,7 +12,7 @@ import { Link } from '../lib/Link';
 import { useAsync, useInterval } from '../lib/useAsync';
 import { withQuery } from '../router';
 import { org, session } from '../session';
-import { repositories } from '../state/catalog';
+import { repositories, tagPlatformsText } from '../state/catalog';
 import { fieldId } from '../state/draft';
 
 function SyncTags({ mirror, number }: { mirror: string; number: number }) {
@@ -270,7 +270,7 @@ export function Repositories() {
                       <ul class="compact">
                         {r.tags.map((t) => (
                           <li key={t.tag}>
-                            <code>{t.tag}</code> <span class="muted">{t.platforms.length ? t.platforms.join(', ') : 'platforms not known yet'}</span>
+                            <code>{t.tag}</code> <span class="muted">{tagPlatformsText(t)}</span>
                           </li>
                         ))}
                       </ul>

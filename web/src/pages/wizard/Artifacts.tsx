@@ -5,7 +5,7 @@ import { useState } from 'preact/hooks';
 import { FileTree, under } from '../../components/FileTree';
 import { FieldErrors, SelectField, Sr, TextField } from '../../components/Field';
 import { Failure } from '../../components/Notice';
-import { tagLabel, tagsOf, useRepositories } from '../../state/catalog';
+import { tagLabel, tagsOf, useTagPlatforms } from '../../state/catalog';
 import { fieldId, update, useDraft } from '../../state/draft';
 import type { ArtifactDraft } from '../../state/draft';
 
@@ -60,7 +60,7 @@ function PathAdder({ at, label, onAdd }: { at: string; label: string; onAdd: (p:
 }
 
 function Artifact({ a, i, count }: { a: ArtifactDraft; i: number; count: number }) {
-  const repos = useRepositories();
+  const { repos, waiting } = useTagPlatforms(a.repository && a.tag ? [a] : []);
   const d = useDraft();
   const at = `contents.artifacts[${i}]`;
   const n = i + 1;
@@ -105,6 +105,9 @@ function Artifact({ a, i, count }: { a: ArtifactDraft; i: number; count: number 
         />
       </div>
       {a.digest && <p class="hint">Pinned to {a.digest}.</p>}
+      <p class="hint live" role="status">
+        {waiting.length ? `Reading the platforms of ${a.repository}:${a.tag}…` : ''}
+      </p>
       {repos.error ? <Failure error={repos.error} retry={repos.reload} what="The repositories could not be listed" /> : null}
 
       <h3 id={`${fieldId(at)}-paths`}>Included paths</h3>

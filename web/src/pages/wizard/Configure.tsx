@@ -3,7 +3,7 @@
 // tag), the destination and the platforms: those the base and every artifact offer.
 import { useEffect, useState } from 'preact/hooks';
 import { FieldErrors, Sr, TextField } from '../../components/Field';
-import { platformsOf, useRepositories } from '../../state/catalog';
+import { platformsOf, useTagPlatforms } from '../../state/catalog';
 import { fieldId, keyPath, resultOf, update, useDraft } from '../../state/draft';
 import type { Arg, Draft, GroupDraft, Pair, UserDraft } from '../../state/draft';
 
@@ -155,10 +155,15 @@ function Groups() {
   );
 }
 
+/** The base and the artifacts chosen. */
+function inputsOf(d: Draft) {
+  return [{ repository: d.repository, tag: d.tag }, ...d.artifacts.filter((a) => a.repository && a.tag)];
+}
+
 /** The platforms the base and every artifact offer (null when none of them is known), and
  * the inputs whose platforms tailor does not know yet. */
 function offered(d: Draft, repos: Parameters<typeof platformsOf>[0]): { offered: string[] | null; unknown: string[] } {
-  const inputs = [{ repository: d.repository, tag: d.tag }, ...d.artifacts.filter((a) => a.repository && a.tag)];
+  const inputs = inputsOf(d);
   let set: string[] | null = null;
   const unknown: string[] = [];
   for (const x of inputs) {
@@ -171,13 +176,14 @@ function offered(d: Draft, repos: Parameters<typeof platformsOf>[0]): { offered:
 
 function Platforms() {
   const d = useDraft();
-  const repos = useRepositories();
+  const { repos, waiting } = useTagPlatforms(inputsOf(d));
   const { offered: available, unknown } = offered(d, repos.data);
   const [typed, setTyped] = useState('');
+  const reading = waiting.length > 0;
   useEffect(() => {
-    if (!d.platformsChosen && d.platforms.length === 0 && available && available.length)
+    if (!reading && !d.platformsChosen && d.platforms.length === 0 && available && available.length)
       update((x) => ({ ...x, platforms: [...available] }));
-  }, [repos.data]);
+  }, [repos.data, reading]);
   const shown = [...(available ?? []), ...d.platforms.filter((p) => !(available ?? []).includes(p))];
   const toggle = (p: string, on: boolean) =>
     update((x) => ({ ...x, platformsChosen: true, platforms: on ? [...x.platforms.filter((q) => q !== p), p].sort((a, b) => shown.indexOf(a) - shown.indexOf(b)) : x.platforms.filter((q) => q !== p) }));
@@ -194,9 +200,12 @@ function Platforms() {
         {available ? ` — ${available.length ? available.join(', ') : 'none in common'}` : ''}.
       </p>
       <FieldErrors path="platforms" />
-      {unknown.length > 0 && (
+      <p class="muted live" role="status">
+        {reading ? `Reading the platforms of ${waiting.join(', ')}…` : ''}
+      </p>
+      {!reading && unknown.length > 0 && (
         <p class="notice warn">
-          tailor does not know the platforms of {unknown.join(', ')} yet (it learns them when a build or sync reads the image):
+          tailor does not know the platforms of {unknown.join(', ')} (a worker reads them when the registry notifies a push):
           type the platforms to build if they are not listed.
         </p>
       )}
@@ -220,7 +229,7 @@ function Platforms() {
           );
         })}
       </ul>
-      {(unknown.length > 0 || !available) && (
+      {!reading && (unknown.length > 0 || !available) && (
         <div class="inline-add">
           <TextField path="platforms-new" label="Add a platform" placeholder="linux/amd64" value={typed} spellcheck={false} onValue={setTyped} onKeyDown={(e: KeyboardEvent) => {
             if (e.key === 'Enter') {

@@ -2,7 +2,7 @@
 import { Failure, Loading, Notice } from '../../components/Notice';
 import { SelectField, TextField } from '../../components/Field';
 import { emptyDraft, parseReference, setDraft, sourceOf, update, useDraft } from '../../state/draft';
-import { tagLabel, tagsOf, useRepositories } from '../../state/catalog';
+import { tagLabel, tagsOf, useTagPlatforms } from '../../state/catalog';
 import { org } from '../../session';
 import { useState } from 'preact/hooks';
 
@@ -26,7 +26,7 @@ function SourceText({ initial }: { initial: string }) {
 
 export function StepSource() {
   const d = useDraft();
-  const repos = useRepositories();
+  const { repos, waiting } = useTagPlatforms(d.repository && d.tag ? [d] : []);
   const images = (repos.data ?? []).filter((r) => r.tags.length > 0);
   const tags = tagsOf(repos.data, d.repository);
   return (
@@ -77,6 +77,9 @@ export function StepSource() {
             onValue={(tag) => update((x) => ({ ...x, tag, digest: '' }))}
           />
           {d.digest && <p class="hint">Pinned to {d.digest}.</p>}
+          <p class="hint live" role="status">
+            {waiting.length ? `Reading the platforms of ${d.repository}:${d.tag}…` : ''}
+          </p>
         </>
       ) : (
         repos.data && <SourceText initial={sourceOf(d)} />
