@@ -134,12 +134,17 @@ fn the_routes_served_are_the_routes_of_the_openapi_document() {
         }
     }
 
-    // Paths that are not in the document are not routes, with or without a token.
+    // Outside /v1 is the web UI (its pages are the app; it is read with GET only).
+    for path in ["/", "/elsewhere", "/v2/token", "/customizations/cus_x"] {
+        let r = host.request("GET", path, None, &[], b"");
+        assert_eq!((r.status, r.header("content-type")), (200, Some("text/html; charset=utf-8")), "GET {path}");
+        assert_eq!(host.request("POST", path, Some(&owner), &[], b"{}").status, 405, "POST {path}");
+    }
+    assert_eq!(host.request("GET", "/assets/nothing.js", None, &[], b"").status, 404);
+
+    // Paths under /v1 that are not in the document are not routes, with or without a token.
     let undocumented = [
-        "/",
-        "/elsewhere",
         "/v1",
-        "/v2/token",
         "/v1/orgs",
         "/v1/orgs/acme",
         "/v1/orgs/acme/nothing",
