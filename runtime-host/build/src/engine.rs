@@ -10,6 +10,8 @@ use tailor_spec::{Customization, Platform, Problem, Reference};
 
 use crate::base::file_index;
 use crate::cache::Cache;
+use crate::checks::view::{LayeredView, Source};
+use crate::checks::{Checkpoint, Checks, ExtensionRun, NoImage};
 use crate::manifest::{self, BASE_DIGEST, BASE_NAME, IndexEntry};
 use crate::platform::{Built, base_name, build_platform};
 use crate::publish::publish;
@@ -37,6 +39,8 @@ pub struct Options {
     pub invocation: Option<crate::provenance::Invocation>,
     /// Where OS packages come from; None: the official repositories of the base's release.
     pub packages: Option<crate::packages::SharedSource>,
+    /// The org's extensions, run at the build's checkpoints (DESIGN.md §11).
+    pub checks: Option<Arc<dyn Checks>>,
 }
 
 impl Default for Options {
@@ -51,6 +55,7 @@ impl Default for Options {
             signer: None,
             invocation: None,
             packages: None,
+            checks: None,
         }
     }
 }
@@ -84,6 +89,9 @@ pub struct Report {
     /// `repo:sha256-<hex>.att`, or referrers `repo@sha256:…`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attestations: Option<Vec<String>>,
+    /// The org's extensions that ran, their verdicts and findings.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extensions: Vec<ExtensionRun>,
 }
 
 /// The resolved inputs of a build (for fingerprints and provenance).
@@ -196,9 +204,69 @@ pub fn build_resolved(spec: &Customization, client: &Client, opts: &Options, res
     build_with(spec, client, opts, Some(resolved))
 }
 
+/// Everything up to publishing: resolved inputs, each platform built, the checks passed.
+struct Prepared {
+    base: Image,
+    artifacts: Vec<Image>,
+    built: Vec<Built>,
+}
+
+/// Builds `spec` and runs the checks without publishing anything (`tailor extension test`):
+/// the extensions' runs, or the error that stopped the build (a deny among them).
+pub fn check(spec: &Customization, client: &Client, opts: &Options) -> Result<Vec<ExtensionRun>> {
+    prepare(spec, client, opts, None)?;
+    Ok(opts.checks.as_ref().map(|c| c.runs()).unwrap_or_default())
+}
+
+/// The view an extension gets of a built platform.
+fn view_of<'c>(client: &'c Client, opts: &Options, base: &Image, b: &Built) -> LayeredView<'c> {
+    let layers: Vec<Source> = b
+        .base_descriptors
+        .iter()
+        .cloned()
+        .map(Source::Remote)
+        .chain(b.layers.iter().cloned().map(Source::Made))
+        .collect();
+    let mut packages: Vec<(String, String)> =
+        b.base_index.packages.iter().map(|p| (p.name.clone(), p.version.clone())).collect();
+    packages.extend(b.added_packages.iter().map(|p| (p.name.clone(), p.version.clone())));
+    packages.sort();
+    packages.dedup();
+    LayeredView::new(
+        client,
+        opts.cache.clone(),
+        opts.limits,
+        &base.repo,
+        &base.name,
+        layers,
+        b.config.1.clone(),
+        packages,
+    )
+}
+
+/// Runs the checks of `checkpoint`; the build stops when they say so.
+fn run_checks(opts: &Options, checkpoint: Checkpoint, views: &[(&str, &dyn crate::checks::ImageView)]) -> Result<()> {
+    let Some(checks) = &opts.checks else { return Ok(()) };
+    for (platform, view) in views {
+        checks.check(checkpoint, platform, *view);
+    }
+    match checks.blocked() {
+        Some(why) => {
+            (opts.log)(&format!("{}: {why}; nothing is published", checkpoint.as_str()));
+            Err(BuildError::Denied(why))
+        }
+        None => Ok(()),
+    }
+}
+
 fn build_with(spec: &Customization, client: &Client, opts: &Options, resolved: Option<Resolved>) -> Result<Report> {
     let started = Instant::now();
     let started_at = std::time::SystemTime::now();
+    let Prepared { base, artifacts, built } = prepare(spec, client, opts, resolved)?;
+    publish_built(spec, client, opts, base, artifacts, built, started, started_at)
+}
+
+fn prepare(spec: &Customization, client: &Client, opts: &Options, resolved: Option<Resolved>) -> Result<Prepared> {
     if let Err(problems) = spec.validate() {
         return Err(BuildError::Invalid { problems });
     }
@@ -257,6 +325,9 @@ fn build_with(spec: &Customization, client: &Client, opts: &Options, resolved: O
     };
     let artifacts: Vec<Image> = artifacts.into_iter().flatten().collect();
 
+    let none: Vec<(&str, &dyn crate::checks::ImageView)> =
+        keys.iter().map(|k| (k.as_str(), &NoImage as &dyn crate::checks::ImageView)).collect();
+    run_checks(opts, Checkpoint::CheckCustomization, &none)?;
     log(&format!("building {} for {}", spec.result_tag(), keys.join(", ")));
     let built: Vec<Result<Built>> = std::thread::scope(|s| {
         let handles: Vec<_> =
@@ -267,7 +338,28 @@ fn build_with(spec: &Customization, client: &Client, opts: &Options, resolved: O
             .collect()
     });
     let built: Vec<Built> = built.into_iter().collect::<Result<_>>()?;
+    if opts.checks.is_some() {
+        let views: Vec<LayeredView> = built.iter().map(|b| view_of(client, opts, &base, b)).collect();
+        let views: Vec<(&str, &dyn crate::checks::ImageView)> =
+            built.iter().zip(&views).map(|(b, v)| (b.key.as_str(), v as &dyn crate::checks::ImageView)).collect();
+        run_checks(opts, Checkpoint::CheckImage, &views)?;
+    }
+    Ok(Prepared { base, artifacts, built })
+}
 
+#[allow(clippy::too_many_arguments)]
+fn publish_built(
+    spec: &Customization,
+    client: &Client,
+    opts: &Options,
+    base: Image,
+    artifacts: Vec<Image>,
+    built: Vec<Built>,
+    started: Instant,
+    started_at: std::time::SystemTime,
+) -> Result<Report> {
+    let log = |m: &str| (opts.log)(m);
+    let extensions = opts.checks.as_ref().map(|c| c.runs()).unwrap_or_default();
     let entries: Vec<IndexEntry> = built
         .iter()
         .map(|b| IndexEntry {
@@ -293,7 +385,14 @@ fn build_with(spec: &Customization, client: &Client, opts: &Options, resolved: O
             };
             let invocation = opts.invocation.clone().unwrap_or_else(crate::provenance::Invocation::cli);
             let host = opts.registry_host.as_deref();
-            crate::provenance::statements(spec, &base, &artifacts, &built, &subject, host, &invocation, started_at)
+            let parts = crate::provenance::Parts {
+                spec,
+                base: &base,
+                artifacts: &artifacts,
+                built: &built,
+                extensions: &extensions,
+            };
+            crate::provenance::statements(&parts, &subject, host, &invocation, started_at)
         }
         None => Vec::new(),
     };
@@ -329,5 +428,6 @@ fn build_with(spec: &Customization, client: &Client, opts: &Options, resolved: O
         bytes_reused: t.reused,
         overridden_base_paths: overridden,
         duration_ms: started.elapsed().as_millis() as u64,
+        extensions,
     })
 }

@@ -16,6 +16,9 @@ pub enum BuildError {
     /// Signing or attesting the result failed (the tag was not moved).
     #[error("{what}: {source}")]
     Sign { what: String, source: tailor_sign::SignError },
+    /// An org's extension denied the build (or, enforcing, failed): nothing was published.
+    #[error("{0}")]
+    Denied(String),
     #[error("{0}")]
     Internal(String),
 }

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod artifact;
 pub mod base;
 pub mod cache;
+pub mod checks;
 pub mod compress;
 pub mod config;
 mod engine;
@@ -33,5 +34,5 @@ pub mod tarfs;
 mod test_support;
 pub mod variant;
 
-pub use engine::{Input, Inputs, Options, Report, Resolved, build, build_resolved, resolve_inputs};
+pub use engine::{Input, Inputs, Options, Report, Resolved, build, build_resolved, check, resolve_inputs};
 pub use error::{BuildError, Result};

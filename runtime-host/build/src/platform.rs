@@ -27,6 +27,8 @@ pub struct Built {
     pub architecture: String,
     pub variant: Option<String>,
     pub base_layers: Vec<(Digest, u64)>,
+    /// The base's layer descriptors (what an extension's view of the image reads).
+    pub base_descriptors: Vec<oci_spec::image::Descriptor>,
     pub layers: Vec<Layer>,
     pub config: (Digest, Arc<[u8]>),
     pub manifest: (Digest, Vec<u8>),
@@ -287,6 +289,7 @@ pub fn build_platform(
         architecture: arch,
         variant,
         base_layers,
+        base_descriptors: base_manifest.layers().to_vec(),
         layers,
         config: (config_digest, config),
         manifest: (Digest::of(&bytes), bytes),

@@ -12,6 +12,7 @@ use tailor_sign::intoto::{Dependency, Provenance, SLSA_PROVENANCE_V1, SPDX_PREDI
 use tailor_spec::Customization;
 
 use crate::cache::BUILDER;
+use crate::checks::ExtensionRun;
 use crate::platform::Built;
 use crate::publish::Statement;
 use crate::resolve::Image;
@@ -55,18 +56,25 @@ fn oci_uri(host: Option<&str>, repo: &str, digest: &Digest) -> String {
     }
 }
 
+/// What a build is made of and what checked it, for its attestations.
+pub struct Parts<'a> {
+    pub spec: &'a Customization,
+    pub base: &'a Image,
+    pub artifacts: &'a [Image],
+    pub built: &'a [Built],
+    /// The org's extensions that ran (each named by digest with its verdict).
+    pub extensions: &'a [ExtensionRun],
+}
+
 /// The provenance and SBOM statements of each built platform manifest.
-#[allow(clippy::too_many_arguments)]
 pub fn statements(
-    spec: &Customization,
-    base: &Image,
-    artifacts: &[Image],
-    built: &[Built],
+    parts: &Parts<'_>,
     subject: &str,
     host: Option<&str>,
     invocation: &Invocation,
     started: SystemTime,
 ) -> Vec<Statement> {
+    let Parts { spec, base, artifacts, built, extensions } = *parts;
     let now = SystemTime::now();
     let finished = rfc3339(now);
     let created = rfc3339_seconds(now);
@@ -111,6 +119,24 @@ pub fn statements(
                     annotations: Map::from_iter([("role".to_string(), json!("package"))]),
                 });
             }
+            for x in extensions {
+                let hex = x.digest.strip_prefix("sha256:").unwrap_or(&x.digest).to_owned();
+                let uri = match host {
+                    Some(h) => format!("oci://{h}/{}@{}", x.repository, x.digest),
+                    None => format!("oci://{}@{}", x.repository, x.digest),
+                };
+                deps.push(Dependency {
+                    uri,
+                    name: format!("extension:{}", x.name),
+                    sha256_hex: hex,
+                    annotations: Map::from_iter([
+                        ("role".to_string(), json!("extension")),
+                        ("mode".to_string(), json!(x.mode)),
+                        ("verdict".to_string(), json!(x.verdict)),
+                        ("findings".to_string(), json!(x.findings.len())),
+                    ]),
+                });
+            }
             for f in &spec.files {
                 deps.push(Dependency {
                     uri: format!("file://{}", f.path),
@@ -128,10 +154,16 @@ pub fn statements(
                 build_type: tailor_sign::intoto::BUILD_TYPE,
                 spec: spec_json.clone(),
                 revision: invocation.revision,
-                internal: Map::from_iter([
-                    ("builder".to_string(), json!(BUILDER)),
-                    ("platform".to_string(), json!(b.key)),
-                ]),
+                internal: {
+                    let mut m = Map::from_iter([
+                        ("builder".to_string(), json!(BUILDER)),
+                        ("platform".to_string(), json!(b.key)),
+                    ]);
+                    if !extensions.is_empty() {
+                        m.insert("extensions".to_string(), extensions_json(extensions));
+                    }
+                    m
+                },
                 dependencies: deps,
                 builder_id: invocation.builder_id.clone(),
                 builder_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -171,4 +203,12 @@ pub fn statements(
             [provenance, sbom]
         })
         .collect()
+}
+
+/// The extensions for `internalParameters`: name, digest, mode, verdict and each finding.
+pub fn extensions_json(extensions: &[ExtensionRun]) -> Value {
+    json!(extensions
+        .iter()
+        .map(|x| json!({"name": x.name, "repository": x.repository, "digest": x.digest, "mode": x.mode, "verdict": x.verdict, "findings": x.findings}))
+        .collect::<Vec<_>>())
 }

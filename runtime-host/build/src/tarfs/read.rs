@@ -300,6 +300,22 @@ impl<R: Read> TarReader<R> {
         Ok(Arc::from(data))
     }
 
+    /// Up to `len` bytes of the content of the entry last returned, from `offset` (the rest is
+    /// skipped by the next [`TarReader::next_entry`]): a part of a large file without holding it.
+    pub fn read_data_range(&mut self, offset: u64, len: u64) -> io::Result<Vec<u8>> {
+        let size = self.pending_data;
+        let start = offset.min(size);
+        let skipped = io::copy(&mut (&mut self.inner).take(start), &mut io::sink())?;
+        let n = len.min(size - start);
+        let mut buf = Vec::with_capacity(n.min(16 << 20) as usize);
+        (&mut self.inner).take(n).read_to_end(&mut buf)?;
+        if skipped != start || buf.len() as u64 != n {
+            return Err(bad("the tar stream ends in the middle of an entry (truncated layer)"));
+        }
+        self.pending_data = size - start - n;
+        Ok(buf)
+    }
+
     /// Consume whatever follows the end-of-archive marker (record padding), so that a
     /// verifying reader underneath sees the end of the blob and checks its digest.
     pub fn finish(mut self) -> io::Result<()> {
