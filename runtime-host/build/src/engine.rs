@@ -224,7 +224,7 @@ fn view_of<'c>(client: &'c Client, opts: &Options, base: &Image, b: &Built) -> L
         .base_descriptors
         .iter()
         .cloned()
-        .map(Source::Remote)
+        .map(|d| Source::Remote(Box::new(d)))
         .chain(b.layers.iter().cloned().map(Source::Made))
         .collect();
     let mut packages: Vec<(String, String)> =

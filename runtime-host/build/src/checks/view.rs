@@ -24,7 +24,7 @@ use crate::tarfs::{Kind, Limits, TarReader};
 #[derive(Clone)]
 pub enum Source {
     /// A layer of a registry image (the base, or an image checked as it is).
-    Remote(Descriptor),
+    Remote(Box<Descriptor>),
     /// A layer the build made.
     Made(Layer),
 }

@@ -65,7 +65,7 @@ fn view_with<'c>(client: &'c Client, cache: &Cache, salt: &str, push: bool) -> L
         .build()
         .unwrap();
     let layers = vec![
-        Source::Remote(d),
+        Source::Remote(Box::new(d)),
         made(vec![Entry::file("usr/lib/.wh.x.so", Vec::new(), 0o644, 0, 0, 0)]),
         made(vec![
             Entry::dir("opt", 0o755, 0, 0, 0),
