@@ -72,13 +72,15 @@ function ChartFormBody({ existing }: { existing: ChartCustomization | null }) {
   const repos = useRepositories();
   const [f, setF] = useState(() => loadChartDraft(existing));
   const touched = useRef(false);
-  useEffect(() => {
-    if (touched.current) saveChartDraft(f);
-  }, [f]);
-  /** Applies a change the person made (kept for the tab). */
+  /** Applies a change the person made, kept for the tab at once (a reload right after typing
+   * must not lose it: an effect would run only after the next paint). */
   const change = (g: (d: ChartDraft) => ChartDraft) => {
     touched.current = true;
-    setF(g);
+    setF((d) => {
+      const next = g(d);
+      saveChartDraft(next);
+      return next;
+    });
   };
   const set = (patch: Partial<ChartDraft>) => change((d) => ({ ...d, ...patch }));
   const { name, source, versions, suffix, destination, strict, rows, refVersion } = f;
