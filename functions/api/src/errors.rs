@@ -54,12 +54,24 @@ pub fn chart_not_found(org: &str, id: &str) -> HttpResponse {
     )
 }
 
+pub fn extension_not_found(org: &str, id: &str) -> HttpResponse {
+    HttpResponse::error(
+        404,
+        "not_found",
+        format!(
+            "extension `{id}` does not exist in org `{org}`: list the org's extensions with GET /v1/orgs/{org}/extensions"
+        ),
+        vec![],
+    )
+}
+
 /// 404 for the thing a route's `{id}` names.
 pub fn not_found_of(resource: crate::router::Resource, org: &str, id: &str) -> HttpResponse {
     match resource {
         crate::router::Resource::Mirror => mirror_not_found(org, id),
         crate::router::Resource::Chart => chart_not_found(org, id),
-        _ => customization_not_found(org, id),
+        crate::router::Resource::Extension => extension_not_found(org, id),
+        crate::router::Resource::Customization => customization_not_found(org, id),
     }
 }
 

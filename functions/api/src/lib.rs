@@ -17,6 +17,7 @@ mod charts;
 mod component;
 mod customizations;
 mod errors;
+mod extensions;
 mod listings;
 mod mirrors;
 mod openapi;
@@ -98,6 +99,11 @@ async fn serve<D: Db>(db: &D, settings: &Settings, req: &HttpRequest, now: i64) 
         Endpoint::ListReferences => listings::references(&ctx).await,
         Endpoint::ListPackages => packages::list(&ctx).await,
         Endpoint::ListUpstreams => mirrors::upstreams(&ctx),
+        Endpoint::ListExtensions => extensions::list(&ctx).await,
+        Endpoint::CreateExtension => extensions::create(&ctx).await,
+        Endpoint::GetExtension => extensions::get(&ctx).await,
+        Endpoint::PatchExtension => extensions::patch(&ctx).await,
+        Endpoint::DeleteExtension => extensions::delete(&ctx).await,
         Endpoint::ListMirrors => mirrors::list(&ctx).await,
         Endpoint::CreateMirror => mirrors::create(&ctx).await,
         Endpoint::GetMirror => mirrors::get(&ctx).await,

@@ -44,6 +44,11 @@ pub enum Endpoint {
     GetChartBuildLog,
     ListFiles,
     ListReferences,
+    ListExtensions,
+    CreateExtension,
+    GetExtension,
+    PatchExtension,
+    DeleteExtension,
 }
 
 /// What a route's `{id}` names.
@@ -52,6 +57,7 @@ pub enum Resource {
     Customization,
     Mirror,
     Chart,
+    Extension,
 }
 
 impl Endpoint {
@@ -62,6 +68,7 @@ impl Endpoint {
             GetMirror | PatchMirror | DeleteMirror | ListSyncs | TriggerSync | GetSync | GetSyncLog => Resource::Mirror,
             GetChart | ReplaceChart | PatchChart | DeleteChart | ListChartBuilds | TriggerChartBuild
             | GetChartBuild | GetChartBuildLog => Resource::Chart,
+            GetExtension | PatchExtension | DeleteExtension => Resource::Extension,
             _ => Resource::Customization,
         }
     }
@@ -87,6 +94,7 @@ const fn route(method: &'static str, path: &'static str, endpoint: Endpoint) -> 
 const CUSTOMIZATION: &str = "/v1/orgs/{org}/customizations/{id}";
 const MIRROR: &str = "/v1/orgs/{org}/mirrors/{id}";
 const CHART: &str = "/v1/orgs/{org}/chart-customizations/{id}";
+const EXTENSION: &str = "/v1/orgs/{org}/extensions/{id}";
 
 /// Every route of the API, in the order of the OpenAPI document.
 pub static ROUTES: &[Route] = &[
@@ -128,6 +136,11 @@ pub static ROUTES: &[Route] = &[
     route("POST", "/v1/orgs/{org}/chart-customizations/{id}/builds", Endpoint::TriggerChartBuild),
     route("GET", "/v1/orgs/{org}/chart-customizations/{id}/builds/{number}", Endpoint::GetChartBuild),
     route("GET", "/v1/orgs/{org}/chart-customizations/{id}/builds/{number}/log", Endpoint::GetChartBuildLog),
+    route("GET", "/v1/orgs/{org}/extensions", Endpoint::ListExtensions),
+    route("POST", "/v1/orgs/{org}/extensions", Endpoint::CreateExtension),
+    route("GET", EXTENSION, Endpoint::GetExtension),
+    route("PATCH", EXTENSION, Endpoint::PatchExtension),
+    route("DELETE", EXTENSION, Endpoint::DeleteExtension),
 ];
 
 /// Path parameters by name, percent-decoded.

@@ -57,7 +57,34 @@ pub fn build_at(owner: &str, b: &Build) -> Json {
         "inputs": b.inputs,
         "outputs": b.outputs,
         "error": b.error,
+        "extensions": b.extensions,
         "links": {"self": this, "log": format!("{this}/log")},
+    })
+}
+
+/// `/v1/orgs/{org}/extensions/{id}`
+pub fn extension_path(org: &str, id: &str) -> String {
+    format!("/v1/orgs/{org}/extensions/{id}")
+}
+
+/// A registered extension: its spec's fields and what the worker found loading it.
+pub fn extension(x: &tailor_store::Extension) -> Json {
+    json!({
+        "id": x.id,
+        "org": x.org,
+        "name": x.name,
+        "reference": x.spec.reference,
+        "settings": x.spec.settings,
+        "mode": x.spec.mode,
+        "applies_to": x.spec.applies_to,
+        "revision": x.revision,
+        "status": x.status,
+        "reason": x.reason,
+        "digest": x.digest,
+        "checked_at": x.checked_at.map(rfc3339_ms),
+        "created_at": rfc3339_ms(x.created_at),
+        "updated_at": rfc3339_ms(x.updated_at),
+        "links": {"self": extension_path(&x.org, &x.id)},
     })
 }
 

@@ -6,6 +6,7 @@
 mod chart;
 mod derived;
 mod error;
+mod extension;
 mod mirror;
 mod model;
 mod parse;
@@ -20,6 +21,7 @@ mod tests;
 
 pub use chart::{ChartSpec, Mapping};
 pub use error::{Problem, Result, SpecError};
+pub use extension::ExtensionSpec;
 pub use mirror::{
     DEFAULT_POLL_INTERVAL_S, MAX_POLL_INTERVAL_S, MIN_POLL_INTERVAL_S, MirrorSpec, check_p256_pem, glob_match,
     is_attachment_tag,

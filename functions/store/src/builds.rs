@@ -61,10 +61,12 @@ pub struct Build {
     pub inputs: Option<Json>,
     pub outputs: Option<Json>,
     pub error: Option<String>,
+    /// The org's extensions that ran (null when none did).
+    pub extensions: Option<Json>,
 }
 
 pub(crate) const BUILD_COLUMNS: &str = "customization_id, number, status, reason, requests, revision, created_at, \
-     started_at, finished_at, attempts, fingerprint, inputs, outputs, error";
+     started_at, finished_at, attempts, fingerprint, inputs, outputs, error, extensions";
 
 pub(crate) fn build_from(row: &Row) -> Result<Build> {
     let json =
@@ -86,6 +88,7 @@ pub(crate) fn build_from(row: &Row) -> Result<Build> {
         inputs: json("inputs")?,
         outputs: json("outputs")?,
         error: row.opt_text("error")?,
+        extensions: json("extensions")?,
     })
 }
 

@@ -17,6 +17,7 @@ mod customizations;
 mod db;
 mod error;
 mod events;
+mod extensions;
 mod listings;
 mod mirrors;
 mod packages;
@@ -53,6 +54,10 @@ pub use customizations::{
 pub use db::{Db, Row, Rows, Value, in_tx};
 pub use error::{Result, StoreError};
 pub use events::{prune_events, record_event};
+pub use extensions::{
+    Extension, create_extension, delete_extension, get_extension, list_extensions, orgs_with_pending_extensions,
+    record_extension_check, replace_extension,
+};
 pub use listings::{
     ListedFile, Listing, ListingKind, claim_listings, fail_listing, get_listing, list_children, request_listing,
     store_data, store_files,

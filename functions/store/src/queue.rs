@@ -233,6 +233,8 @@ pub struct Outcome {
     pub inputs: Option<Json>,
     pub outputs: Option<Json>,
     pub error: Option<String>,
+    /// The org's extensions that ran: verdicts, findings, fuel.
+    pub extensions: Option<Json>,
 }
 
 impl Outcome {
@@ -256,7 +258,7 @@ async fn finish_in<D: Db>(
 ) -> Result<()> {
     db.exec(
         "UPDATE builds SET status = ?, finished_at = ?, fingerprint = ?, inputs = ?, outputs = ?, error = ?, \
-         log = log || ? WHERE customization_id = ? AND number = ?",
+         extensions = ?, log = log || ? WHERE customization_id = ? AND number = ?",
         &[
             status.as_str().into(),
             now.into(),
@@ -264,6 +266,7 @@ async fn finish_in<D: Db>(
             json_text(&outcome.inputs),
             json_text(&outcome.outputs),
             outcome.error.clone().into(),
+            json_text(&outcome.extensions),
             log.into(),
             id.into(),
             build.into(),

@@ -178,6 +178,23 @@ const MIGRATIONS: &[&[&str]] = &[
     // 6: what a tag is — `image` (its platforms are known), `chart`, or `artifact` (another
     // OCI artifact: no platforms); NULL while not read.
     &["ALTER TABLE catalog ADD COLUMN kind TEXT"],
+    // 7: org extensions (DESIGN.md §11), and what they said of each build.
+    &[
+        "CREATE TABLE extensions (
+        id TEXT PRIMARY KEY,
+        org TEXT NOT NULL,
+        name TEXT NOT NULL,
+        revision BIGINT NOT NULL,
+        spec TEXT NOT NULL,
+        digest TEXT,
+        status TEXT NOT NULL,
+        reason TEXT,
+        checked_at BIGINT,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        UNIQUE (org, name))",
+        "ALTER TABLE builds ADD COLUMN extensions TEXT",
+    ],
 ];
 
 /// The version this program's schema has.

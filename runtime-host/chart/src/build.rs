@@ -61,6 +61,9 @@ pub struct Options {
     pub log: Arc<dyn Fn(&str) + Send + Sync>,
     /// By source version: what earlier builds made.
     pub previous: BTreeMap<String, VersionState>,
+    /// The org's extensions that checked the build (their runs as JSON: name, repository,
+    /// digest, mode, verdict, findings): named in each version's provenance.
+    pub extensions: Vec<Value>,
 }
 
 impl Options {
@@ -72,6 +75,7 @@ impl Options {
             limits: Limits::default(),
             log: Arc::new(|_| {}),
             previous: BTreeMap::new(),
+            extensions: Vec::new(),
         }
     }
 }
@@ -445,16 +449,34 @@ fn sign(
             annotations: Map::from_iter([("role".to_string(), json!("image"))]),
         });
     }
+    for x in &opts.extensions {
+        let (repository, digest) =
+            (x["repository"].as_str().unwrap_or_default(), x["digest"].as_str().unwrap_or_default());
+        dependencies.push(Dependency {
+            uri: format!("oci://{}@{digest}", named(opts, repository)),
+            name: format!("extension:{}", x["name"].as_str().unwrap_or_default()),
+            sha256_hex: hex_of(digest),
+            annotations: Map::from_iter([
+                ("role".to_string(), json!("extension")),
+                ("mode".to_string(), x["mode"].clone()),
+                ("verdict".to_string(), x["verdict"].clone()),
+            ]),
+        });
+    }
+    let mut internal = Map::from_iter([
+        ("builder".to_string(), json!(CHART_BUILDER)),
+        ("sourceVersion".to_string(), json!(r.version)),
+        ("chartVersion".to_string(), json!(r.customized_version)),
+    ]);
+    if !opts.extensions.is_empty() {
+        internal.insert("extensions".to_string(), Value::Array(opts.extensions.clone()));
+    }
     let now = rfc3339(SystemTime::now());
     let provenance = Provenance {
         build_type: CHART_BUILD_TYPE,
         spec: serde_json::to_value(spec).unwrap_or(Value::Null),
         revision: opts.invocation.revision,
-        internal: Map::from_iter([
-            ("builder".to_string(), json!(CHART_BUILDER)),
-            ("sourceVersion".to_string(), json!(r.version)),
-            ("chartVersion".to_string(), json!(r.customized_version)),
-        ]),
+        internal,
         dependencies,
         builder_id: opts.invocation.builder_id.clone(),
         builder_version: env!("CARGO_PKG_VERSION").to_owned(),

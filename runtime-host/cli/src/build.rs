@@ -39,6 +39,10 @@ pub struct Args {
     /// components, keys) [default: the official repositories of the base's release].
     #[arg(long, value_name = "FILE")]
     pub repositories: Option<PathBuf>,
+    /// Run this policy extension at the build's checkpoints, enforcing: FILE.wasm, or
+    /// FILE.wasm=SETTINGS_JSON (repeatable). A deny stops the build before anything is published.
+    #[arg(long = "extension", value_name = "FILE.wasm[=SETTINGS]")]
+    pub extensions: Vec<String>,
     /// No progress on stderr.
     #[arg(short, long)]
     pub quiet: bool,
@@ -106,7 +110,12 @@ pub fn run(args: Args) -> u8 {
             Err(e) => return fail(args.output, "repositories", &format!("{e:#}")),
         };
     let quiet = args.quiet;
+    let checks = match crate::extension::build_checks(&args.extensions, &spec, log(quiet)) {
+        Ok(c) => c,
+        Err(e) => return fail(args.output, "extension", &format!("{e:#}")),
+    };
     let opts = Options {
+        checks: checks.clone(),
         packages: Some(packages),
         signer,
         cache,
@@ -150,6 +159,21 @@ pub fn run(args: Args) -> u8 {
         Err(BuildError::Invalid { problems }) => {
             print_problems(args.output, &file, &problems);
             2
+        }
+        Err(BuildError::Denied(why)) => {
+            let runs = checks.map(|c| c.runs()).unwrap_or_default();
+            match args.output {
+                Output::Json => {
+                    println!("{}", serde_json::json!({"error": {"code": "denied", "message": why, "extensions": runs}}))
+                }
+                Output::Text => {
+                    for line in tailor_build::checks::log_lines(&runs) {
+                        eprintln!("{line}");
+                    }
+                    eprintln!("error: {why}; nothing was published");
+                }
+            }
+            1
         }
         Err(e) => fail(args.output, "build", &format!("build failed: {e}")),
     }

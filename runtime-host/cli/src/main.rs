@@ -4,6 +4,7 @@ mod artifact;
 mod build;
 mod chart;
 mod client;
+mod extension;
 mod key;
 mod mirror;
 mod packages;
@@ -73,6 +74,9 @@ enum Command {
     /// The OS packages a source image can install (the package catalog of its OS).
     #[command(after_help = client::EXIT_STATUSES)]
     Packages(client::catalog::PackagesArgs),
+    /// Org policy extensions: push and test components; register them in the service.
+    #[command(subcommand)]
+    Extension(extension::Command),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -120,6 +124,15 @@ fn main() -> ExitCode {
         Command::Builds(c) => client::builds::run(c),
         Command::Repository(c) => client::catalog::run(c),
         Command::Packages(a) => client::catalog::packages(a),
+        Command::Extension(command) => match command {
+            extension::Command::Push(a) => extension::push(a),
+            extension::Command::Test(a) => extension::test(a),
+            extension::Command::List(a) => client::extensions::list(a),
+            extension::Command::Get(a) => client::extensions::get(a),
+            extension::Command::Create(a) => client::extensions::create(a),
+            extension::Command::Edit(a) => client::extensions::edit(a),
+            extension::Command::Delete(a) => client::extensions::delete(a),
+        },
         Command::Verify(args) => {
             let json = args.output == Output::Json;
             match verify::run(args) {

@@ -64,6 +64,8 @@ pub struct ServiceArgs {
     /// Spin application's variables.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub extension_limits: crate::extension::LimitArgs,
 }
 
 #[derive(Args, Debug)]
@@ -182,6 +184,9 @@ impl Settings {
         worker.builder_id = format!("https://tailor.dev/builder/{}", hostname());
         worker.packages =
             Some(crate::packages::source(args.repositories.as_deref(), Some(&data.join("package-cache")))?);
+        let limits = args.extension_limits.limits()?;
+        worker.extensions =
+            Some(std::sync::Arc::new(tailor_extension::Runtime::new(limits, Some(&data.join("extension-cache")))?));
         let mut upstreams: BTreeMap<String, String> = file.upstreams.clone();
         for u in &args.upstreams {
             let Some((host, url)) = u.split_once('=') else { bail!("--upstream {u:?}: expected HOST=URL") };

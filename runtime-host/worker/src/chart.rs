@@ -57,6 +57,13 @@ pub(crate) fn attempt(db: &SqliteDb, cfg: &WorkerConfig, claim: &Claim, log: &Lo
         let log = log.clone();
         Arc::new(move |m: &str| log.line(m))
     };
+    // The org's extensions: check-customization (a chart has no image to check) before anything.
+    let runs = match checks(db, cfg, claim, &spec, log) {
+        Ok(runs) => runs,
+        Err(done) => return *done,
+    };
+    opts.extensions = runs.iter().filter_map(|r| serde_json::to_value(r).ok()).collect();
+    let extensions = (!runs.is_empty()).then(|| serde_json::to_value(&runs).unwrap_or_default());
     let report = match tailor_chart::build(&spec, &client, &opts) {
         Ok(r) => r,
         Err(e) if e.is_transient() => return Result_::Retry(e.to_string()),
@@ -120,6 +127,46 @@ pub(crate) fn attempt(db: &SqliteDb, cfg: &WorkerConfig, claim: &Claim, log: &Lo
             inputs: None,
             outputs: serde_json::to_value(&report).ok(),
             error,
+            extensions,
         },
     )
+}
+
+/// Runs the org's extensions at check-customization (platform empty); the runs, or the
+/// build's end when one denied it or could not be used.
+fn checks(
+    db: &SqliteDb,
+    cfg: &WorkerConfig,
+    claim: &Claim,
+    spec: &ChartSpec,
+    log: &Log,
+) -> Result<Vec<tailor_build::checks::ExtensionRun>, Box<Result_>> {
+    use tailor_build::checks::{Checkpoint, Checks, NoImage};
+    let Some(rt) = &cfg.extensions else { return Ok(Vec::new()) };
+    let source = spec.source.clone();
+    let registered = crate::extensions::for_build(db, cfg, rt, &claim.org, &source).map_err(|e| Box::new(Result_::Retry(e)))?;
+    if registered.is_empty() {
+        return Ok(Vec::new());
+    }
+    let info = tailor_extension::call::BuildInfo {
+        org: claim.org.clone(),
+        customization: spec.name.clone(),
+        spec_json: serde_json::to_string(spec).unwrap_or_default(),
+    };
+    let line = log.clone();
+    let checks = tailor_extension::OrgChecks::new(rt.clone(), info, registered, Arc::new(move |m: &str| line.line(m)));
+    checks.check(Checkpoint::CheckCustomization, "", &NoImage);
+    let runs = checks.runs();
+    for l in tailor_build::checks::log_lines(&runs) {
+        log.line(&l);
+    }
+    match checks.blocked() {
+        Some(why) => {
+            log.line(&format!("failed: {why}; nothing is published"));
+            let mut outcome = Outcome::failed(why);
+            outcome.extensions = serde_json::to_value(&runs).ok();
+            Err(Box::new(Result_::Done(BuildStatus::Failed, outcome)))
+        }
+        None => Ok(runs),
+    }
 }

@@ -140,6 +140,44 @@ fn attempt(db: &SqliteDb, cfg: &WorkerConfig, claim: &Claim, log: &Log) -> Resul
         },
         ..Options::default()
     };
+    // The org's extensions that check this build, loaded (their digests count in the fingerprint).
+    let source_repository = spec.source_ref().repository;
+    let registered = match &cfg.extensions {
+        Some(rt) => match crate::extensions::for_build(db, cfg, rt, &claim.org, &source_repository) {
+            Ok(r) => r,
+            Err(e) => return Result_::Retry(e),
+        },
+        None => match block_on(tailor_store::list_extensions(db, &claim.org)) {
+            Ok(all) if all.iter().any(|x| x.spec.applies_to(&source_repository)) => {
+                let why = "the org has extensions, and this worker was started without extension support";
+                return Result_::Done(BuildStatus::Failed, Outcome::failed(why));
+            }
+            _ => Vec::new(),
+        },
+    };
+    let parts = crate::extensions::fingerprint_parts(&registered);
+    let checks: Option<Arc<tailor_extension::OrgChecks>> = match (&cfg.extensions, registered.is_empty()) {
+        (Some(rt), false) => {
+            let info = tailor_extension::call::BuildInfo {
+                org: claim.org.clone(),
+                customization: spec.name.clone(),
+                spec_json: serde_json::to_string(&spec).unwrap_or_default(),
+            };
+            let line = log.clone();
+            Some(Arc::new(tailor_extension::OrgChecks::new(
+                rt.clone(),
+                info,
+                registered,
+                Arc::new(move |m: &str| line.line(m)),
+            )))
+        }
+        _ => None,
+    };
+    let opts = Options { checks: checks.clone().map(|c| c as Arc<dyn tailor_build::checks::Checks>), ..opts };
+    let runs = || {
+        use tailor_build::checks::Checks;
+        checks.as_ref().map(|c| serde_json::to_value(c.runs()).unwrap_or_default())
+    };
     // Skip when nothing changed: same fingerprint as the last good build, result still there.
     // Otherwise build from the inputs just resolved.
     let mut resolved = None;
@@ -148,7 +186,7 @@ fn attempt(db: &SqliteDb, cfg: &WorkerConfig, claim: &Claim, log: &Log) -> Resul
             Ok(r) => {
                 let inputs = r.inputs();
                 crate::catalog::record_variants(db, &inputs.source.reference, &r.variants);
-                let fp = fingerprint(&spec, &inputs);
+                let fp = fingerprint(&spec, &inputs, &parts);
                 if &fp == last && client.head_manifest(&dest, &spec.result_tag()).ok().flatten().is_some() {
                     log.line(&format!(
                         "inputs unchanged ({fp}); {dest}:{} is current: nothing to build",
@@ -181,7 +219,24 @@ fn attempt(db: &SqliteDb, cfg: &WorkerConfig, claim: &Claim, log: &Log) -> Resul
                 }
             }
             crate::catalog::record_variants(db, &report.inputs.source.reference, &report.variants);
-            Result_::Done(BuildStatus::Succeeded, success(&spec, &report))
+            for line in tailor_build::checks::log_lines(&report.extensions) {
+                log.line(&line);
+            }
+            let mut outcome = success(&spec, &report, &parts);
+            outcome.extensions = runs();
+            Result_::Done(BuildStatus::Succeeded, outcome)
+        }
+        Err(tailor_build::BuildError::Denied(why)) => {
+            if let Some(c) = &checks {
+                use tailor_build::checks::Checks;
+                for line in tailor_build::checks::log_lines(&c.runs()) {
+                    log.line(&line);
+                }
+            }
+            log.line(&format!("failed: {why}"));
+            let mut outcome = Outcome::failed(why);
+            outcome.extensions = runs();
+            Result_::Done(BuildStatus::Failed, outcome)
         }
         Err(e) if e.is_transient() => Result_::Retry(e.to_string()),
         Err(e) => {
@@ -191,9 +246,9 @@ fn attempt(db: &SqliteDb, cfg: &WorkerConfig, claim: &Claim, log: &Log) -> Resul
     }
 }
 
-fn success(spec: &Customization, r: &Report) -> Outcome {
+fn success(spec: &Customization, r: &Report, extensions: &[String]) -> Outcome {
     Outcome {
-        fingerprint: Some(fingerprint(spec, &r.inputs)),
+        fingerprint: Some(fingerprint(spec, &r.inputs, extensions)),
         inputs: serde_json::to_value(&r.inputs).ok(),
         outputs: Some(json!({
             "tag": r.tag,
@@ -207,6 +262,7 @@ fn success(spec: &Customization, r: &Report) -> Outcome {
             "attestations": r.attestations,
         })),
         error: None,
+        extensions: None,
     }
 }
 

@@ -10,6 +10,7 @@
 
 mod catalog;
 mod chart;
+mod extensions;
 mod fingerprint;
 mod job;
 mod listings;

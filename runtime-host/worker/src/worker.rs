@@ -34,6 +34,9 @@ pub struct WorkerConfig {
     pub packages: Option<tailor_build::packages::SharedSource>,
     /// The upstream registries mirrors may read from (declared by the operator).
     pub upstreams: tailor_mirror::Upstreams,
+    /// Runs the orgs' policy extensions (None: builds run none, and registered ones are not
+    /// loaded — only for tests that do not need wasmtime's engine).
+    pub extensions: Option<Arc<tailor_extension::Runtime>>,
 }
 
 impl WorkerConfig {
@@ -51,6 +54,7 @@ impl WorkerConfig {
             builder_id: "https://tailor.dev/builder/worker".into(),
             packages: None,
             upstreams: tailor_mirror::Upstreams::default(),
+            extensions: None,
         }
     }
 }
@@ -116,6 +120,9 @@ impl Worker {
                 last_mirror_poll = Some(Instant::now());
                 crate::mirror_poll::poll_mirrors(&self.db, &self.cfg);
                 crate::listings::read_listings(&self.db, &self.cfg, &self.catalogs_failed);
+                if let Some(rt) = &self.cfg.extensions {
+                    crate::extensions::load_pending(&self.db, &self.cfg, rt);
+                }
             }
             if let Some(every) = self.cfg.poll_interval
                 && last_poll.is_none_or(|t| t.elapsed() >= every)

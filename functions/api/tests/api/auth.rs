@@ -60,7 +60,7 @@ fn another_orgs_routes_are_404_like_missing_things_and_change_nothing() {
     let id = created["id"].as_str().unwrap().to_owned();
     block_on(record_platforms(&db, "acme/debian", "12", "sha256:aa", &["linux/amd64".into()], NOW)).unwrap();
     let org_routes: Vec<_> = ROUTES.iter().filter(|r| r.path.contains("{org}")).collect();
-    assert_eq!(org_routes.len(), 35);
+    assert_eq!(org_routes.len(), 40);
     for route in org_routes {
         for target in [id.as_str(), "cus_doesnotexist"] {
             let path = concrete(route.path, target);

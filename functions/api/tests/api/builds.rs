@@ -42,6 +42,7 @@ fn list_get_and_log() {
         inputs: Some(json!({"source": "sha256:aa"})),
         outputs: Some(json!({"index": "sha256:bb"})),
         error: None,
+        extensions: Some(json!([{"name": "no-setuid", "verdict": "pass"}])),
     };
     assert!(
         block_on(finish(

@@ -31,7 +31,7 @@ fn create_from_json_answers_201_with_the_view_and_the_queued_build() {
         json!({
             "number": 1, "status": "queued", "reason": "created", "requests": 1, "revision": 1, "attempts": 0,
             "created_at": NOW_TEXT, "started_at": null, "finished_at": null, "fingerprint": null,
-            "inputs": null, "outputs": null, "error": null,
+            "inputs": null, "outputs": null, "error": null, "extensions": null,
             "links": {"self": format!("{this}/builds/1"), "log": format!("{this}/builds/1/log")},
         })
     );

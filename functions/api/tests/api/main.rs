@@ -7,6 +7,7 @@ mod charts;
 mod concurrency;
 mod create;
 mod edits;
+mod extensions;
 mod mirrors;
 mod packages;
 mod routing;

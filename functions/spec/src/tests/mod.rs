@@ -1,6 +1,7 @@
 //! Unit tests, grouped by subject.
 
 mod chart;
+mod extension;
 mod mirror;
 mod parse;
 mod paths;

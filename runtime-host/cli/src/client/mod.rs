@@ -7,6 +7,7 @@ pub mod builds;
 pub mod catalog;
 pub mod charts;
 pub mod customizations;
+pub mod extensions;
 pub mod login;
 pub mod mirrors;
 mod wait;
