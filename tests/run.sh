@@ -71,9 +71,12 @@ if [ "$node_ok" != yes ]; then
 fi
 (cd web && npm ci --no-audit --no-fund --loglevel=error)
 
-# The functions (and the test component the host's limits are tested with) are WASM
-# components: build them for wasm32-wasip2 (the e2e tests serve them with `tailor up`).
-cargo build --locked --profile wasm --target wasm32-wasip2 -p tailor-api -p tailor-webhook -p tailor-ui -p tailor-test-misbehave
+# The functions (and the test component the host's limits are tested with), the example
+# extensions and the hostile ones the sandbox is tested with are WASM components: build them
+# for wasm32-wasip2 (the e2e tests serve and run them with `tailor up`).
+cargo build --locked --profile wasm --target wasm32-wasip2 -p tailor-api -p tailor-webhook -p tailor-ui -p tailor-test-misbehave \
+  -p tailor-extension-deny-packages -p tailor-extension-required-labels -p tailor-extension-no-setuid \
+  -p tailor-test-hostile-extension -p tailor-test-sneaky-extension
 # Unit and end-to-end tests (the e2e tests start the real registry, skopeo and umoci).
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

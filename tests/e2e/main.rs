@@ -7,6 +7,7 @@
 mod build;
 mod chart;
 mod client;
+mod extension;
 mod harness;
 mod mirror;
 mod packages;

@@ -43,6 +43,8 @@ pub struct Args {
     /// FILE.wasm=SETTINGS_JSON (repeatable). A deny stops the build before anything is published.
     #[arg(long = "extension", value_name = "FILE.wasm[=SETTINGS]")]
     pub extensions: Vec<String>,
+    #[command(flatten)]
+    pub extension_limits: crate::extension::LimitArgs,
     /// No progress on stderr.
     #[arg(short, long)]
     pub quiet: bool,
@@ -110,7 +112,7 @@ pub fn run(args: Args) -> u8 {
             Err(e) => return fail(args.output, "repositories", &format!("{e:#}")),
         };
     let quiet = args.quiet;
-    let checks = match crate::extension::build_checks(&args.extensions, &spec, log(quiet)) {
+    let checks = match crate::extension::build_checks(&args.extensions, &args.extension_limits, &spec, log(quiet)) {
         Ok(c) => c,
         Err(e) => return fail(args.output, "extension", &format!("{e:#}")),
     };

@@ -74,6 +74,8 @@ pub struct TestArgs {
     #[arg(long)]
     pub org: Option<String>,
     #[command(flatten)]
+    pub limits: LimitArgs,
+    #[command(flatten)]
     pub store: StoreArgs,
     #[arg(long, value_enum, default_value_t = Output::Text)]
     pub output: Output,
@@ -129,9 +131,9 @@ fn fail(output: Output, code: u8, kind: &str, message: &str) -> u8 {
 }
 
 /// The runtime for extensions run by this process (compiled code cached under the cache dir).
-pub fn runtime() -> anyhow::Result<Arc<Runtime>> {
+pub fn runtime(limits: &LimitArgs) -> anyhow::Result<Arc<Runtime>> {
     let dir = default_cache_dir().map(|d| d.join("extensions"));
-    Ok(Arc::new(Runtime::new(Limits::default(), dir.as_deref())?))
+    Ok(Arc::new(Runtime::new(limits.limits()?, dir.as_deref())?))
 }
 
 /// `FILE.wasm` or `FILE.wasm=SETTINGS` (`tailor build --extension`).
@@ -164,13 +166,14 @@ fn local(rt: &Runtime, file: &Path, settings: &str) -> anyhow::Result<Registered
 /// The checks of `tailor build --extension …` (None without any).
 pub fn build_checks(
     args: &[String],
+    limits: &LimitArgs,
     spec: &Customization,
     log: Arc<dyn Fn(&str) + Send + Sync>,
 ) -> anyhow::Result<Option<Arc<dyn Checks>>> {
     if args.is_empty() {
         return Ok(None);
     }
-    let rt = runtime()?;
+    let rt = runtime(limits)?;
     let mut registered = Vec::new();
     for a in args {
         let (file, settings) = split_arg(a);
@@ -285,7 +288,7 @@ pub fn test(a: TestArgs) -> u8 {
     if serde_json::from_str::<serde_json::Value>(&a.settings).is_err() {
         return fail(a.output, 2, "invalid", &format!("--settings is not JSON: {}", a.settings));
     }
-    let rt = match runtime() {
+    let rt = match runtime(&a.limits) {
         Ok(rt) => rt,
         Err(e) => return fail(a.output, 1, "runtime", &format!("{e:#}")),
     };

@@ -144,7 +144,8 @@ fn checks(
     use tailor_build::checks::{Checkpoint, Checks, NoImage};
     let Some(rt) = &cfg.extensions else { return Ok(Vec::new()) };
     let source = spec.source.clone();
-    let registered = crate::extensions::for_build(db, cfg, rt, &claim.org, &source).map_err(|e| Box::new(Result_::Retry(e)))?;
+    let registered =
+        crate::extensions::for_build(db, cfg, rt, &claim.org, &source).map_err(|e| Box::new(Result_::Retry(e)))?;
     if registered.is_empty() {
         return Ok(Vec::new());
     }

@@ -16,7 +16,8 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
 }
 
-/// Builds the functions (and the misbehaving test component) for wasm32-wasip2, once.
+/// Builds the functions, the misbehaving test component, the example extensions and the
+/// hostile test extensions for wasm32-wasip2, once.
 pub fn build_components() {
     static DONE: OnceLock<()> = OnceLock::new();
     DONE.get_or_init(|| {
@@ -36,6 +37,16 @@ pub fn build_components() {
             "tailor-ui",
             "-p",
             "tailor-test-misbehave",
+            "-p",
+            "tailor-extension-deny-packages",
+            "-p",
+            "tailor-extension-required-labels",
+            "-p",
+            "tailor-extension-no-setuid",
+            "-p",
+            "tailor-test-hostile-extension",
+            "-p",
+            "tailor-test-sneaky-extension",
         ]));
     });
 }
