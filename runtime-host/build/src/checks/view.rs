@@ -127,7 +127,7 @@ impl<'c> LayeredView<'c> {
     fn merge(&self) -> Result<Arc<Merged>, String> {
         // The remote prefix (the base) is shared by every build on it.
         let remote = self.layers.iter().take_while(|l| matches!(l, Source::Remote(_))).count();
-        let key = std::iter::once("view-base/1".to_string())
+        let key = std::iter::once("view-base/2".to_string())
             .chain(self.layers[..remote].iter().filter_map(|l| match l {
                 Source::Remote(d) => Some(d.digest().to_string()),
                 Source::Made(_) => None,
@@ -140,14 +140,15 @@ impl<'c> LayeredView<'c> {
             match memo {
                 Some(m) => m,
                 None => {
-                    let m = match self.cache.get_json::<Merged>("view-base", &key) {
-                        Some(m) => Arc::new(m),
+                    // Kept as a sorted list in binary: a map is built from it in bulk, not key by key.
+                    let m = match self.cache.get_bin::<Vec<(String, Node)>>("view-base", &key) {
+                        Some(sorted) => Arc::new(sorted.into_iter().collect::<Merged>()),
                         None => {
                             let mut m = Merged::new();
                             for i in 0..remote {
                                 apply(&mut m, self.layer_nodes(i)?);
                             }
-                            self.cache.put_json("view-base", &key, &m);
+                            self.cache.put_bin("view-base", &key, &m.iter().collect::<Vec<_>>());
                             Arc::new(m)
                         }
                     };
@@ -165,9 +166,25 @@ impl<'c> LayeredView<'c> {
         }
         let mut m = (*base).clone();
         for i in remote..self.layers.len() {
-            apply(&mut m, self.layer_nodes(i)?);
+            apply(&mut m, self.made_nodes(i)?);
         }
         Ok(Arc::new(m))
+    }
+
+    /// The entries of made layer `i`, kept in the cache by the layer's digest: a warm build
+    /// reuses most of its layers, and listing one means inflating all of it.
+    fn made_nodes(&self, i: usize) -> Result<Vec<(String, Node)>, String> {
+        let Source::Made(l) = &self.layers[i] else { return self.layer_nodes(i) };
+        let key = crate::cache::key(["view-layer/1", l.digest.as_str()]);
+        if let Some(mut nodes) = self.cache.get_bin::<Vec<(String, Node)>>("view-layer", &key) {
+            for (_, n) in &mut nodes {
+                n.layer = i as u32;
+            }
+            return Ok(nodes);
+        }
+        let nodes = self.layer_nodes(i)?;
+        self.cache.put_bin("view-layer", &key, &nodes);
+        Ok(nodes)
     }
 
     /// `path` with every symlink in it followed, inside the image: the merged tree's key of
