@@ -13,4 +13,5 @@ mod mirror;
 mod packages;
 mod registry_client;
 mod service;
+mod ship;
 mod sign;

@@ -4,6 +4,7 @@ mod artifact;
 mod build;
 mod chart;
 mod client;
+mod embedded;
 mod extension;
 mod key;
 mod mirror;
@@ -21,7 +22,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[derive(Parser)]
 #[command(
     name = "tailor",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("TAILOR_COMMIT"), ")"),
     about = "Customize hardened container images: reproducible, layer-merging builds pushed to your registry"
 )]
 struct Cli {

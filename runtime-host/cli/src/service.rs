@@ -83,7 +83,8 @@ pub struct UpArgs {
     /// the pushed repository within seconds.
     #[arg(long = "webhook-upstream", value_name = "NAME=HOST")]
     pub webhook_upstreams: Vec<String>,
-    /// The Spin manifest of the functions [default: spin.toml].
+    /// Serve the functions of this Spin manifest (a checkout's spin.toml and its built
+    /// components) [default: those this binary carries].
     #[arg(long, value_name = "FILE")]
     pub manifest: Option<PathBuf>,
     /// Build workers in this process [default: 1; 0 = serve only].
@@ -321,8 +322,10 @@ pub fn up(args: UpArgs) -> Result<()> {
     let settings = Settings::resolve(&args.service)?;
     let file = &settings.file;
     let listen = args.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
-    let manifest =
-        args.manifest.clone().or_else(|| file.manifest.clone()).unwrap_or_else(|| PathBuf::from("spin.toml"));
+    let manifest = match args.manifest.clone().or_else(|| file.manifest.clone()) {
+        Some(path) => tailor_host::ManifestSource::File(path),
+        None => crate::embedded::source(),
+    };
     let workers = args.workers.or(file.workers).unwrap_or(1);
     let mut opts = tailor_host::ServeOptions::new(manifest, &settings.data);
     opts.limits.timeout = parse_duration(&args.request_timeout).context("--request-timeout")?;

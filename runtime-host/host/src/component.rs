@@ -69,7 +69,11 @@ impl Served {
         limits: Limits,
     ) -> Result<Served> {
         let id = &component.id;
-        let wasm = Component::from_file(engine, &component.source).map_err(anyhow::Error::from).with_context(|| {
+        let loaded = match &component.wasm {
+            Some(bytes) => Component::new(engine, bytes),
+            None => Component::from_file(engine, &component.source),
+        };
+        let wasm = loaded.map_err(anyhow::Error::from).with_context(|| {
             format!(
                 "component {id}: loading {} (build it with `cargo build --target wasm32-wasip2 --release`)",
                 component.source.display()

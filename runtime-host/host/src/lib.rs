@@ -24,4 +24,4 @@ pub mod bindings {
 
 pub use component::Limits;
 pub use manifest::Manifest;
-pub use serve::{App, ServeOptions, bind};
+pub use serve::{App, ManifestSource, ServeOptions, bind};

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
@@ -83,6 +84,9 @@ pub struct Component {
     pub id: String,
     /// Absolute path of the `.wasm`.
     pub source: PathBuf,
+    /// The component's bytes when they were given with the manifest (a binary's embedded
+    /// components) rather than read from `source`.
+    pub wasm: Option<Arc<[u8]>>,
     pub sqlite: bool,
     /// Component variable → template (`"{{ app_var }}"` or literal text).
     pub variables: BTreeMap<String, String>,
@@ -103,6 +107,22 @@ impl Manifest {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let dir = path.parent().unwrap_or(Path::new("."));
         Manifest::parse(&text, dir).with_context(|| format!("in {}", path.display()))
+    }
+
+    /// A manifest whose component sources are given: `files` maps each `source` as written
+    /// in `text` to its bytes (the components a binary carries).
+    pub fn embedded(text: &str, files: &[(&str, &'static [u8])]) -> Result<Manifest> {
+        let raw: Raw = toml::from_str(text)?;
+        let mut m = Manifest::parse(text, Path::new(""))?;
+        for (id, c) in &raw.component {
+            let Some((_, bytes)) = files.iter().find(|(name, _)| *name == c.source) else {
+                bail!("component.{id}.source: {} is not among the embedded components", c.source);
+            };
+            if let Some(component) = m.components.get_mut(id) {
+                component.wasm = Some(Arc::from(*bytes));
+            }
+        }
+        Ok(m)
     }
 
     pub fn parse(text: &str, dir: &Path) -> Result<Manifest> {
@@ -136,6 +156,7 @@ impl Manifest {
                 Component {
                     id: id.clone(),
                     source: dir.join(&c.source),
+                    wasm: None,
                     sqlite: !c.sqlite_databases.is_empty(),
                     variables: c.variables,
                 },

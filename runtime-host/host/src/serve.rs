@@ -27,10 +27,30 @@ use crate::sqlite::Pool;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type Body = UnsyncBoxBody<Bytes, BoxError>;
 
+/// Where the application comes from.
+#[derive(Debug, Clone)]
+pub enum ManifestSource {
+    /// A `spin.toml` on disk; component sources resolve against its directory.
+    File(PathBuf),
+    /// A manifest and its components carried by the binary (`source` → bytes).
+    Embedded { text: &'static str, files: &'static [(&'static str, &'static [u8])] },
+}
+
+impl ManifestSource {
+    fn load(&self) -> Result<Manifest> {
+        match self {
+            ManifestSource::File(path) => Manifest::load(path),
+            ManifestSource::Embedded { text, files } => {
+                Manifest::embedded(text, files).context("the embedded spin.toml")
+            }
+        }
+    }
+}
+
 /// What `tailor up` serves and how.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
-    pub manifest: PathBuf,
+    pub manifest: ManifestSource,
     /// The SQLite file behind `spin:sqlite` database `default`.
     pub database: PathBuf,
     /// The compilation cache directory.
@@ -42,7 +62,7 @@ pub struct ServeOptions {
 }
 
 impl ServeOptions {
-    pub fn new(manifest: PathBuf, data_dir: &std::path::Path) -> ServeOptions {
+    pub fn new(manifest: ManifestSource, data_dir: &std::path::Path) -> ServeOptions {
         ServeOptions {
             manifest,
             database: data_dir.join("tailor.db"),
@@ -67,9 +87,9 @@ impl App {
     /// Reads the manifest, compiles and pre-instantiates every component (each is instantiated
     /// once as a probe, so a broken component fails here rather than on the first request).
     pub async fn load(opts: &ServeOptions) -> Result<Arc<App>> {
-        let manifest = Manifest::load(&opts.manifest)?;
+        let manifest = opts.manifest.load()?;
         for c in manifest.components.values() {
-            if !c.source.is_file() {
+            if c.wasm.is_none() && !c.source.is_file() {
                 anyhow::bail!(
                     "component {}: {} does not exist; build the components first: \
                      cargo build --profile wasm --target wasm32-wasip2 -p tailor-api -p tailor-webhook",
