@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # tailor's own container image, built by tailor: a Debian 12 minbase base (debootstrap),
+# for linux/amd64 and, given a cross-built binary, linux/arm64,
 # the tailor binary from an artifact image, a `tailor` user and group whose home is /data
 # (the data directory), run as that user, ENTRYPOINT `tailor up` serving on 0.0.0.0:8080 —
 # signed, with SLSA provenance and an SPDX SBOM. The same inputs give the same digest.
@@ -15,7 +16,13 @@
 #                                  building it, TAILOR); debug information is stripped
 #   --rootfs DIR        ROOTFS     the Debian base's directory (default: made with
 #                                  `debootstrap --variant=minbase bookworm` into
-#                                  ${XDG_CACHE_HOME:-~/.cache}/tailor-image/debian-bookworm)
+#                                  ${XDG_CACHE_HOME:-~/.cache}/tailor-image/debian-bookworm-ARCH)
+#   --platforms LIST    PLATFORMS  comma-separated (default linux/amd64), e.g.
+#                                  linux/amd64,linux/arm64; each architecture ARCH other than
+#                                  this machine's needs --binary-ARCH FILE (BINARY_ARCH, e.g. a
+#                                  cross-built target/aarch64-unknown-linux-gnu/release/tailor)
+#                                  and its base, --rootfs-ARCH DIR (ROOTFS_ARCH) or made by
+#                                  debootstrap --arch ARCH (needs qemu-user-static)
 #   TAILOR              the tailor that builds (default: `tailor` on PATH)
 #   VERSION, REVISION   the labels (default: what `BINARY --version` says)
 # Prints the pushed reference and its digest (JSON with --output json).
@@ -28,6 +35,7 @@ REPOSITORY=${REPOSITORY:-tailor/tailor}
 TAILOR=${TAILOR:-tailor}
 BINARY=${BINARY:-}
 ROOTFS=${ROOTFS:-}
+PLATFORMS=${PLATFORMS:-linux/amd64}
 OUTPUT=text
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -36,6 +44,9 @@ while [ $# -gt 0 ]; do
     --repository) REPOSITORY=$2; shift 2 ;;
     --binary) BINARY=$2; shift 2 ;;
     --rootfs) ROOTFS=$2; shift 2 ;;
+    --platforms) PLATFORMS=$2; shift 2 ;;
+    --binary-*) declare "BINARY_${1#--binary-}=$2"; shift 2 ;;
+    --rootfs-*) declare "ROOTFS_${1#--rootfs-}=$2"; shift 2 ;;
     --output) OUTPUT=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "build.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
@@ -58,33 +69,54 @@ REVISION=${REVISION:-$(sed -n 's/.*(commit \([^)]*\)).*/\1/p' <<<"$said")}
 W=$(mktemp -d /tmp/tailor-image.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 
-# 1. The base: Debian 12 minbase, made once. Nothing of the host in it: no device nodes.
-if [ -z "$ROOTFS" ]; then
-  ROOTFS=${XDG_CACHE_HOME:-$HOME/.cache}/tailor-image/debian-bookworm
-  if [ ! -x "$ROOTFS/bin/sh" ]; then
-    command -v debootstrap >/dev/null || { echo "build.sh: debootstrap is needed (apt-get install debootstrap)" >&2; exit 2; }
-    log "debootstrap --variant=minbase bookworm into $ROOTFS (once)"
-    rm -rf "$ROOTFS.tmp"; mkdir -p "$(dirname "$ROOTFS")"
-    debootstrap --variant=minbase bookworm "$ROOTFS.tmp" http://deb.debian.org/debian >/dev/null
-    find "$ROOTFS.tmp" -xdev \( -type b -o -type c -o -type p -o -type s \) -delete
-    mv "$ROOTFS.tmp" "$ROOTFS"
-  fi
-fi
-[ -x "$ROOTFS/bin/sh" ] || { echo "build.sh: --rootfs $ROOTFS is not a Debian root filesystem" >&2; exit 2; }
-log "pushing the base $REPOSITORY-base:$VERSION"
-"$TAILOR" artifact push "$ROOTFS" --tag "$REPOSITORY-base:$VERSION" --platform linux/amd64 --registry "$REGISTRY" -q >/dev/null
+HOST_ARCH=$(dpkg --print-architecture 2>/dev/null || echo amd64)
+BASE_ARGS=() BINARY_ARGS=() PLATFORM_LIST=()
+IFS=, read -r -a WANTED <<<"$PLATFORMS"
+for platform in "${WANTED[@]}"; do
+  case "$platform" in linux/*) ;; *) echo "build.sh: --platforms $platform: give linux/ARCH" >&2; exit 2 ;; esac
+  arch=${platform#linux/}; arch=${arch%%/*}
+  binvar=BINARY_$arch rootvar=ROOTFS_$arch
+  bin=${!binvar:-}; root=${!rootvar:-}
+  if [ "$arch" = "$HOST_ARCH" ]; then bin=${bin:-$BINARY}; root=${root:-$ROOTFS}; fi
+  [ -n "$bin" ] || { echo "build.sh: $platform needs its binary: --binary-$arch FILE" >&2; exit 2; }
+  [ -f "$bin" ] || { echo "build.sh: --binary-$arch $bin: no such file" >&2; exit 2; }
 
-# 2. The binary as an artifact image: /usr/local/bin/tailor, without debug information.
-mkdir -p "$W/binary/usr/local/bin"
-cp "$BINARY" "$W/binary/usr/local/bin/tailor"
-if command -v strip >/dev/null; then strip --strip-debug "$W/binary/usr/local/bin/tailor"; fi
-chmod 0755 "$W/binary/usr/local/bin/tailor"
-touch -d @0 "$W/binary/usr/local/bin/tailor"
-log "pushing the binary $REPOSITORY-binary:$VERSION ($(du -h "$W/binary/usr/local/bin/tailor" | cut -f1))"
-"$TAILOR" artifact push "$W/binary" --tag "$REPOSITORY-binary:$VERSION" --platform linux/amd64 --registry "$REGISTRY" -q >/dev/null
+  # 1. The base: Debian 12 minbase, made once per architecture. No device nodes in an image.
+  if [ -z "$root" ]; then
+    root=${XDG_CACHE_HOME:-$HOME/.cache}/tailor-image/debian-bookworm-$arch
+    if [ ! -x "$root/bin/sh" ]; then
+      command -v debootstrap >/dev/null || { echo "build.sh: debootstrap is needed (apt-get install debootstrap)" >&2; exit 2; }
+      log "debootstrap --variant=minbase --arch $arch bookworm into $root (once)"
+      rm -rf "$root.tmp"; mkdir -p "$(dirname "$root")"
+      debootstrap --variant=minbase --arch "$arch" bookworm "$root.tmp" http://deb.debian.org/debian >/dev/null ||
+        { echo "build.sh: debootstrap --arch $arch failed (another architecture needs qemu-user-static)" >&2; exit 1; }
+      find "$root.tmp" -xdev \( -type b -o -type c -o -type p -o -type s \) -delete
+      mv "$root.tmp" "$root"
+    fi
+  fi
+  [ -x "$root/bin/sh" ] || { echo "build.sh: the base of $platform, $root, is not a Debian root filesystem" >&2; exit 2; }
+  BASE_ARGS+=("$platform=$root")
+
+  # 2. The binary as an artifact image: /usr/local/bin/tailor, without debug information.
+  d=$W/binary-$arch
+  mkdir -p "$d/usr/local/bin"
+  cp "$bin" "$d/usr/local/bin/tailor"
+  strip_tool=strip
+  [ "$arch" = arm64 ] && command -v aarch64-linux-gnu-strip >/dev/null && strip_tool=aarch64-linux-gnu-strip
+  if command -v "$strip_tool" >/dev/null; then "$strip_tool" --strip-debug "$d/usr/local/bin/tailor"; fi
+  chmod 0755 "$d/usr/local/bin/tailor"
+  BINARY_ARGS+=("$platform=$d")
+  PLATFORM_LIST+=("\"$platform\"")
+done
+join() { local IFS=,; echo "$*"; }
+log "pushing the base $REPOSITORY-base:$VERSION ($PLATFORMS)"
+"$TAILOR" artifact push --tag "$REPOSITORY-base:$VERSION" --platform "$(join "${BASE_ARGS[@]}")" --registry "$REGISTRY" -q >/dev/null
+log "pushing the binary $REPOSITORY-binary:$VERSION"
+"$TAILOR" artifact push --tag "$REPOSITORY-binary:$VERSION" --platform "$(join "${BINARY_ARGS[@]}")" --registry "$REGISTRY" -q >/dev/null
 
 # 3. The customization.
 sed -e "s|@REPOSITORY@|$REPOSITORY|g" -e "s|@VERSION@|$VERSION|g" -e "s|@REVISION@|$REVISION|g" \
+  -e "s|@PLATFORMS@|$(join "${PLATFORM_LIST[@]}")|g" \
   "$HERE/tailor.yaml" >"$W/tailor.yaml"
 log "building $REPOSITORY:${VERSION}_debian12 (signed)"
 if [ "$OUTPUT" = json ]; then

@@ -88,6 +88,7 @@ fn walk(
 }
 
 /// Build the image of `dir` for `platforms` and push it to `repo:tag`.
+#[allow(clippy::too_many_arguments)]
 pub fn push_directory(
     client: &Client,
     dir: &Path,
@@ -99,15 +100,26 @@ pub fn push_directory(
     mtime: u64,
     opts: &Options,
 ) -> Result<PushReport> {
+    let each: Vec<(Platform, &Path)> = platforms.iter().map(|p| (p.clone(), dir)).collect();
+    push_directories(client, &each, repo, tag, uid, gid, mtime, opts)
+}
+
+/// Build one image whose platforms each have their own directory (a multi-architecture
+/// base: a root filesystem per architecture) and push it to `repo:tag`.
+#[allow(clippy::too_many_arguments)]
+pub fn push_directories(
+    client: &Client,
+    platforms: &[(Platform, &Path)],
+    repo: &str,
+    tag: &str,
+    uid: u64,
+    gid: u64,
+    mtime: u64,
+    opts: &Options,
+) -> Result<PushReport> {
     if platforms.is_empty() {
         return Err(BuildError::invalid("--platform", "give at least one platform, e.g. linux/amd64"));
     }
-    let meta = fs::metadata(dir).map_err(|e| BuildError::bad_input(dir.display().to_string(), e))?;
-    if !meta.is_dir() {
-        return Err(BuildError::bad_input(dir.display().to_string(), "not a directory"));
-    }
-    let entries = entries_of(dir, uid, gid, mtime)?;
-    let layer = Layer::from_entries(&entries, opts.threads).map_err(|e| BuildError::Internal(e.to_string()))?;
     let mut uploaded = 0;
     let mut put = |digest: &Digest, bytes: std::sync::Arc<[u8]>| -> Result<()> {
         if client.blob_exists(repo, digest)?.is_none() {
@@ -117,11 +129,26 @@ pub fn push_directory(
         }
         Ok(())
     };
-    if let Some(l) = &layer {
-        put(&l.digest, l.bytes()?)?;
+    // One layer per directory (platforms sharing a directory share it).
+    let mut layers: Vec<(&Path, Option<Layer>)> = Vec::new();
+    for (_, dir) in platforms {
+        if layers.iter().any(|(d, _)| d == dir) {
+            continue;
+        }
+        let meta = fs::metadata(dir).map_err(|e| BuildError::bad_input(dir.display().to_string(), e))?;
+        if !meta.is_dir() {
+            return Err(BuildError::bad_input(dir.display().to_string(), "not a directory"));
+        }
+        let entries = entries_of(dir, uid, gid, mtime)?;
+        let layer = Layer::from_entries(&entries, opts.threads).map_err(|e| BuildError::Internal(e.to_string()))?;
+        if let Some(l) = &layer {
+            put(&l.digest, l.bytes()?)?;
+        }
+        layers.push((dir, layer));
     }
     let mut built = Vec::new();
-    for p in platforms {
+    for (p, dir) in platforms {
+        let layer = layers.iter().find(|(d, _)| d == dir).and_then(|(_, l)| l.as_ref());
         let mut cfg = json!({
             "architecture": p.architecture,
             "os": p.os,

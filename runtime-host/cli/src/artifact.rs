@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use tailor_build::Options;
-use tailor_build::scratch::push_directory;
+use tailor_build::scratch::push_directories;
 use tailor_oci::Scope;
 use tailor_spec::{Platform, Reference};
 
@@ -20,13 +20,15 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 pub struct PushArgs {
-    /// The directory whose contents become the image's filesystem root.
-    pub dir: PathBuf,
+    /// The directory whose contents become the image's filesystem root (for every platform
+    /// given without its own directory).
+    pub dir: Option<PathBuf>,
     /// Where to push, e.g. acme/rootca:20250101.
     #[arg(long, value_name = "REF")]
     pub tag: String,
-    /// Platforms of the index (the same layer for each), comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "linux/amd64")]
+    /// Platforms of the index, comma-separated or repeated; PLATFORM=DIR gives that platform
+    /// its own directory (a root filesystem per architecture), else DIR's layer is used.
+    #[arg(long, value_delimiter = ',', default_value = "linux/amd64", value_name = "PLATFORM[=DIR]")]
     pub platform: Vec<String>,
     /// Owner uid of every entry.
     #[arg(long, default_value_t = 0)]
@@ -55,11 +57,21 @@ pub fn push(args: PushArgs) -> u8 {
         Ok(_) => return fail(2, format!("--tag {}: give a tag, e.g. acme/rootca:1", args.tag)),
         Err(m) => return fail(2, format!("--tag {}: {m}", args.tag)),
     };
-    let mut platforms = Vec::new();
-    for p in &args.platform {
+    let mut platforms: Vec<(Platform, PathBuf)> = Vec::new();
+    for given in &args.platform {
+        let (p, dir) = match given.split_once('=') {
+            Some((p, dir)) => (p, Some(PathBuf::from(dir))),
+            None => (given.as_str(), args.dir.clone()),
+        };
+        let Some(dir) = dir else {
+            return fail(2, format!("--platform {given}: no directory: give DIR, or --platform {given}=DIR"));
+        };
         match Platform::parse(p) {
-            Ok(p) => platforms.push(p),
-            Err(m) => return fail(2, format!("--platform {p}: {m}")),
+            Ok(p) if platforms.iter().any(|(q, _)| *q == p) => {
+                return fail(2, format!("--platform {given}: {p} is given twice"));
+            }
+            Ok(p) => platforms.push((p, dir)),
+            Err(m) => return fail(2, format!("--platform {given}: {m}")),
         }
     }
     // Reproducible by default: SOURCE_DATE_EPOCH when set, else the epoch.
@@ -77,7 +89,8 @@ pub fn push(args: PushArgs) -> u8 {
     };
     let opts = Options { progress: progress(args.quiet), log: log(args.quiet), ..Options::default() };
     let tag = r.tag.clone().unwrap_or_default();
-    match push_directory(&client, &args.dir, &r.repository, &tag, &platforms, args.uid, args.gid, mtime, &opts) {
+    let each: Vec<(Platform, &std::path::Path)> = platforms.iter().map(|(p, d)| (p.clone(), d.as_path())).collect();
+    match push_directories(&client, &each, &r.repository, &tag, args.uid, args.gid, mtime, &opts) {
         Ok(report) => {
             match args.output {
                 Output::Json => println!("{}", serde_json::to_string(&report).unwrap_or_default()),

@@ -198,7 +198,7 @@ fn tokens_see_only_their_org_and_members_cannot_delete() {
             }
         }
     }
-    assert_eq!(checked, 70, "35 org routes, each for an existing and a missing customization");
+    assert_eq!(checked, 80, "40 org routes (5 of them extensions), each for an existing and a missing resource");
     let whoami = host.get("/v1/token", &other).json();
     assert_eq!((whoami["org"].as_str(), whoami["role"].as_str()), (Some("other"), Some("owner")), "{whoami}");
     let r = host.get("/v1/orgs/other/customizations", &other);

@@ -78,3 +78,50 @@ fn tailors_own_image_is_built_by_tailor_signed_and_reproducible() {
         assert!(o.status.success(), "verify {kind:?}: {}", stderr(&o));
     }
 }
+
+/// A multi-architecture base: `tailor artifact push --platform P=DIR,…` gives each platform
+/// its own directory; a platform without one is refused, naming it.
+#[test]
+fn artifact_push_takes_a_directory_per_platform() {
+    let work = tempfile::tempdir().unwrap();
+    let (amd, arm) = (work.path().join("amd64"), work.path().join("arm64"));
+    for (d, text) in [(&amd, "x86-64"), (&arm, "aarch64")] {
+        std::fs::create_dir_all(d.join("etc")).unwrap();
+        std::fs::write(d.join("etc/arch"), text).unwrap();
+    }
+    let layout = work.path().join("layout");
+    let platforms = format!("linux/amd64={},linux/arm64/v8={}", amd.display(), arm.display());
+    let args = ["artifact", "push", "--tag", "acme/base:2", "--platform", &platforms, "--output", "json"];
+    let o = tailor(&[&args[..], &["--layout", layout.to_str().unwrap()]].concat(), &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let manifests = report["manifests"].as_object().cloned().unwrap_or_default();
+    assert_eq!(manifests.len(), 2, "{report:#}");
+    let mut rootfs = Vec::new();
+    for arch in ["amd64", "arm64"] {
+        let r = unpack(
+            &format!("oci:{}:2", layout.join("acme/base").display()),
+            arch,
+            work.path(),
+            &format!("multi-{arch}"),
+        );
+        rootfs.push(std::fs::read_to_string(r.join("etc/arch")).unwrap());
+    }
+    assert_eq!(rootfs, ["x86-64", "aarch64"]);
+
+    let o = tailor(
+        &[
+            "artifact",
+            "push",
+            "--tag",
+            "acme/base:3",
+            "--platform",
+            "linux/arm64",
+            "--layout",
+            layout.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--platform linux/arm64: no directory"), "{}", stderr(&o));
+}
