@@ -675,6 +675,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/orgs/{org}/extensions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The org (registry namespace); the token's. */
+                org: components["parameters"]["org"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List the org's extensions
+         * @description The policy extensions the org registered, in registration order, with what the worker found loading each.
+         */
+        get: operations["listExtensions"];
+        put?: never;
+        /**
+         * Register an extension
+         * @description Owners only. Validates the registration (a name unique in the org, the component in the org's namespace by tag or digest, settings a JSON object, mode `enforce` or `warn`, `applies_to` globs over the org's repositories) and stores it `pending`: a worker resolves the reference to a digest, checks that the component is the world `tailor:extension/policy@0.1.0` importing nothing else, calls `validate-settings`, and records `ready` or `invalid` with the reason before any build uses it. Registering queues no build; the next build of each customization runs it (its digest and settings are part of the fingerprint).
+         */
+        post: operations["createExtension"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org}/extensions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The org (registry namespace); the token's. */
+                org: components["parameters"]["org"];
+                /** @description The extension's id (`ext_…`). */
+                id: components["parameters"]["extensionId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get an extension
+         * @description The registration, its status (`pending`, `ready`, `invalid` with `reason`) and the digest its reference resolved to.
+         */
+        get: operations["getExtension"];
+        put?: never;
+        post?: never;
+        /**
+         * Remove an extension
+         * @description Owners only. Builds stop running it; the component stays in the registry.
+         */
+        delete: operations["deleteExtension"];
+        options?: never;
+        head?: never;
+        /**
+         * Change an extension
+         * @description Owners only. A JSON merge patch of the registration's fields (`null` removes one: back to its default). The revision grows and the extension is `pending` again until a worker loaded it; nothing is rebuilt because of the change.
+         */
+        patch: operations["patchExtension"];
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -825,6 +885,8 @@ export interface components {
                 self: string;
                 log: string;
             };
+            /** @description The org's extensions that ran on this build (null when none did). */
+            extensions: components["schemas"]["ExtensionRun"][] | null;
         };
         BuildList: {
             builds: components["schemas"]["Build"][];
@@ -1176,6 +1238,96 @@ export interface components {
                 line: number;
             }[];
         };
+        /** @description An org's policy extension: a WebAssembly component implementing `tailor:extension/policy@0.1.0` (wit/extension/world.wit), run sandboxed by the worker at the checkpoints of the org's builds. */
+        ExtensionSpec: {
+            /** @description Unique in the org. */
+            name: string;
+            /**
+             * @description The component (a CNCF wasm artifact: `tailor extension push`), `ORG/REPO:TAG` or `ORG/REPO@sha256:…` in the org's namespace.
+             * @example acme/policies:no-setuid-1
+             */
+            reference: string;
+            /**
+             * @description Handed to the extension as JSON (`validate-settings` and every check); at most 64 KiB.
+             * @default {}
+             */
+            settings: Record<string, never>;
+            /**
+             * @description `enforce`: a `deny` finding (or the extension failing) fails the build and nothing is published. `warn`: findings are recorded in the build and its provenance only.
+             * @default enforce
+             * @enum {string}
+             */
+            mode: "enforce" | "warn";
+            /** @description Globs over source repositories (`acme/dhi-*`) whose builds it checks; empty: every build of the org. */
+            applies_to?: string[];
+        };
+        /** @description A JSON merge patch (RFC 7386) of the registration's fields; `null` removes a field (back to its default). */
+        ExtensionPatch: {
+            name?: unknown;
+            reference?: unknown;
+            settings?: unknown;
+            mode?: unknown;
+            applies_to?: unknown;
+        };
+        Extension: {
+            id: string;
+            org: string;
+            name: string;
+            reference: string;
+            settings: Record<string, never>;
+            /** @enum {string} */
+            mode: "enforce" | "warn";
+            applies_to: string[];
+            /** @description Bumped by every change; the ETag. */
+            revision: number;
+            /**
+             * @description `pending` until a worker loaded this revision; `invalid`: see `reason` (builds of the org fail while an enforcing extension is invalid).
+             * @enum {string}
+             */
+            status: "pending" | "ready" | "invalid";
+            reason: string | null;
+            /** @description The manifest digest the reference resolved to when a worker loaded it. */
+            digest: string | null;
+            /** Format: date-time */
+            checked_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            links: {
+                self: string;
+            };
+        };
+        ExtensionList: {
+            extensions: components["schemas"]["Extension"][];
+        };
+        /** @description One extension over one build: every checkpoint and platform. */
+        ExtensionRun: {
+            name: string;
+            repository: string;
+            digest: string;
+            /** @enum {string} */
+            mode: "enforce" | "warn";
+            /**
+             * @description `deny` stopped the build (enforce mode); `error`: it failed (`error` says how), which fails the build in enforce mode.
+             * @enum {string}
+             */
+            verdict: "pass" | "warn" | "deny" | "error";
+            findings: {
+                /** @enum {string} */
+                checkpoint: "check-customization" | "check-image";
+                platform: string;
+                rule: string;
+                /** @enum {string} */
+                severity: "deny" | "warn";
+                message: string;
+                path?: string;
+            }[];
+            /** @description Fuel used over every call. */
+            fuel: number;
+            /** @description `timeout`, `out_of_fuel`, `memory_limit`, `trap`, `invalid_output`, `invalid` or `image`, then the detail. */
+            error?: string;
+        };
     };
     responses: {
         /** @description The body does not parse (`malformed_body`, with the field path in details), a header is malformed (`bad_header`, e.g. If-Match) or a query parameter is (`bad_parameter`). */
@@ -1325,6 +1477,8 @@ export interface components {
         chartId: string;
         /** @description A tag of the repository (a chart's: its version with `+` written `_`). */
         tag: string;
+        /** @description The extension's id (`ext_…`). */
+        extensionId: string;
     };
     requestBodies: never;
     headers: {
@@ -2694,6 +2848,180 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
+        };
+    };
+    listExtensions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The org (registry namespace); the token's. */
+                org: components["parameters"]["org"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The extensions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExtensionList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    createExtension: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The org (registry namespace); the token's. */
+                org: components["parameters"]["org"];
+            };
+            cookie?: never;
+        };
+        /** @description The registration, as JSON or YAML. Unknown fields are errors. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExtensionSpec"];
+                "application/yaml": components["schemas"]["ExtensionSpec"];
+                "application/x-yaml": components["schemas"]["ExtensionSpec"];
+                "text/yaml": components["schemas"]["ExtensionSpec"];
+            };
+        };
+        responses: {
+            /** @description Registered. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Extension"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["InvalidSpec"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    getExtension: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The org (registry namespace); the token's. */
+                org: components["parameters"]["org"];
+                /** @description The extension's id (`ext_…`). */
+                id: components["parameters"]["extensionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The extension. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Extension"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    deleteExtension: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The revision the change is based on: `"3"` (the ETag), `3`, `W/"3"`, or `*` for any. A stale revision is 412. */
+                "If-Match"?: components["parameters"]["ifMatch"];
+            };
+            path: {
+                /** @description The org (registry namespace); the token's. */
+                org: components["parameters"]["org"];
+                /** @description The extension's id (`ext_…`). */
+                id: components["parameters"]["extensionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    patchExtension: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The revision the change is based on: `"3"` (the ETag), `3`, `W/"3"`, or `*` for any. A stale revision is 412. */
+                "If-Match"?: components["parameters"]["ifMatch"];
+            };
+            path: {
+                /** @description The org (registry namespace); the token's. */
+                org: components["parameters"]["org"];
+                /** @description The extension's id (`ext_…`). */
+                id: components["parameters"]["extensionId"];
+            };
+            cookie?: never;
+        };
+        /** @description A JSON merge patch (RFC 7386). */
+        requestBody: {
+            content: {
+                "application/merge-patch+json": components["schemas"]["ExtensionPatch"];
+                "application/json": components["schemas"]["ExtensionPatch"];
+            };
+        };
+        responses: {
+            /** @description Changed. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Extension"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["InvalidSpec"];
+            500: components["responses"]["Internal"];
         };
     };
 }
