@@ -110,20 +110,8 @@ fn find(api: &Api, given: &str) -> Result<String, Error> {
     if given.starts_with("ext_") {
         return Ok(given.to_owned());
     }
-    let list = api.get(&api.org_path("/extensions")?)?;
-    list["extensions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|x| x["name"] == given)
-        .and_then(|x| x["id"].as_str())
-        .map(str::to_owned)
-        .ok_or_else(|| Error::Api {
-            status: 404,
-            code: "not_found".into(),
-            message: format!("no extension is named `{given}`: list them with `tailor extension list`"),
-            details: vec![],
-        })
+    let missing = format!("no extension is named `{given}`: list them with `tailor extension list`");
+    super::id_by(api, "extensions", "name", given, missing)
 }
 
 fn path(api: &Api, id: &str) -> Result<String, Error> {

@@ -135,22 +135,10 @@ pub fn find(api: &Api, given: &str) -> Result<String, Error> {
     if given.starts_with("mir_") {
         return Ok(given.to_owned());
     }
-    let list = api.get(&api.org_path("/mirrors")?)?;
     let org = api.org()?;
     let full = if given.contains('/') { given.to_owned() } else { format!("{org}/{given}") };
-    list["mirrors"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|m| m["destination"] == full.as_str())
-        .and_then(|m| m["id"].as_str())
-        .map(str::to_owned)
-        .ok_or_else(|| Error::Api {
-            status: 404,
-            code: "not_found".into(),
-            message: format!("no mirror has id or destination `{given}`: list them with `tailor mirror list`"),
-            details: vec![],
-        })
+    let missing = format!("no mirror has id or destination `{given}`: list them with `tailor mirror list`");
+    super::id_by(api, "mirrors", "destination", &full, missing)
 }
 
 fn path(api: &Api, id: &str) -> Result<String, Error> {

@@ -170,6 +170,20 @@ pub fn confirm_delete(what: &str, name: &str, yes: bool) -> Result<(), Error> {
 }
 
 /// `"rev"` for an `If-Match` header.
+/// The id of the item of the org's `collection` (`/v1/orgs/{org}/COLLECTION`) whose `field` is
+/// `value`; a 404 saying `missing` when none is.
+pub fn id_by(api: &Api, collection: &str, field: &str, value: &str, missing: String) -> Result<String, Error> {
+    let list = api.get(&api.org_path(&format!("/{collection}"))?)?;
+    list[collection]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|x| x[field] == value)
+        .and_then(|x| x["id"].as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| Error::Api { status: 404, code: "not_found".into(), message: missing, details: vec![] })
+}
+
 pub fn if_match(revision: Option<u64>) -> Option<String> {
     revision.map(|r| format!("\"{r}\""))
 }
