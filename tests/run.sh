@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in docker-registry skopeo umoci apache2-utils openssl python3-venv gpg xz-utils zstd gzip apt-utils debootstrap chromium fonts-dejavu-core binutils; do
+for pkg in docker-registry skopeo umoci apache2-utils openssl python3-venv gpg xz-utils zstd gzip apt-utils debootstrap chromium fonts-dejavu-core binutils postgresql; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -77,15 +77,22 @@ fi
 cargo build --locked --profile wasm --target wasm32-wasip2 -p tailor-api -p tailor-webhook -p tailor-ui -p tailor-test-misbehave \
   -p tailor-extension-deny-packages -p tailor-extension-required-labels -p tailor-extension-no-setuid \
   -p tailor-test-hostile-extension -p tailor-test-sneaky-extension
-# Unit and end-to-end tests (the e2e tests start the real registry, skopeo and umoci).
+# A throwaway PostgreSQL cluster (loopback, free port), stopped at the end: the store's tests
+# run once more on it, and the scale-out tests run tailor on it.
+pg_dir=$(mktemp -d)
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+web_log=$(mktemp)
+cleanup() { tests/postgres.sh stop "$pg_dir" 2>/dev/null || true; rm -rf "$pg_dir" "$log" "$web_log"; }
+trap cleanup EXIT
+TAILOR_TEST_POSTGRES=$(tests/postgres.sh start "$pg_dir")
+export TAILOR_TEST_POSTGRES
+# Unit and end-to-end tests (the e2e tests start the real registry, skopeo and umoci).
 cargo test --locked --workspace 2>&1 | tee "$log"
+# Every store test again, on PostgreSQL.
+TAILOR_TEST_STORE=postgres cargo test --locked -p tailor-store --features postgres 2>&1 | tee -a "$log"
 # The web UI: its API types are current, its committed build is the build of its sources,
 # and the browser tests (Chromium + axe) pass against `tailor up` with the real registry.
 cargo build --locked -q -p tailor-cli
-web_log=$(mktemp)
-trap 'rm -f "$log" "$web_log"' EXIT
 (cd web && npm run -s check:api && npm run -s check:dist)
 (cd web && npm test) 2>&1 | tee "$web_log"
 # One closing line for the whole run (cargo's last line is the empty doc-test summary; node

@@ -6,10 +6,8 @@ use tailor_spec::ChartSpec;
 
 use crate::*;
 
-fn db() -> SqliteDb {
-    let db = SqliteDb::memory().unwrap();
-    block_on(migrate(&db)).unwrap();
-    db
+fn db() -> NativeDb {
+    crate::test_db::fresh()
 }
 
 fn spec(name: &str, source: &str) -> ChartSpec {

@@ -98,23 +98,52 @@ impl Row<'_> {
     }
 }
 
+/// The SQL dialect behind a [`Db`]: the store's SQL is portable, except how a transaction
+/// starts and how a claim locks its row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
 /// Something that runs one SQL statement with `?` parameters. Statements on one `Db` run on
 /// one connection, so `BEGIN`/`COMMIT` through [`in_tx`] make a transaction.
 pub trait Db {
     async fn exec(&self, sql: &str, params: &[Value]) -> Result<Rows>;
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
 }
 
+/// How often a transaction that lost a serialization conflict (PostgreSQL) is run again.
+const TX_TRIES: usize = 50;
+
 /// Runs `f` in a write transaction: committed when it returns `Ok`, rolled back otherwise.
-pub async fn in_tx<D: Db, T>(db: &D, f: impl AsyncFnOnce(&D) -> Result<T>) -> Result<T> {
-    db.exec("BEGIN IMMEDIATE", &[]).await?;
-    match f(db).await {
-        Ok(v) => {
-            db.exec("COMMIT", &[]).await?;
-            Ok(v)
-        }
-        Err(e) => {
-            let _ = db.exec("ROLLBACK", &[]).await;
-            Err(e)
+///
+/// Transactions are serializable on both backends: SQLite takes its write lock at `BEGIN
+/// IMMEDIATE`; PostgreSQL runs them `SERIALIZABLE` and reports a conflict at any statement or
+/// at `COMMIT`, after which the whole of `f` runs again on fresh data.
+pub async fn in_tx<D: Db, T>(db: &D, f: impl AsyncFn(&D) -> Result<T>) -> Result<T> {
+    let begin = match db.dialect() {
+        Dialect::Sqlite => "BEGIN IMMEDIATE",
+        Dialect::Postgres => "BEGIN ISOLATION LEVEL SERIALIZABLE",
+    };
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        db.exec(begin, &[]).await?;
+        let result = match f(db).await {
+            Ok(v) => db.exec("COMMIT", &[]).await.map(|_| v),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(v) => return Ok(v),
+            Err(e) => {
+                let _ = db.exec("ROLLBACK", &[]).await;
+                if !matches!(e, StoreError::Retry(_)) || tries >= TX_TRIES {
+                    return Err(e);
+                }
+            }
         }
     }
 }

@@ -16,6 +16,10 @@ pub enum StoreError {
     /// Something with the same unique key exists (e.g. a second mirror to one destination).
     #[error("{what} exists already as {id}")]
     Exists { what: String, id: String },
+    /// The transaction lost a conflict with a concurrent one (PostgreSQL's serialization
+    /// failure or deadlock); [`crate::in_tx`] runs it again.
+    #[error("database: {0} (the transaction conflicted with another; try again)")]
+    Retry(String),
     /// The database schema is newer than this program.
     #[error("the database schema is version {found}; this tailor knows up to {known}: upgrade tailor")]
     TooNew { found: i64, known: i64 },

@@ -29,13 +29,21 @@ mod time;
 mod tokens;
 
 #[cfg(feature = "rusqlite")]
+mod block;
+#[cfg(feature = "postgres")]
+mod native;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "rusqlite")]
 mod sqlite;
 
-#[cfg(all(test, feature = "rusqlite"))]
+#[cfg(all(test, feature = "postgres"))]
 mod charts_tests;
-#[cfg(all(test, feature = "rusqlite"))]
+#[cfg(all(test, feature = "postgres"))]
 mod mirrors_tests;
-#[cfg(all(test, feature = "rusqlite"))]
+#[cfg(all(test, feature = "postgres"))]
+mod test_db;
+#[cfg(all(test, feature = "postgres"))]
 mod tests;
 
 pub use builds::{Build, BuildStatus, get_build, get_log, list_builds};
@@ -51,7 +59,7 @@ pub use customizations::{
     Customization, create_customization, delete_customization, get_customization, list_customizations,
     replace_customization,
 };
-pub use db::{Db, Row, Rows, Value, in_tx};
+pub use db::{Db, Dialect, Row, Rows, Value, in_tx};
 pub use error::{Result, StoreError};
 pub use events::{prune_events, record_event};
 pub use extensions::{
@@ -71,16 +79,25 @@ pub use packages::{
     CatalogPackage, CatalogUpdate, ImageVariant, PackageIndex, PackageMatches, known_variants, package_index,
     record_variant, replace_packages, search_packages, variants_of,
 };
+/// The PostgreSQL NOTIFY channel on which enqueued work is announced.
+pub const QUEUE_CHANNEL_NAME: &str = "tailor_queue";
+
 pub use queue::{Claim, Outcome, claim, enqueue, finish, heartbeat, lease_owners, release_owner, retry_later};
-pub use schema::{SCHEMA_VERSION, migrate};
+pub use schema::{SCHEMA_VERSION, migrate, schema_version};
 pub use settings::{DEBOUNCE, DEFAULT_DEBOUNCE_MS, debounce_ms, get_setting, set_setting};
 pub use subject::Kind;
 pub use time::rfc3339_ms;
 pub use tokens::{Role, TokenInfo, create_token, hash_token, lookup_token};
 
 #[cfg(feature = "rusqlite")]
-pub use sqlite::{SqliteDb, block_on, exec as sqlite_exec};
+pub use block::block_on;
+#[cfg(feature = "postgres")]
+pub use native::NativeDb;
+#[cfg(feature = "postgres")]
+pub use postgres::{PgDb, is_postgres_url, redact as redact_url};
+#[cfg(feature = "rusqlite")]
+pub use sqlite::{SqliteDb, exec as sqlite_exec};
 
-#[cfg(all(test, feature = "rusqlite"))]
+#[cfg(all(test, feature = "postgres"))]
 #[path = "packages_tests.rs"]
 mod packages_tests;

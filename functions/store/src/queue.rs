@@ -7,7 +7,7 @@
 use serde_json::Value as Json;
 
 use crate::builds::{Build, BuildStatus};
-use crate::db::{Db, Value, in_tx};
+use crate::db::{Db, Dialect, Value, in_tx};
 use crate::error::{Result, StoreError};
 use crate::subject::Kind;
 
@@ -55,6 +55,10 @@ pub(crate) async fn enqueue_in<D: Db>(db: &D, id: &str, reason: &str, now: i64, 
     )
     .await?;
     let not_before = now + delay_ms.max(0);
+    if db.dialect() == Dialect::Postgres {
+        // Wakes listening workers when the transaction commits (DESIGN.md §12).
+        db.exec("SELECT pg_notify(?, '')", &[crate::QUEUE_CHANNEL_NAME.into()]).await?;
+    }
     if request.rows.is_empty() {
         db.exec(
             "INSERT INTO requests (customization_id, org, queued_build, queued_not_before, requested_at) \
@@ -106,17 +110,17 @@ pub struct Claim {
 /// Claims the oldest claimable build for `owner` until `now + lease_ms`. Builds whose
 /// lease expired `max_attempts` times are failed on the way.
 pub async fn claim<D: Db>(db: &D, owner: &str, now: i64, lease_ms: i64, max_attempts: i64) -> Result<Option<Claim>> {
+    // PostgreSQL: concurrent claimers skip each other's rows instead of conflicting over them.
+    let select = format!(
+        "SELECT customization_id, org, queued_build, running_build FROM requests \
+         WHERE (running_build IS NULL AND queued_build IS NOT NULL AND queued_not_before <= ?) \
+            OR (running_build IS NOT NULL AND (lease_until IS NULL OR lease_until < ?) AND not_before <= ?) \
+         ORDER BY requested_at, customization_id LIMIT 1{}",
+        if db.dialect() == Dialect::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" }
+    );
     loop {
         let step = in_tx(db, async |db| {
-            let rows = db
-                .exec(
-                    "SELECT customization_id, org, queued_build, running_build FROM requests \
-                     WHERE (running_build IS NULL AND queued_build IS NOT NULL AND queued_not_before <= ?) \
-                        OR (running_build IS NOT NULL AND (lease_until IS NULL OR lease_until < ?) AND not_before <= ?) \
-                     ORDER BY requested_at, customization_id LIMIT 1",
-                    &[now.into(), now.into(), now.into()],
-                )
-                .await?;
+            let rows = db.exec(&select, &[now.into(), now.into(), now.into()]).await?;
             let Some(row) = rows.first() else { return Ok(None) };
             let id = row.text("customization_id")?;
             let org = row.text("org")?;

@@ -1,7 +1,7 @@
 //! The schema, as numbered migrations applied in order inside one transaction each.
 //! A migration is never edited once released: a change is a new migration.
 
-use crate::db::{Db, Value, in_tx};
+use crate::db::{Db, Dialect, Value, in_tx};
 use crate::error::{Result, StoreError};
 
 /// Migrations, the first being version 1.
@@ -202,6 +202,37 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Brings the database to [`SCHEMA_VERSION`]; refuses a database from a newer tailor.
 pub async fn migrate<D: Db>(db: &D) -> Result<i64> {
+    if db.dialect() == Dialect::Postgres {
+        // Processes starting together migrate one after the other (a session lock, taken
+        // before the transaction so that its snapshot sees the previous migration).
+        db.exec("SELECT pg_advisory_lock(?)", &[Value::Integer(MIGRATION_LOCK)]).await?;
+        let result = migrate_now(db).await;
+        db.exec("SELECT pg_advisory_unlock(?)", &[Value::Integer(MIGRATION_LOCK)]).await?;
+        return result;
+    }
+    migrate_now(db).await
+}
+
+/// The advisory lock id migrations hold on PostgreSQL ("tailor" in ASCII).
+const MIGRATION_LOCK: i64 = 0x7461_696c_6f72;
+
+/// The schema version the database has (0 when empty), without changing anything.
+pub async fn schema_version<D: Db>(db: &D) -> Result<i64> {
+    let exists = match db.dialect() {
+        Dialect::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
+        Dialect::Postgres => {
+            "SELECT table_name FROM information_schema.tables \
+                              WHERE table_schema = current_schema() AND table_name = 'schema_version'"
+        }
+    };
+    if db.exec(exists, &[]).await?.rows.is_empty() {
+        return Ok(0);
+    }
+    let rows = db.exec("SELECT MAX(version) AS version FROM schema_version", &[]).await?;
+    Ok(rows.first().map(|r| r.opt_int("version")).transpose()?.flatten().unwrap_or(0))
+}
+
+async fn migrate_now<D: Db>(db: &D) -> Result<i64> {
     db.exec("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)", &[]).await?;
     in_tx(db, async |db| {
         let rows = db.exec("SELECT MAX(version) AS version FROM schema_version", &[]).await?;

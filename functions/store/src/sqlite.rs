@@ -1,11 +1,8 @@
 //! The native executor: one rusqlite connection (WAL, busy timeout), for the worker, the
 //! CLI and tests. Its futures never wait, so [`block_on`] runs them on the calling thread.
 
-use std::future::Future;
 use std::path::Path;
-use std::pin::pin;
 use std::sync::Mutex;
-use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use rusqlite::types::{Value as Sql, ValueRef};
@@ -15,6 +12,7 @@ use crate::error::{Result, StoreError};
 
 pub struct SqliteDb {
     conn: Mutex<rusqlite::Connection>,
+    path: std::path::PathBuf,
 }
 
 fn db_err(e: rusqlite::Error) -> StoreError {
@@ -25,19 +23,24 @@ impl SqliteDb {
     /// Opens (creating) the database file in WAL mode.
     pub fn open(path: &Path) -> Result<SqliteDb> {
         let conn = rusqlite::Connection::open(path).map_err(|e| StoreError::Db(format!("{}: {e}", path.display())))?;
-        Self::configure(conn)
+        Self::configure(conn, path)
     }
 
     /// A private in-memory database (tests).
     pub fn memory() -> Result<SqliteDb> {
-        Self::configure(rusqlite::Connection::open_in_memory().map_err(db_err)?)
+        Self::configure(rusqlite::Connection::open_in_memory().map_err(db_err)?, Path::new(":memory:"))
     }
 
-    fn configure(conn: rusqlite::Connection) -> Result<SqliteDb> {
+    fn configure(conn: rusqlite::Connection, path: &Path) -> Result<SqliteDb> {
         conn.busy_timeout(Duration::from_secs(10)).map_err(db_err)?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(db_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(db_err)?;
-        Ok(SqliteDb { conn: Mutex::new(conn) })
+        Ok(SqliteDb { conn: Mutex::new(conn), path: path.to_owned() })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Runs one statement synchronously.
@@ -82,17 +85,5 @@ pub fn exec(conn: &rusqlite::Connection, sql: &str, params: &[Value]) -> Result<
 impl Db for SqliteDb {
     async fn exec(&self, sql: &str, params: &[Value]) -> Result<Rows> {
         self.exec_now(sql, params)
-    }
-}
-
-/// Runs a future that never waits (the store's functions over [`SqliteDb`]) to completion.
-pub fn block_on<F: Future>(f: F) -> F::Output {
-    let mut f = pin!(f);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-        std::thread::yield_now();
     }
 }

@@ -5,10 +5,8 @@ use tailor_spec::Customization as Spec;
 
 use crate::*;
 
-fn db() -> SqliteDb {
-    let db = SqliteDb::memory().unwrap();
-    block_on(migrate(&db)).unwrap();
-    db
+fn db() -> NativeDb {
+    crate::test_db::fresh()
 }
 
 fn spec(name: &str, source: &str, artifacts: &[&str]) -> Spec {
@@ -232,4 +230,50 @@ fn pushes_wait_for_quiet_but_not_forever_and_people_do_not_wait() {
     assert_eq!(b.number, 3);
     assert!(block_on(claim(&db, "w", 7002, 100_000, 3)).unwrap().is_some());
     assert_eq!(block_on(debounce_ms(&db)).unwrap(), 500);
+}
+
+#[test]
+fn concurrent_workers_claim_each_build_exactly_once() {
+    let location = crate::test_db::shared();
+    let db = NativeDb::open(&location).unwrap();
+    block_on(migrate(&db)).unwrap();
+    for i in 0..40 {
+        let s = spec(&format!("c{i}"), "acme/debian:12", &[]);
+        block_on(create_customization(&db, "acme", &format!("c{i}"), &s, 1000 + i)).unwrap();
+    }
+    let claimed: Vec<Vec<(String, i64)>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..4)
+            .map(|w| {
+                let location = location.clone();
+                scope.spawn(move || {
+                    let db = NativeDb::open(&location).unwrap();
+                    let mut mine = Vec::new();
+                    while let Some(c) = block_on(claim(&db, &format!("w{w}"), 5000, 30_000, 3)).unwrap() {
+                        let done = Outcome { fingerprint: Some(format!("f{w}")), ..Outcome::default() };
+                        block_on(finish(
+                            &db,
+                            &c.customization_id,
+                            c.build,
+                            &format!("w{w}"),
+                            BuildStatus::Succeeded,
+                            &done,
+                            "",
+                            5001,
+                        ))
+                        .unwrap();
+                        mine.push((c.customization_id, c.build));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut all: Vec<(String, i64)> = claimed.into_iter().flatten().collect();
+    all.sort();
+    let before = all.len();
+    all.dedup();
+    assert_eq!((before, all.len()), (40, 40), "every build claimed once: {all:?}");
+    let n = db.exec_now("SELECT COUNT(*) AS n FROM builds WHERE status = 'succeeded'", &[]).unwrap();
+    assert_eq!(n.first().unwrap().int("n").unwrap(), 40);
 }
