@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL cluster for the tests (Debian's postgresql, ../shared/FACTS.md):
 #   tests/postgres.sh start DIR   initdb + start on a free loopback port; prints the URL
+#   tests/postgres.sh restart DIR restart it (every connection is cut; same port)
 #   tests/postgres.sh stop DIR    stop it (the directory is left for inspection)
 # initdb refuses root, so the cluster runs as the `postgres` user. C collation: text sorts
 # byte-wise, as in SQLite.
@@ -18,11 +19,14 @@ case "${1:-}" in
       -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off" start >/dev/null
     echo "postgres://postgres@127.0.0.1:$port/postgres"
     ;;
+  restart)
+    as_postgres "$bin/pg_ctl" -D "$2/data" -l "$2/server.log" -m fast -w restart >/dev/null
+    ;;
   stop)
     as_postgres "$bin/pg_ctl" -D "$2/data" -m fast -w stop >/dev/null
     ;;
   *)
-    echo "usage: $0 start DIR | stop DIR" >&2
+    echo "usage: $0 start DIR | restart DIR | stop DIR" >&2
     exit 2
     ;;
 esac

@@ -12,6 +12,7 @@ mod harness;
 mod mirror;
 mod packages;
 mod registry_client;
+mod scale;
 mod service;
 mod ship;
 mod sign;

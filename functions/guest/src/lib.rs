@@ -5,6 +5,8 @@
 
 mod message;
 #[cfg(target_arch = "wasm32")]
+mod pg;
+#[cfg(target_arch = "wasm32")]
 pub mod spin;
 
 pub use message::{Detail, HttpRequest, HttpResponse, now_ms, random_hex};

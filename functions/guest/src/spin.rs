@@ -1,24 +1,56 @@
-//! The spin-sdk side (wasm32 only): serve a handler, `spin:sqlite` as a [`Db`], variables.
+//! The spin-sdk side (wasm32 only): serve a handler, `spin:sqlite` or `spin:postgres` as a
+//! [`Db`], variables.
 
 use bytes::Bytes;
 use spin_sdk::http::body::IncomingBodyExt;
 use spin_sdk::http::{FullBody, Request};
 use spin_sdk::sqlite::Value as SqlValue;
 use spin_sdk::sqlite::wit::sqlite as raw;
-use tailor_store::{Db, Result, Rows, StoreError, Value};
+use tailor_store::{Db, Dialect, Result, Rows, StoreError, Value};
 
 use crate::message::{HttpRequest, HttpResponse};
 
-/// The component's default database (`sqlite_databases = ["default"]`).
+/// The component's store: PostgreSQL when the variable `database_url` is a `postgres://` URL
+/// (DESIGN.md §12), else the default SQLite database (`sqlite_databases = ["default"]`).
+pub enum SpinDb {
+    Sqlite(SqliteDb),
+    Postgres(crate::pg::PgDb),
+}
+
+impl SpinDb {
+    pub async fn open() -> Result<SpinDb> {
+        match variable("database_url").await.filter(|u| !u.trim().is_empty()) {
+            Some(url) => crate::pg::PgDb::open(url.trim()).await.map(SpinDb::Postgres),
+            None => SqliteDb::open().await.map(SpinDb::Sqlite),
+        }
+    }
+}
+
+impl Db for SpinDb {
+    async fn exec(&self, sql: &str, params: &[Value]) -> Result<Rows> {
+        match self {
+            SpinDb::Sqlite(db) => db.exec(sql, params).await,
+            SpinDb::Postgres(db) => db.exec(sql, params).await,
+        }
+    }
+    fn dialect(&self) -> Dialect {
+        match self {
+            SpinDb::Sqlite(db) => db.dialect(),
+            SpinDb::Postgres(db) => db.dialect(),
+        }
+    }
+}
+
+/// The component's default SQLite database.
 ///
 /// Statements use `spin:sqlite`'s plain `execute` (one call, the whole result), except `BEGIN`,
 /// which uses `execute-async`: a host may make a transaction wait for another one, and only
 /// the async call can wait without blocking the host. Both are part of `spin:sqlite@3.1.0`.
-pub struct SpinDb(raw::Connection);
+pub struct SqliteDb(raw::Connection);
 
-impl SpinDb {
-    pub async fn open() -> Result<SpinDb> {
-        raw::Connection::open("default").map(SpinDb).map_err(|e| StoreError::Db(format!("open default: {e:?}")))
+impl SqliteDb {
+    pub async fn open() -> Result<SqliteDb> {
+        raw::Connection::open("default").map(SqliteDb).map_err(|e| StoreError::Db(format!("open default: {e:?}")))
     }
 }
 
@@ -46,7 +78,7 @@ fn is_begin(sql: &str) -> bool {
     sql.trim_start().get(..5).is_some_and(|w| w.eq_ignore_ascii_case("begin"))
 }
 
-impl Db for SpinDb {
+impl Db for SqliteDb {
     async fn exec(&self, sql: &str, params: &[Value]) -> Result<Rows> {
         let params: Vec<SqlValue> = params.iter().map(to_sql).collect();
         let err = |e| StoreError::Db(format!("{e:?}"));

@@ -92,8 +92,8 @@ pub async fn list_catalog<D: Db>(db: &D, org: &str) -> Result<Vec<CatalogTag>> {
     let rows = db
         .exec(
             "SELECT repository, tag, digest, platforms, kind, updated_at FROM catalog \
-             WHERE SUBSTR(repository, 1, ?) = ? ORDER BY repository, tag",
-            &[(prefix.len() as i64).into(), prefix.into()],
+             WHERE SUBSTR(repository, 1, LENGTH(?)) = ? ORDER BY repository, tag",
+            &[prefix.as_str().into(), prefix.into()],
         )
         .await?;
     rows.iter()

@@ -19,8 +19,10 @@ mod error;
 mod events;
 mod extensions;
 mod listings;
+mod metrics;
 mod mirrors;
 mod packages;
+mod placeholders;
 mod queue;
 mod schema;
 mod settings;
@@ -70,6 +72,7 @@ pub use listings::{
     ListedFile, Listing, ListingKind, claim_listings, fail_listing, get_listing, list_children, request_listing,
     store_data, store_files,
 };
+pub use metrics::{BUILD_BUCKETS, StoreMetrics, store_metrics};
 pub use mirrors::{
     Mirror, MirrorTag, UpstreamPush, claim_due_mirrors, create_mirror, delete_mirror, get_mirror, known_orgs,
     last_sync, list_mirrors, mirror_of_destination, mirror_tags, mirrors_of_source, notify_upstream_push, queue_sync,
@@ -79,6 +82,7 @@ pub use packages::{
     CatalogPackage, CatalogUpdate, ImageVariant, PackageIndex, PackageMatches, known_variants, package_index,
     record_variant, replace_packages, search_packages, variants_of,
 };
+pub use placeholders::numbered as numbered_placeholders;
 /// The PostgreSQL NOTIFY channel on which enqueued work is announced.
 pub const QUEUE_CHANNEL_NAME: &str = "tailor_queue";
 
@@ -94,7 +98,7 @@ pub use block::block_on;
 #[cfg(feature = "postgres")]
 pub use native::NativeDb;
 #[cfg(feature = "postgres")]
-pub use postgres::{PgDb, is_postgres_url, redact as redact_url};
+pub use postgres::{PgDb, host_port as postgres_host_port, is_postgres_url, redact as redact_url};
 #[cfg(feature = "rusqlite")]
 pub use sqlite::{SqliteDb, exec as sqlite_exec};
 

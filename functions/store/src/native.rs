@@ -10,14 +10,14 @@ use crate::sqlite::SqliteDb;
 
 pub enum NativeDb {
     Sqlite(SqliteDb),
-    Postgres(PgDb),
+    Postgres(Box<PgDb>),
 }
 
 impl NativeDb {
     /// Opens `location`: a `postgres://` URL, or else the path of a SQLite file.
     pub fn open(location: &str) -> Result<NativeDb> {
         if is_postgres_url(location) {
-            PgDb::connect(location).map(NativeDb::Postgres)
+            PgDb::connect(location).map(|db| NativeDb::Postgres(Box::new(db)))
         } else {
             SqliteDb::open(Path::new(location)).map(NativeDb::Sqlite)
         }

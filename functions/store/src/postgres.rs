@@ -18,6 +18,7 @@ use tokio_postgres::{AsyncMessage, Client, Config, NoTls, Statement};
 
 use crate::db::{Db, Dialect, Rows, Value};
 use crate::error::{Result, StoreError};
+use crate::placeholders::numbered;
 
 /// The runtime that drives every connection's socket.
 fn runtime() -> &'static tokio::runtime::Runtime {
@@ -44,8 +45,10 @@ pub fn redact(url: &str) -> String {
         Some((auth, host)) => (auth, host),
         None => return url.to_owned(),
     };
-    let user = auth.split_once(':').map_or(auth, |(u, _)| u);
-    format!("{scheme}://{user}:***@{host}")
+    match auth.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
 }
 
 /// Parses a connection URL, refusing what this executor cannot do.
@@ -59,6 +62,20 @@ pub fn config(url: &str) -> Result<Config> {
         )));
     }
     Ok(config)
+}
+
+/// `host:port` of the one host `url` names (what a component's `allowed_outbound_hosts` must list).
+pub fn host_port(url: &str) -> Result<String> {
+    let config = config(url)?;
+    let hosts = config.get_hosts();
+    let [tokio_postgres::config::Host::Tcp(host)] = hosts else {
+        return Err(StoreError::Db(format!(
+            "database URL {}: name exactly one host by name or address (no Unix sockets, no host lists)",
+            redact(url)
+        )));
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    Ok(format!("{}:{port}", host.to_ascii_lowercase()))
 }
 
 struct Conn {
@@ -225,27 +242,6 @@ enum TxControl {
     End,
 }
 
-/// `sql` with each `?` outside quotes numbered `$1`, `$2`, ….
-pub fn numbered(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len() + 8);
-    let (mut n, mut quote) = (0, None);
-    for c in sql.chars() {
-        match (c, quote) {
-            ('\'' | '"', None) => quote = Some(c),
-            (q, Some(open)) if q == open => quote = None,
-            ('?', None) => {
-                n += 1;
-                out.push('$');
-                out.push_str(&n.to_string());
-                continue;
-            }
-            _ => {}
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// A [`Value`] as whatever parameter type PostgreSQL inferred for it.
 #[derive(Debug)]
 struct Param<'a>(&'a Value);
@@ -345,7 +341,8 @@ impl Db for PgDb {
 
 #[cfg(test)]
 mod tests {
-    use super::{numbered, redact};
+    use super::redact;
+    use crate::placeholders::numbered;
 
     #[test]
     fn placeholders_are_numbered_outside_quotes() {
@@ -361,5 +358,6 @@ mod tests {
     fn passwords_are_redacted() {
         assert_eq!(redact("postgres://tailor:s3cret@db:5432/tailor"), "postgres://tailor:***@db:5432/tailor");
         assert_eq!(redact("postgres://db/tailor"), "postgres://db/tailor");
+        assert_eq!(redact("postgres://tailor@db/tailor"), "postgres://tailor@db/tailor");
     }
 }

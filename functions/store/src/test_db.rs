@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 //! The database each store test gets: a private in-memory SQLite, or, with
 //! `TAILOR_TEST_STORE=postgres`, a private schema in the PostgreSQL at `TAILOR_TEST_POSTGRES`
 //! (tests/run.sh runs the store's tests once on each).
@@ -16,7 +17,7 @@ fn postgres() -> bool {
 
 pub fn fresh() -> NativeDb {
     let db = if postgres() {
-        NativeDb::Postgres(PgDb::connect(&schema_url()).unwrap())
+        NativeDb::Postgres(Box::new(PgDb::connect(&schema_url()).unwrap()))
     } else {
         NativeDb::Sqlite(SqliteDb::memory().unwrap())
     };

@@ -277,3 +277,30 @@ fn concurrent_workers_claim_each_build_exactly_once() {
     let n = db.exec_now("SELECT COUNT(*) AS n FROM builds WHERE status = 'succeeded'", &[]).unwrap();
     assert_eq!(n.first().unwrap().int("n").unwrap(), 40);
 }
+
+#[test]
+fn metrics_count_the_queue_builds_and_durations() {
+    let db = db();
+    for i in 0..3 {
+        block_on(create_customization(
+            &db,
+            "acme",
+            &format!("c{i}"),
+            &spec(&format!("c{i}"), "acme/debian:12", &[]),
+            1000,
+        ))
+        .unwrap();
+    }
+    let c = block_on(claim(&db, "w", 2000, 30_000, 3)).unwrap().unwrap();
+    block_on(finish(&db, &c.customization_id, c.build, "w", BuildStatus::Succeeded, &Outcome::default(), "", 4500))
+        .unwrap();
+    block_on(claim(&db, "w", 5000, 30_000, 3)).unwrap().unwrap();
+    block_on(record_event(&db, "registry", "e1", 1000)).unwrap();
+    let m = block_on(store_metrics(&db, 6000)).unwrap();
+    assert_eq!((m.queued, m.claimable, m.running, m.oldest_claimable_ms), (1, 1, 1, 5000));
+    assert_eq!(m.builds, vec![("queued".to_owned(), 1), ("running".to_owned(), 1), ("succeeded".to_owned(), 1)]);
+    assert_eq!((m.duration_count, m.duration_sum_ms), (1, 2500));
+    assert_eq!(&m.duration_buckets[..3], &[0, 0, 1], "2.5 s: in the 5 s bucket, not in 1 s or 2 s");
+    assert_eq!(m.events, vec![("registry".to_owned(), 1)]);
+    assert_eq!(m.customizations, 3);
+}

@@ -8,6 +8,7 @@ mod embedded;
 mod extension;
 mod key;
 mod mirror;
+mod ops;
 mod packages;
 mod service;
 mod signing;
@@ -39,8 +40,13 @@ enum Command {
     Artifact(artifact::Command),
     /// Run the service: the API and webhook functions over HTTP, and the build worker.
     Up(service::UpArgs),
-    /// Run a build worker alone (claims builds from the store of `tailor up`).
+    /// Run the API and webhook functions without workers (stateless: run any number, e.g. on
+    /// one PostgreSQL behind a load balancer).
+    Serve(service::ServeArgs),
+    /// Run build workers alone (they claim builds from the store of `tailor up` or `tailor serve`).
     Worker(service::WorkerArgs),
+    /// Bring the store's schema up to this tailor's version (every process also does on start).
+    Migrate(service::MigrateArgs),
     /// Manage API tokens.
     #[command(subcommand)]
     Token(token::Command),
@@ -94,7 +100,9 @@ fn main() -> ExitCode {
         Command::Build(args) => build::run(args),
         Command::Artifact(artifact::Command::Push(args)) => artifact::push(args),
         Command::Up(args) => report(service::up(args)),
+        Command::Serve(args) => report(service::serve(args)),
         Command::Worker(args) => report(service::worker(args)),
+        Command::Migrate(args) => report(service::migrate(args)),
         Command::Token(token::Command::Create(args)) => report(token::create(args)),
         Command::Key(key::Command::Generate(args)) => report(key::generate(args)),
         Command::Mirror(command) => match command {

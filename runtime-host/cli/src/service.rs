@@ -23,6 +23,10 @@ pub struct ServiceArgs {
     /// image layouts [default: .tailor].
     #[arg(long, value_name = "DIR", env = "TAILOR_DATA")]
     pub data: Option<PathBuf>,
+    /// The store: `postgres://USER:PASSWORD@HOST:PORT/DATABASE` to run many `tailor serve` and
+    /// `tailor worker` processes on one PostgreSQL, or a SQLite file [default: DATA/tailor.db].
+    #[arg(long, value_name = "URL|FILE", env = "TAILOR_DATABASE_URL", hide_env_values = true)]
+    pub database: Option<String>,
     /// Registry for images (default: the embedded OCI layout store, DATA/layout).
     #[arg(long, value_name = "URL", env = "TAILOR_REGISTRY")]
     pub registry: Option<String>,
@@ -41,6 +45,10 @@ pub struct ServiceArgs {
     /// build (at most 10× this after the first push) [default: 300ms].
     #[arg(long, value_name = "DURATION")]
     pub debounce: Option<String>,
+    /// How long a worker's claim on a build lasts without a heartbeat (renewed every third of
+    /// it): another worker takes over the build of a worker that died this long ago [default: 30s].
+    #[arg(long, value_name = "DURATION")]
+    pub lease: Option<String>,
     /// Build attempts before a build is failed [default: 3].
     #[arg(long, value_name = "N")]
     pub max_attempts: Option<i64>,
@@ -58,7 +66,7 @@ pub struct ServiceArgs {
     /// characters as `_`), else docker's config.json entry for the host, else anonymous.
     #[arg(long = "upstream", value_name = "HOST=URL")]
     pub upstreams: Vec<String>,
-    /// A TOML file with any of: data, registry, layout, insecure, poll_interval, debounce, max_attempts,
+    /// A TOML file with any of: data, database, registry, layout, insecure, poll_interval, debounce, max_attempts,
     /// listen, workers, manifest, a [webhooks] table of NAME = "SECRET", an [upstreams] table of
     /// HOST = "URL", a [webhook_upstreams] table of NAME = "HOST" and a [variables] table of the
     /// Spin application's variables.
@@ -70,6 +78,16 @@ pub struct ServiceArgs {
 
 #[derive(Args, Debug)]
 pub struct UpArgs {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// Build workers in this process [default: 1; 0 = serve only].
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+}
+
+/// `tailor serve`: the functions without workers (stateless; run any number of them).
+#[derive(Args, Debug)]
+pub struct ServeArgs {
     #[command(flatten)]
     pub service: ServiceArgs,
     /// Address to serve HTTP on [default: 127.0.0.1:8080].
@@ -87,9 +105,6 @@ pub struct UpArgs {
     /// components) [default: those this binary carries].
     #[arg(long, value_name = "FILE")]
     pub manifest: Option<PathBuf>,
-    /// Build workers in this process [default: 1; 0 = serve only].
-    #[arg(long, value_name = "N")]
-    pub workers: Option<usize>,
     /// Time limit of one request to a function; a request over it is stopped with a 500.
     #[arg(long, value_name = "DURATION", default_value = "10s")]
     pub request_timeout: String,
@@ -99,18 +114,77 @@ pub struct UpArgs {
     /// Largest request body accepted (bytes); larger ones get 413.
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
     pub max_body: usize,
+    /// PostgreSQL connections the functions may hold open at once (spin:postgres), across all
+    /// requests of this process.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub database_connections: usize,
 }
 
 #[derive(Args, Debug)]
 pub struct WorkerArgs {
     #[command(flatten)]
     pub service: ServiceArgs,
+    /// Build workers in this process, each claiming one build at a time.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub workers: usize,
+    /// Serve /healthz, /readyz and /metrics on this address (e.g. 0.0.0.0:9090 in a pod).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+}
+
+/// `tailor migrate`, and the store options of commands that only open the store.
+#[derive(Args, Debug)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub store: DatabaseArgs,
+    #[arg(long, value_enum, default_value_t = crate::Output::Text)]
+    pub output: crate::Output,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DatabaseArgs {
+    /// Data directory of `tailor up` [default: .tailor].
+    #[arg(long, value_name = "DIR", env = "TAILOR_DATA")]
+    pub data: Option<PathBuf>,
+    /// The store: a `postgres://` URL, or a SQLite file [default: DATA/tailor.db].
+    #[arg(long, value_name = "URL|FILE", env = "TAILOR_DATABASE_URL", hide_env_values = true)]
+    pub database: Option<String>,
+}
+
+impl DatabaseArgs {
+    /// Opens (and migrates) the store.
+    pub fn open(&self) -> Result<tailor_store::NativeDb> {
+        let location = match self.database.clone().filter(|d| !d.trim().is_empty()) {
+            Some(d) => d,
+            None => {
+                let data = self.data.clone().unwrap_or_else(|| PathBuf::from(".tailor"));
+                std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
+                data.join("tailor.db").display().to_string()
+            }
+        };
+        let db = tailor_store::NativeDb::open(&location)?;
+        tailor_store::block_on(tailor_store::migrate(&db)).with_context(|| format!("migrating {}", db.location()))?;
+        Ok(db)
+    }
+}
+
+pub fn migrate(args: MigrateArgs) -> Result<()> {
+    let db = args.store.open()?;
+    match args.output {
+        crate::Output::Json => println!(
+            "{}",
+            serde_json::json!({"database": db.location(), "schema_version": tailor_store::SCHEMA_VERSION})
+        ),
+        crate::Output::Text => println!("{}: schema version {}", db.location(), tailor_store::SCHEMA_VERSION),
+    }
+    Ok(())
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
     data: Option<PathBuf>,
+    database: Option<String>,
     registry: Option<String>,
     layout: Option<PathBuf>,
     insecure: Option<bool>,
@@ -159,11 +233,21 @@ pub fn parse_duration(text: &str) -> Result<Duration> {
 pub struct Settings {
     pub data: PathBuf,
     pub worker: WorkerConfig,
+    /// The store's location: a SQLite file or a `postgres://` URL.
+    pub database: String,
     file: ConfigFile,
 }
 
+/// What a process runs: `Serve` needs neither the signing key nor a build's machinery.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Up,
+    Serve,
+    Worker,
+}
+
 impl Settings {
-    pub fn resolve(args: &ServiceArgs) -> Result<Settings> {
+    pub fn resolve(args: &ServiceArgs, role: Role) -> Result<Settings> {
         let file = read_config(args.config.as_deref())?;
         let data = args.data.clone().or_else(|| file.data.clone()).unwrap_or_else(|| PathBuf::from(".tailor"));
         std::fs::create_dir_all(&data).with_context(|| format!("creating the data directory {}", data.display()))?;
@@ -180,14 +264,22 @@ impl Settings {
             (None, Some(dir)) => Target::Layout(dir),
             (None, None) => Target::Layout(data.join("layout")),
         };
-        let mut worker = WorkerConfig::new(data.join("tailor.db"), target, Cache::at(data.join("build-cache")));
-        worker.signer = Some(crate::signing::service_key(args.key.as_deref(), &data)?);
-        worker.builder_id = format!("https://tailor.dev/builder/{}", hostname());
-        worker.packages =
-            Some(crate::packages::source(args.repositories.as_deref(), Some(&data.join("package-cache")))?);
-        let limits = args.extension_limits.limits()?;
-        worker.extensions =
-            Some(std::sync::Arc::new(tailor_extension::Runtime::new(limits, Some(&data.join("extension-cache")))?));
+        let database = args
+            .database
+            .clone()
+            .or_else(|| file.database.clone())
+            .filter(|d| !d.trim().is_empty())
+            .unwrap_or_else(|| data.join("tailor.db").display().to_string());
+        let mut worker = WorkerConfig::new(database.clone(), target, Cache::at(data.join("build-cache")));
+        if role != Role::Serve {
+            worker.signer = Some(crate::signing::service_key(args.key.as_deref(), &data)?);
+            worker.builder_id = format!("https://tailor.dev/builder/{}", hostname());
+            worker.packages =
+                Some(crate::packages::source(args.repositories.as_deref(), Some(&data.join("package-cache")))?);
+            let limits = args.extension_limits.limits()?;
+            worker.extensions =
+                Some(std::sync::Arc::new(tailor_extension::Runtime::new(limits, Some(&data.join("extension-cache")))?));
+        }
         let mut upstreams: BTreeMap<String, String> = file.upstreams.clone();
         for u in &args.upstreams {
             let Some((host, url)) = u.split_once('=') else { bail!("--upstream {u:?}: expected HOST=URL") };
@@ -198,6 +290,13 @@ impl Settings {
         let poll = args.poll_interval.clone().or_else(|| file.poll_interval.clone()).unwrap_or_else(|| "5m".into());
         let poll = parse_duration(&poll).context("--poll-interval")?;
         worker.poll_interval = (!poll.is_zero()).then_some(poll);
+        if let Some(lease) = &args.lease {
+            let lease = parse_duration(lease).context("--lease")?;
+            if lease < Duration::from_secs(1) {
+                bail!("--lease must be at least 1s");
+            }
+            worker.lease_ms = lease.as_millis() as i64;
+        }
         if let Some(n) = args.max_attempts.or(file.max_attempts) {
             if n < 1 {
                 bail!("--max-attempts must be at least 1");
@@ -206,15 +305,14 @@ impl Settings {
         }
         let debounce = args.debounce.clone().or_else(|| file.debounce.clone()).unwrap_or_else(|| "300ms".into());
         let debounce = parse_duration(&debounce).context("--debounce")?;
-        let db = tailor_store::SqliteDb::open(&worker.database)?;
-        tailor_store::block_on(tailor_store::migrate(&db))
-            .with_context(|| format!("migrating {}", worker.database.display()))?;
+        let db = tailor_store::NativeDb::open(&database)?;
+        tailor_store::block_on(tailor_store::migrate(&db)).with_context(|| format!("migrating {}", db.location()))?;
         tailor_store::block_on(tailor_store::set_setting(
             &db,
             tailor_store::DEBOUNCE,
             &debounce.as_millis().to_string(),
         ))?;
-        Ok(Settings { data, worker, file })
+        Ok(Settings { data, worker, database, file })
     }
 }
 
@@ -239,7 +337,7 @@ fn start_workers(
         let worker = Worker::new(cfg.clone(), format!("{kind}:{host}:{}:{i}", std::process::id()))?;
         if i == 0 {
             for owner in
-                tailor_store::block_on(tailor_store::lease_owners(&tailor_store::SqliteDb::open(&cfg.database)?))?
+                tailor_store::block_on(tailor_store::lease_owners(&tailor_store::NativeDb::open(&cfg.database)?))?
             {
                 let mut parts = owner.split(':');
                 let (Some(_), Some(h), Some(pid)) = (parts.next(), parts.next(), parts.next()) else { continue };
@@ -319,14 +417,25 @@ fn webhook_variable(flags: &[String], file: &BTreeMap<String, String>) -> Result
 }
 
 pub fn up(args: UpArgs) -> Result<()> {
-    let settings = Settings::resolve(&args.service)?;
+    let workers = args.workers;
+    serve_functions(args.serve, Role::Up, workers)
+}
+
+/// `tailor serve`: the functions alone; builds are left to `tailor worker` processes.
+pub fn serve(args: ServeArgs) -> Result<()> {
+    serve_functions(args, Role::Serve, Some(0))
+}
+
+fn serve_functions(args: ServeArgs, role: Role, workers: Option<usize>) -> Result<()> {
+    let name = if role == Role::Up { "tailor up" } else { "tailor serve" };
+    let settings = Settings::resolve(&args.service, role)?;
     let file = &settings.file;
     let listen = args.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
     let manifest = match args.manifest.clone().or_else(|| file.manifest.clone()) {
         Some(path) => tailor_host::ManifestSource::File(path),
         None => crate::embedded::source(),
     };
-    let workers = args.workers.or(file.workers).unwrap_or(1);
+    let workers = workers.or(file.workers).unwrap_or(1);
     let mut opts = tailor_host::ServeOptions::new(manifest, &settings.data);
     opts.limits.timeout = parse_duration(&args.request_timeout).context("--request-timeout")?;
     if opts.limits.timeout.is_zero() {
@@ -334,6 +443,7 @@ pub fn up(args: UpArgs) -> Result<()> {
     }
     opts.limits.memory = args.request_memory << 20;
     opts.max_body = args.max_body;
+    opts.postgres_connections = args.database_connections.max(1);
     opts.variables.extend(file.variables.clone());
     let endpoints = webhook_variable(&args.webhooks, &file.webhooks)?;
     let upstreams = &settings.worker.upstreams;
@@ -341,14 +451,27 @@ pub fn up(args: UpArgs) -> Result<()> {
     opts.variables.insert("webhook_endpoints".into(), endpoints);
     opts.variables.insert("webhook_upstreams".into(), bound);
     opts.variables.insert("upstream_hosts".into(), upstreams.hosts().join(","));
+    if tailor_store::is_postgres_url(&settings.database) {
+        // The functions open PostgreSQL themselves (spin:postgres), allowed only this host.
+        opts.variables.insert("database_url".into(), settings.database.clone());
+        opts.variables.insert("database_host".into(), tailor_store::postgres_host_port(&settings.database)?);
+        opts.database = None;
+    } else {
+        opts.database = Some(PathBuf::from(&settings.database));
+    }
+    opts.ops = Some(tailor_host::OpsHandle(crate::ops::StoreOps::open(
+        &settings.database,
+        if role == Role::Up { "up" } else { "serve" },
+    )?));
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let app = tailor_host::App::load(&opts).await?;
         let (listener, addr) = tailor_host::bind(listen).await?;
         let running = start_workers(&settings.worker, "up", workers)?;
         eprintln!(
-            "tailor up: data in {}; images in {}; {} worker(s); {} allocator; upstreams: {}",
+            "{name}: data in {}; store {}; images in {}; {} worker(s); {} allocator; upstreams: {}",
             settings.data.display(),
+            store_location(&settings.database),
             settings.worker.target.describe(),
             workers,
             if app.pooling { "pooling" } else { "on-demand" },
@@ -356,22 +479,41 @@ pub fn up(args: UpArgs) -> Result<()> {
         );
         println!("listening on http://{addr}");
         app.serve(listener, terminated()).await?;
-        eprintln!("tailor up: stopping (finishing builds in progress)");
+        eprintln!("{name}: stopping (finishing builds in progress)");
         tokio::task::spawn_blocking(move || stop_workers(running)).await?;
         anyhow::Ok(())
     })
 }
 
+fn store_location(database: &str) -> String {
+    if tailor_store::is_postgres_url(database) { tailor_store::redact_url(database) } else { database.to_owned() }
+}
+
 pub fn worker(args: WorkerArgs) -> Result<()> {
-    let settings = Settings::resolve(&args.service)?;
-    let running = start_workers(&settings.worker, "worker", 1)?;
+    let settings = Settings::resolve(&args.service, Role::Worker)?;
+    if args.workers == 0 {
+        bail!("--workers must be at least 1");
+    }
+    let running = start_workers(&settings.worker, "worker", args.workers)?;
     eprintln!(
-        "tailor worker: images in {}; store {}",
+        "tailor worker: {} worker(s); images in {}; store {}",
+        args.workers,
         settings.worker.target.describe(),
-        settings.worker.database.display()
+        store_location(&settings.database)
     );
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    runtime.block_on(terminated());
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    runtime.block_on(async {
+        if let Some(addr) = args.listen {
+            let ops = crate::ops::StoreOps::open(&settings.database, "worker")?;
+            let (listener, addr) = tailor_host::bind(addr).await?;
+            eprintln!("tailor worker: /healthz, /readyz and /metrics on http://{addr}");
+            println!("listening on http://{addr}");
+            tailor_host::serve_ops(listener, ops, terminated()).await;
+        } else {
+            terminated().await;
+        }
+        anyhow::Ok(())
+    })?;
     eprintln!("tailor worker: stopping (finishing the build in progress)");
     stop_workers(running);
     Ok(())

@@ -1,11 +1,10 @@
 //! `tailor token create`: an org-scoped API token, stored hashed; the secret is shown once.
 
 use std::io::Read;
-use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use tailor_store::{Role, SqliteDb, block_on, create_token, migrate};
+use tailor_store::{Role, block_on, create_token};
 
 use crate::Output;
 
@@ -26,9 +25,8 @@ pub struct CreateArgs {
     /// A name to recognize the token by (shown in build reasons).
     #[arg(long)]
     pub name: Option<String>,
-    /// Data directory of `tailor up` [default: .tailor].
-    #[arg(long, value_name = "DIR", env = "TAILOR_DATA")]
-    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub store: crate::service::DatabaseArgs,
     #[arg(long, value_enum, default_value_t = Output::Text)]
     pub output: Output,
 }
@@ -45,11 +43,7 @@ pub fn create(args: CreateArgs) -> Result<()> {
         bail!("--org {:?}: an org is a registry namespace: lowercase letters, digits, '.', '_' and '-'", args.org);
     }
     let Some(role) = Role::parse(&args.role) else { bail!("--role {:?}: use owner or member", args.role) };
-    let data = args.data.unwrap_or_else(|| PathBuf::from(".tailor"));
-    std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
-    let path = data.join("tailor.db");
-    let db = SqliteDb::open(&path)?;
-    block_on(migrate(&db)).with_context(|| format!("migrating {}", path.display()))?;
+    let db = args.store.open()?;
     let mut bytes = [0u8; 24];
     std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes)).context("reading /dev/urandom")?;
     let secret = format!("tlr_{}", hex::encode(bytes));

@@ -18,9 +18,10 @@ use wasmtime_wasi_http::handler::{
 };
 use wasmtime_wasi_http::p3::bindings::ServicePre;
 
-use crate::bindings::spin::{sqlite::sqlite, variables::variables};
+use crate::bindings::spin::{postgres::postgres, sqlite::sqlite, variables::variables};
 use crate::engine::EPOCH_TICK;
 use crate::manifest::{self, Manifest};
+use crate::postgres::{PgCtx, PgView, Pools, SpinPostgres};
 use crate::sqlite::{Pool, SpinSqlite, SqliteCtx, SqliteView};
 use crate::state::{HostState, NoOutbound};
 use crate::variables::{SpinVariables, VariablesCtx};
@@ -41,6 +42,9 @@ pub struct Shared {
     engine: Engine,
     pre: ProxyPre<HostState>,
     sqlite: Option<Arc<Pool>>,
+    postgres: Arc<Pools>,
+    /// `host:port` pairs the component may open PostgreSQL connections to.
+    postgres_hosts: Arc<Vec<String>>,
     variables: Arc<VariablesCtx>,
     limits: Limits,
 }
@@ -54,6 +58,10 @@ fn linker(engine: &Engine) -> Result<Linker<HostState>> {
         ctx: &mut s.sqlite,
         table: &mut s.table,
     })?;
+    postgres::add_to_linker::<_, SpinPostgres>(&mut linker, |s: &mut HostState| PgView {
+        ctx: &mut s.postgres,
+        table: &mut s.table,
+    })?;
     variables::add_to_linker::<_, SpinVariables>(&mut linker, |s: &mut HostState| &*s.variables)?;
     Ok(linker)
 }
@@ -65,6 +73,7 @@ impl Served {
         manifest: &Manifest,
         component: &manifest::Component,
         sqlite: Option<Arc<Pool>>,
+        postgres: Arc<Pools>,
         host_values: &BTreeMap<String, String>,
         limits: Limits,
     ) -> Result<Served> {
@@ -90,9 +99,35 @@ impl Served {
         );
         let variables = Arc::new(VariablesCtx::resolve(manifest, id, host_values)?);
         let sqlite = if component.sqlite { sqlite } else { None };
-        let shared = Shared { engine: engine.clone(), pre, sqlite, variables, limits };
+        let postgres_hosts = Arc::new(postgres_hosts(manifest, component, host_values)?);
+        let shared = Shared { engine: engine.clone(), pre, sqlite, postgres, postgres_hosts, variables, limits };
         Ok(Served { id: id.clone(), handler: ProxyHandler::new(shared) })
     }
+}
+
+/// The component's `allowed_outbound_hosts`, expanded: `host:port` (port 5432 when absent).
+fn postgres_hosts(
+    manifest: &Manifest,
+    component: &manifest::Component,
+    host_values: &BTreeMap<String, String>,
+) -> Result<Vec<String>> {
+    let app = crate::variables::app_values(manifest, host_values)?;
+    let mut out = Vec::new();
+    for (i, template) in component.postgres_hosts.iter().enumerate() {
+        let at = || format!("component.{}.allowed_outbound_hosts[{i}]", component.id);
+        let url = manifest::expand(template, &|n| app.get(n).cloned()).map_err(|e| anyhow::anyhow!("{}: {e}", at()))?;
+        let authority = url.strip_prefix("postgres://").unwrap_or(&url).trim_end_matches('/');
+        if authority.is_empty() || authority.contains(['/', '@', '*', ' ']) {
+            anyhow::bail!("{}: {url:?}: expected postgres://HOST:PORT (no paths, users or wildcards)", at());
+        }
+        let host_port = if authority.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+            authority.to_ascii_lowercase()
+        } else {
+            format!("{}:5432", authority.to_ascii_lowercase())
+        };
+        out.push(host_port);
+    }
+    Ok(out)
 }
 
 impl Shared {
@@ -105,6 +140,7 @@ impl Shared {
             http: WasiHttpCtx::new(),
             hooks: NoOutbound,
             sqlite: SqliteCtx { pool: self.sqlite.clone() },
+            postgres: PgCtx { pools: self.postgres.clone(), allowed: self.postgres_hosts.clone() },
             variables: self.variables.clone(),
             limits: StoreLimitsBuilder::new().memory_size(self.limits.memory).instances(100).build(),
         };

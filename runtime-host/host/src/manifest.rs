@@ -1,6 +1,6 @@
 //! The subset of the Spin manifest (v2) `tailor up` runs: the application, its variables,
 //! HTTP triggers and components. Anything a component asks for that this host does not
-//! provide (key-value stores, outbound hosts, other databases) is refused by name rather
+//! provide (key-value stores, outbound hosts other than PostgreSQL, other databases) is refused by name rather
 //! than silently ignored.
 
 use std::collections::BTreeMap;
@@ -88,6 +88,8 @@ pub struct Component {
     /// components) rather than read from `source`.
     pub wasm: Option<Arc<[u8]>>,
     pub sqlite: bool,
+    /// `allowed_outbound_hosts`: `postgres://HOST:PORT` templates (`{{ var }}` allowed).
+    pub postgres_hosts: Vec<String>,
     /// Component variable → template (`"{{ app_var }}"` or literal text).
     pub variables: BTreeMap<String, String>,
 }
@@ -133,8 +135,20 @@ impl Manifest {
         let mut components = BTreeMap::new();
         for (id, c) in raw.component {
             let _ = (&c.description, &c.build);
-            if !c.allowed_outbound_hosts.is_empty() {
-                bail!("component.{id}.allowed_outbound_hosts: outbound network access is not supported by tailor up");
+            for (i, host) in c.allowed_outbound_hosts.iter().enumerate() {
+                if !host.starts_with("postgres://") {
+                    bail!(
+                        "component.{id}.allowed_outbound_hosts[{i}]: {host:?}: tailor up allows only PostgreSQL \
+                         (postgres://HOST:PORT); other outbound network access is not supported"
+                    );
+                }
+                for var in template_refs(host).with_context(|| format!("component.{id}.allowed_outbound_hosts[{i}]"))? {
+                    if !raw.variables.contains_key(&var) {
+                        bail!(
+                            "component.{id}.allowed_outbound_hosts[{i}]: refers to {{{{ {var} }}}}, which [variables] does not declare"
+                        );
+                    }
+                }
             }
             if !c.key_value_stores.is_empty() {
                 bail!("component.{id}.key_value_stores: key-value stores are not supported by tailor up yet");
@@ -158,6 +172,7 @@ impl Manifest {
                     source: dir.join(&c.source),
                     wasm: None,
                     sqlite: !c.sqlite_databases.is_empty(),
+                    postgres_hosts: c.allowed_outbound_hosts,
                     variables: c.variables,
                 },
             );
@@ -242,7 +257,12 @@ command = "cargo build"
         for (from, to, expect) in [
             ("sqlite_databases = [\"default\"]", "key_value_stores = [\"default\"]", "key_value_stores"),
             ("sqlite_databases = [\"default\"]", "sqlite_databases = [\"other\"]", "only the \"default\""),
-            ("sqlite_databases = [\"default\"]", "allowed_outbound_hosts = [\"https://x\"]", "outbound"),
+            ("sqlite_databases = [\"default\"]", "allowed_outbound_hosts = [\"https://x\"]", "only PostgreSQL"),
+            (
+                "sqlite_databases = [\"default\"]",
+                "allowed_outbound_hosts = [\"postgres://{{ nope }}\"]",
+                "does not declare",
+            ),
             ("component = \"api\"", "component = \"nope\"", "no [component.nope]"),
             ("{{ secret }}", "{{ missing }}", "does not declare"),
             ("spin_manifest_version = 2", "spin_manifest_version = 1", "only version 2"),

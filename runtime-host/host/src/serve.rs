@@ -51,25 +51,42 @@ impl ManifestSource {
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
     pub manifest: ManifestSource,
-    /// The SQLite file behind `spin:sqlite` database `default`.
-    pub database: PathBuf,
+    /// The SQLite file behind `spin:sqlite` database `default` (None: the components use
+    /// PostgreSQL, and `spin:sqlite` refuses to open).
+    pub database: Option<PathBuf>,
     /// The compilation cache directory.
     pub cache_dir: PathBuf,
     /// Application variable values set by the host (after `SPIN_VARIABLE_*`, before defaults).
     pub variables: BTreeMap<String, String>,
     pub max_body: usize,
     pub limits: Limits,
+    /// PostgreSQL connections open at once across all components (`spin:postgres`).
+    pub postgres_connections: usize,
+    /// Readiness and metrics of the process (None: /readyz and /metrics are not served).
+    pub ops: Option<OpsHandle>,
+}
+
+/// The process's [`Ops`](crate::Ops), for [`ServeOptions`].
+#[derive(Clone)]
+pub struct OpsHandle(pub Arc<dyn crate::Ops>);
+
+impl std::fmt::Debug for OpsHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OpsHandle")
+    }
 }
 
 impl ServeOptions {
     pub fn new(manifest: ManifestSource, data_dir: &std::path::Path) -> ServeOptions {
         ServeOptions {
             manifest,
-            database: data_dir.join("tailor.db"),
+            database: Some(data_dir.join("tailor.db")),
             cache_dir: data_dir.join("wasm-cache"),
             variables: BTreeMap::new(),
             max_body: 1 << 20,
             limits: Limits { memory: 64 << 20, timeout: Duration::from_secs(10) },
+            postgres_connections: 64,
+            ops: None,
         }
     }
 }
@@ -77,6 +94,8 @@ impl ServeOptions {
 /// The loaded application, ready to serve.
 pub struct App {
     router: Router<String>,
+    ops: Option<crate::ops::OpsState>,
+    http: Arc<crate::ops::HttpMetrics>,
     components: HashMap<String, Served>,
     max_body: usize,
     timeout: Duration,
@@ -99,13 +118,17 @@ impl App {
             }
         }
         let needs_db = manifest.components.values().any(|c| c.sqlite);
-        let pool = if needs_db { Some(Pool::new(&opts.database)?) } else { None };
+        let pool = match &opts.database {
+            Some(path) if needs_db => Some(Pool::new(path)?),
+            _ => None,
+        };
+        let postgres = crate::postgres::Pools::new(opts.postgres_connections);
         let load_all = |engine: &wasmtime::Engine| -> Result<HashMap<String, Served>> {
             let mut out = HashMap::new();
             for c in manifest.components.values() {
                 out.insert(
                     c.id.clone(),
-                    Served::load(engine, &manifest, c, pool.clone(), &opts.variables, opts.limits)?,
+                    Served::load(engine, &manifest, c, pool.clone(), postgres.clone(), &opts.variables, opts.limits)?,
                 );
             }
             Ok(out)
@@ -127,8 +150,16 @@ impl App {
         engine::start_ticker(&choice.engine);
         let components = loaded.ok_or_else(|| anyhow::anyhow!("no components were loaded"))?;
         let router = Router::new(manifest.routes.iter().cloned());
+        let http = Arc::new(crate::ops::HttpMetrics::default());
+        let ops = opts.ops.as_ref().map(|o| crate::ops::OpsState {
+            ops: o.0.clone(),
+            http: Some(http.clone()),
+            postgres: Some(postgres.clone()),
+        });
         Ok(Arc::new(App {
             router,
+            ops,
+            http,
             components,
             max_body: opts.max_body,
             timeout: opts.limits.timeout,
@@ -180,6 +211,11 @@ impl App {
     }
 
     async fn handle(&self, req: hyper::Request<Incoming>) -> hyper::Response<Body> {
+        if let Some(ops) = &self.ops
+            && let Some(answer) = ops.answer(req.method(), req.uri().path()).await
+        {
+            return answer;
+        }
         let Some(id) = self.router.route(req.uri().path()) else {
             return error(404, "route_not_found", &format!("no route for {}", req.uri().path()));
         };
@@ -205,6 +241,17 @@ impl App {
         let body = Full::new(bytes).map_err(|never: Infallible| match never {}).boxed_unsync();
         let request = http::Request::from_parts(parts, body);
         let started = std::time::Instant::now();
+        let response = self.run(served, request, started).await;
+        self.http.observe(&served.id, response.status().as_u16(), started.elapsed());
+        response
+    }
+
+    async fn run(
+        &self,
+        served: &Served,
+        request: http::Request<UnsyncBoxBody<Bytes, wasmtime_wasi_http::Error>>,
+        started: std::time::Instant,
+    ) -> hyper::Response<Body> {
         match served.handler.handle((), request).await {
             Ok(response) => response.map(|b| b.map_err(|e| Box::new(e) as BoxError).boxed_unsync()),
             Err(e) => {

@@ -8,6 +8,7 @@ use wasmtime::{ResourceLimiter, StoreLimits};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
+use crate::postgres::PgCtx;
 use crate::sqlite::SqliteCtx;
 use crate::variables::VariablesCtx;
 
@@ -17,6 +18,7 @@ pub struct HostState {
     pub http: WasiHttpCtx,
     pub hooks: NoOutbound,
     pub sqlite: SqliteCtx,
+    pub postgres: PgCtx,
     pub variables: Arc<VariablesCtx>,
     pub limits: StoreLimits,
 }

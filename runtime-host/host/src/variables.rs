@@ -23,19 +23,7 @@ impl VariablesCtx {
         component: &str,
         host_values: &BTreeMap<String, String>,
     ) -> Result<VariablesCtx> {
-        let mut app = BTreeMap::new();
-        for (name, def) in &manifest.variables {
-            let env = std::env::var(format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase())).ok();
-            match env.or_else(|| host_values.get(name).cloned()).or_else(|| def.default.clone()) {
-                Some(v) => {
-                    app.insert(name.clone(), v);
-                }
-                None if def.required => {
-                    bail!("variable {name} is required: set SPIN_VARIABLE_{}", name.to_ascii_uppercase())
-                }
-                None => {}
-            }
-        }
+        let app = app_values(manifest, host_values)?;
         let mut values = BTreeMap::new();
         if let Some(c) = manifest.components.get(component) {
             for (name, template) in &c.variables {
@@ -53,6 +41,24 @@ impl VariablesCtx {
         }
         self.values.get(name).cloned().ok_or_else(|| Error::Undefined(name.to_owned()))
     }
+}
+
+/// The application variables' values: `SPIN_VARIABLE_<NAME>`, else the host's, else the default.
+pub fn app_values(manifest: &Manifest, host_values: &BTreeMap<String, String>) -> Result<BTreeMap<String, String>> {
+    let mut app = BTreeMap::new();
+    for (name, def) in &manifest.variables {
+        let env = std::env::var(format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase())).ok();
+        match env.or_else(|| host_values.get(name).cloned()).or_else(|| def.default.clone()) {
+            Some(v) => {
+                app.insert(name.clone(), v);
+            }
+            None if def.required => {
+                bail!("variable {name} is required: set SPIN_VARIABLE_{}", name.to_ascii_uppercase())
+            }
+            None => {}
+        }
+    }
+    Ok(app)
 }
 
 pub struct SpinVariables;

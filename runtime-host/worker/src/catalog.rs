@@ -9,14 +9,14 @@ use std::sync::Arc;
 use tailor_build::packages::PackageSource;
 use tailor_build::variant::{OsVariant, catalog};
 use tailor_store::{
-    CatalogPackage, CatalogUpdate, ImageVariant, SqliteDb, block_on, debounce_ms, known_variants, package_index,
+    CatalogPackage, CatalogUpdate, ImageVariant, NativeDb, block_on, debounce_ms, known_variants, package_index,
     record_variant, replace_packages,
 };
 
 use crate::worker::{WorkerConfig, now_ms};
 
 /// Records the variants of `reference`'s platforms (tags only: a digest names no tag to list).
-pub fn record_variants(db: &SqliteDb, reference: &str, variants: &BTreeMap<String, OsVariant>) {
+pub fn record_variants(db: &NativeDb, reference: &str, variants: &BTreeMap<String, OsVariant>) {
     let Ok(r) = tailor_spec::Reference::parse(reference) else { return };
     let Some(tag) = &r.tag else { return };
     for (platform, v) in variants {
@@ -28,7 +28,7 @@ pub fn record_variants(db: &SqliteDb, reference: &str, variants: &BTreeMap<Strin
 }
 
 /// Reads the catalog of `variant`/`arch` from the repositories and stores it.
-pub fn refresh(db: &SqliteDb, cfg: &WorkerConfig, variant: &str, arch: &str) -> anyhow::Result<CatalogUpdate> {
+pub fn refresh(db: &NativeDb, cfg: &WorkerConfig, variant: &str, arch: &str) -> anyhow::Result<CatalogUpdate> {
     let source = cfg.packages.clone().unwrap_or_else(|| Arc::new(PackageSource::defaults()));
     let v = OsVariant { variant: variant.to_owned(), arch: arch.to_owned() };
     let c = catalog(&source, &v)?;
@@ -45,7 +45,7 @@ pub fn refresh(db: &SqliteDb, cfg: &WorkerConfig, variant: &str, arch: &str) -> 
 /// build: an unreachable repository would slow each one down).
 pub type Failed = std::sync::Mutex<std::collections::BTreeSet<(String, String)>>;
 
-fn refresh_logged(db: &SqliteDb, cfg: &WorkerConfig, variant: &str, arch: &str, failed: &Failed) -> usize {
+fn refresh_logged(db: &NativeDb, cfg: &WorkerConfig, variant: &str, arch: &str, failed: &Failed) -> usize {
     let mut failed = failed.lock().unwrap_or_else(|p| p.into_inner());
     failed.remove(&(variant.to_owned(), arch.to_owned()));
     match refresh(db, cfg, variant, arch) {
@@ -68,7 +68,7 @@ fn refresh_logged(db: &SqliteDb, cfg: &WorkerConfig, variant: &str, arch: &str, 
 }
 
 /// Refreshes every known variant's catalog (the poll); returns how many builds were queued.
-pub fn refresh_all(db: &SqliteDb, cfg: &WorkerConfig, failed: &Failed) -> usize {
+pub fn refresh_all(db: &NativeDb, cfg: &WorkerConfig, failed: &Failed) -> usize {
     let variants = block_on(known_variants(db)).unwrap_or_else(|e| {
         eprintln!("tailor worker: listing OS variants: {e}");
         Vec::new()
@@ -78,7 +78,7 @@ pub fn refresh_all(db: &SqliteDb, cfg: &WorkerConfig, failed: &Failed) -> usize 
 
 /// Reads the catalogs of variants seen for the first time (so the API lists their packages
 /// without waiting for the next poll), but not those that failed since the last poll.
-pub fn refresh_new(db: &SqliteDb, cfg: &WorkerConfig, failed: &Failed) {
+pub fn refresh_new(db: &NativeDb, cfg: &WorkerConfig, failed: &Failed) {
     for (v, a) in block_on(known_variants(db)).unwrap_or_default() {
         let tried = failed.lock().unwrap_or_else(|p| p.into_inner()).contains(&(v.clone(), a.clone()));
         if !tried && matches!(block_on(package_index(db, &v, &a)), Ok(None)) {

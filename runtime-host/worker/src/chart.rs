@@ -10,14 +10,14 @@ use sha2::{Digest as _, Sha256};
 use tailor_chart::build::{Invocation, VersionState};
 use tailor_spec::ChartSpec;
 use tailor_store::{
-    BuildStatus, Claim, Outcome, SqliteDb, block_on, last_outputs, notify_moved, record_artifact, set_chart_images,
+    BuildStatus, Claim, NativeDb, Outcome, block_on, last_outputs, notify_moved, record_artifact, set_chart_images,
 };
 
 use crate::job::{Log, Result_};
 use crate::worker::{WorkerConfig, now_ms};
 
 /// What the last builds made, by source version.
-fn previous(db: &SqliteDb, id: &str) -> BTreeMap<String, VersionState> {
+fn previous(db: &NativeDb, id: &str) -> BTreeMap<String, VersionState> {
     let Ok(Some(outputs)) = block_on(last_outputs(db, id)) else { return BTreeMap::new() };
     outputs["versions"]
         .as_array()
@@ -28,7 +28,7 @@ fn previous(db: &SqliteDb, id: &str) -> BTreeMap<String, VersionState> {
         .collect()
 }
 
-pub(crate) fn attempt(db: &SqliteDb, cfg: &WorkerConfig, claim: &Claim, log: &Log) -> Result_ {
+pub(crate) fn attempt(db: &NativeDb, cfg: &WorkerConfig, claim: &Claim, log: &Log) -> Result_ {
     let spec: ChartSpec = match serde_json::from_value(claim.spec.clone()) {
         Ok(s) => s,
         Err(e) => return Result_::Done(BuildStatus::Failed, Outcome::failed(format!("stored spec unreadable: {e}"))),
@@ -135,7 +135,7 @@ pub(crate) fn attempt(db: &SqliteDb, cfg: &WorkerConfig, claim: &Claim, log: &Lo
 /// Runs the org's extensions at check-customization (platform empty); the runs, or the
 /// build's end when one denied it or could not be used.
 fn checks(
-    db: &SqliteDb,
+    db: &NativeDb,
     cfg: &WorkerConfig,
     claim: &Claim,
     spec: &ChartSpec,

@@ -9,13 +9,13 @@ use std::sync::Arc;
 use tailor_extension::{Registered, Runtime};
 use tailor_oci::Client;
 use tailor_spec::Reference;
-use tailor_store::{Extension, SqliteDb, block_on, list_extensions, record_extension_check};
+use tailor_store::{Extension, NativeDb, block_on, list_extensions, record_extension_check};
 
 use crate::worker::{WorkerConfig, now_ms};
 
 /// The applicable extensions, loaded. `Err`: the registry could not be read (try again later).
 pub fn for_build(
-    db: &SqliteDb,
+    db: &NativeDb,
     cfg: &WorkerConfig,
     rt: &Arc<Runtime>,
     org: &str,
@@ -30,7 +30,7 @@ pub fn for_build(
     applicable.iter().map(|x| load(db, rt, &client, x)).collect()
 }
 
-fn load(db: &SqliteDb, rt: &Arc<Runtime>, client: &Client, x: &Extension) -> Result<Registered, String> {
+fn load(db: &NativeDb, rt: &Arc<Runtime>, client: &Client, x: &Extension) -> Result<Registered, String> {
     let r = Reference::parse(&x.spec.reference).map_err(|e| format!("extension {}: {e}", x.name))?;
     let registered = |digest: String, component| Registered {
         name: x.name.clone(),
@@ -94,7 +94,7 @@ pub fn fingerprint_parts(extensions: &[Registered]) -> Vec<String> {
 
 /// Loads the extensions that are registered but not yet loaded, so the API shows whether they
 /// can be used before any build needs them.
-pub fn load_pending(db: &SqliteDb, cfg: &WorkerConfig, rt: &Arc<Runtime>) {
+pub fn load_pending(db: &NativeDb, cfg: &WorkerConfig, rt: &Arc<Runtime>) {
     let Ok(orgs) = block_on(tailor_store::orgs_with_pending_extensions(db)) else { return };
     for org in orgs {
         let Ok(all) = block_on(list_extensions(db, &org)) else { continue };

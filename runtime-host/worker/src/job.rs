@@ -9,7 +9,7 @@ use serde_json::json;
 use tailor_build::{Options, Report};
 use tailor_spec::Customization;
 use tailor_store::{
-    BuildStatus, Claim, Kind, Outcome, SqliteDb, block_on, finish, heartbeat, notify_moved, record_platforms,
+    BuildStatus, Claim, Kind, NativeDb, Outcome, block_on, finish, heartbeat, notify_moved, record_platforms,
     retry_later,
 };
 
@@ -38,7 +38,7 @@ pub(crate) enum Result_ {
 }
 
 /// Runs `claim` to its end (recorded in the store). Returns the status recorded, if any.
-pub fn run(db: &SqliteDb, cfg: &WorkerConfig, owner: &str, claim: &Claim) -> Option<BuildStatus> {
+pub fn run(db: &NativeDb, cfg: &WorkerConfig, owner: &str, claim: &Claim) -> Option<BuildStatus> {
     let log = Log::default();
     let run = if claim.kind == Kind::Mirror { "sync" } else { "build" };
     log.line(&format!(
@@ -113,7 +113,7 @@ pub fn run(db: &SqliteDb, cfg: &WorkerConfig, owner: &str, claim: &Claim) -> Opt
     })
 }
 
-fn attempt(db: &SqliteDb, cfg: &WorkerConfig, claim: &Claim, log: &Log) -> Result_ {
+fn attempt(db: &NativeDb, cfg: &WorkerConfig, claim: &Claim, log: &Log) -> Result_ {
     let spec: Customization = match serde_json::from_value(claim.spec.clone()) {
         Ok(s) => s,
         Err(e) => return Result_::Done(BuildStatus::Failed, Outcome::failed(format!("stored spec unreadable: {e}"))),
@@ -267,7 +267,7 @@ fn success(spec: &Customization, r: &Report, extensions: &[String]) -> Outcome {
 }
 
 /// The catalog learns the digests and platforms of what the build read (source and artifacts).
-fn record_catalog(db: &SqliteDb, r: &Report) {
+fn record_catalog(db: &NativeDb, r: &Report) {
     for input in std::iter::once(&r.inputs.source).chain(&r.inputs.artifacts) {
         let Ok(reference) = tailor_spec::Reference::parse(&input.reference) else { continue };
         let Some(tag) = &reference.tag else { continue };

@@ -8,7 +8,7 @@ use tailor_chart::archive::Limits as ChartLimits;
 use tailor_oci::Client;
 use tailor_spec::{Platform, Reference};
 use tailor_store::{
-    ListedFile, Listing, SqliteDb, block_on, claim_listings, fail_listing, record_artifact, record_platforms,
+    ListedFile, Listing, NativeDb, block_on, claim_listings, fail_listing, record_artifact, record_platforms,
     store_data, store_files,
 };
 
@@ -22,7 +22,7 @@ const STALE_MS: i64 = 300_000;
 /// Reads what is asked for, a few at a time; returns how many listings were read.
 /// `failed`: the catalogs that could not be read since the last poll (an image whose OS was
 /// just learned gets its catalog read now, as after a first build).
-pub fn read_listings(db: &SqliteDb, cfg: &WorkerConfig, failed: &crate::catalog::Failed) -> usize {
+pub fn read_listings(db: &NativeDb, cfg: &WorkerConfig, failed: &crate::catalog::Failed) -> usize {
     let claimed = match block_on(claim_listings(db, now_ms(), STALE_MS, 4)) {
         Ok(c) => c,
         Err(e) => {
@@ -71,7 +71,7 @@ fn artifact_kind(m: &tailor_oci::RawManifest) -> Option<&'static str> {
 }
 
 /// Records the tag's digest and platforms in the catalog (what the API lists for its tags).
-fn record(db: &SqliteDb, l: &Listing, image: &Image) {
+fn record(db: &NativeDb, l: &Listing, image: &Image) {
     let platforms: Vec<String> = image.platforms.keys().cloned().collect();
     let digest = image.digest.to_string();
     if let Err(e) = block_on(record_platforms(db, &l.repository, &l.tag, &digest, &platforms, now_ms())) {
@@ -79,7 +79,7 @@ fn record(db: &SqliteDb, l: &Listing, image: &Image) {
     }
 }
 
-fn read(db: &SqliteDb, cfg: &WorkerConfig, l: &Listing) -> Result<(), String> {
+fn read(db: &NativeDb, cfg: &WorkerConfig, l: &Listing) -> Result<(), String> {
     let client = client(cfg, &l.repository)?;
     let reference =
         Reference { registry: None, repository: l.repository.clone(), tag: Some(l.tag.clone()), digest: None };

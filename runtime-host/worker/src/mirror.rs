@@ -11,7 +11,7 @@ use tailor_mirror::{Action, Endpoints, Job, Options, SyncReport};
 use tailor_oci::Scope;
 use tailor_spec::{MirrorSpec, Reference};
 use tailor_store::{
-    BuildStatus, Claim, MirrorTag, Outcome, SqliteDb, block_on, known_orgs, notify_moved, record_mirror_tags,
+    BuildStatus, Claim, MirrorTag, NativeDb, Outcome, block_on, known_orgs, notify_moved, record_mirror_tags,
     record_platforms,
 };
 
@@ -21,7 +21,7 @@ use crate::worker::{WorkerConfig, now_ms};
 /// The job and scoped clients of `org`'s mirror `spec`. Refuses (with the reason) a source on
 /// a host the operator did not declare, a destination outside the org, and — when the source
 /// is on the org registry itself — a source in another org's namespace.
-pub fn endpoints(db: &SqliteDb, cfg: &WorkerConfig, org: &str, spec: &MirrorSpec) -> Result<(Job, Endpoints), String> {
+pub fn endpoints(db: &NativeDb, cfg: &WorkerConfig, org: &str, spec: &MirrorSpec) -> Result<(Job, Endpoints), String> {
     let job = Job::new(spec).map_err(|e| e.to_string())?;
     let source = spec.source_ref().ok_or_else(|| format!("source {:?} is not a valid reference", spec.source))?;
     let host = source.registry.clone().unwrap_or_default();
@@ -60,7 +60,7 @@ pub fn endpoints(db: &SqliteDb, cfg: &WorkerConfig, org: &str, spec: &MirrorSpec
 }
 
 /// Runs the sync of `claim` (a mirror's run).
-pub(crate) fn attempt(db: &SqliteDb, cfg: &WorkerConfig, claim: &Claim, log: &Log) -> Result_ {
+pub(crate) fn attempt(db: &NativeDb, cfg: &WorkerConfig, claim: &Claim, log: &Log) -> Result_ {
     let spec: MirrorSpec = match serde_json::from_value(claim.spec.clone()) {
         Ok(s) => s,
         Err(e) => return Result_::Done(BuildStatus::Failed, Outcome::failed(format!("stored mirror unreadable: {e}"))),
@@ -138,7 +138,7 @@ fn outputs(r: &SyncReport) -> serde_json::Value {
 
 /// Records each tag's outcome and the catalog's view of the destination; with `cascade`, every
 /// destination tag that moved queues the customizations built from it.
-fn record(db: &SqliteDb, claim: &Claim, r: &SyncReport, cascade: bool) {
+fn record(db: &NativeDb, claim: &Claim, r: &SyncReport, cascade: bool) {
     let now = now_ms();
     let tags: Vec<MirrorTag> = r
         .tags

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use tailor_mirror::{TagState, evidence, plan_upstream};
 use tailor_spec::MirrorSpec;
-use tailor_store::{Mirror, SqliteDb, block_on, claim_due_mirrors, mirror_tags, queue_sync};
+use tailor_store::{Mirror, NativeDb, block_on, claim_due_mirrors, mirror_tags, queue_sync};
 
 use crate::worker::{WorkerConfig, now_ms};
 
@@ -20,7 +20,7 @@ const MIRRORS_AT_ONCE: usize = 8;
 const REQUESTS_PER_MIRROR: usize = 8;
 
 /// Polls every due mirror once; returns how many syncs were queued.
-pub fn poll_mirrors(db: &SqliteDb, cfg: &WorkerConfig) -> usize {
+pub fn poll_mirrors(db: &NativeDb, cfg: &WorkerConfig) -> usize {
     let due = match block_on(claim_due_mirrors(db, now_ms(), ROUND)) {
         Ok(d) => d,
         Err(e) => {
@@ -79,7 +79,7 @@ pub fn poll_mirrors(db: &SqliteDb, cfg: &WorkerConfig) -> usize {
 }
 
 /// The tags of `m` a sync would change (not counting refusals nothing has changed since).
-fn changed_tags(db: &SqliteDb, cfg: &WorkerConfig, m: &Mirror) -> Result<Vec<String>, String> {
+fn changed_tags(db: &NativeDb, cfg: &WorkerConfig, m: &Mirror) -> Result<Vec<String>, String> {
     let spec: MirrorSpec = m.parsed().map_err(|e| e.to_string())?;
     let (job, ep) = crate::mirror::endpoints(db, cfg, &m.org, &spec)?;
     let plan = plan_upstream(&job, &ep, REQUESTS_PER_MIRROR).map_err(|e| e.to_string())?;

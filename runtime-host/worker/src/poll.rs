@@ -2,7 +2,7 @@
 //! like a push notification (registries may send nothing, and Distribution's in-memory
 //! notification queue may drop events).
 
-use tailor_store::{SqliteDb, block_on, chart_sources, dependency_tags, notify_push, prune_events};
+use tailor_store::{NativeDb, block_on, chart_sources, dependency_tags, notify_push, prune_events};
 
 use crate::worker::WorkerConfig;
 use crate::worker::now_ms;
@@ -10,7 +10,7 @@ use crate::worker::now_ms;
 /// Also re-reads the package catalog of every known OS variant (a repository that published
 /// queues the customizations installing packages there). Returns how many builds were queued
 /// or joined.
-pub fn poll(db: &SqliteDb, cfg: &WorkerConfig, failed: &crate::catalog::Failed) -> usize {
+pub fn poll(db: &NativeDb, cfg: &WorkerConfig, failed: &crate::catalog::Failed) -> usize {
     let target = &cfg.target;
     let tags = match block_on(dependency_tags(db)) {
         Ok(t) => t,

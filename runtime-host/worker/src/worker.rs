@@ -1,20 +1,20 @@
 //! The worker loop: claim, run, repeat; poll dependency tags now and then; stop on request
 //! (finishing the build in hand, or releasing it).
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use tailor_build::cache::Cache;
-use tailor_store::{SqliteDb, block_on, claim, migrate, release_owner};
+use tailor_store::{NativeDb, block_on, claim, migrate, release_owner};
 
 use crate::target::Target;
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
-    pub database: PathBuf,
+    /// The store: a SQLite file's path or a `postgres://` URL.
+    pub database: String,
     pub target: Target,
     pub cache: Cache,
     /// Lease length; renewed every third of it while building.
@@ -40,9 +40,9 @@ pub struct WorkerConfig {
 }
 
 impl WorkerConfig {
-    pub fn new(database: PathBuf, target: Target, cache: Cache) -> WorkerConfig {
+    pub fn new(database: impl Into<String>, target: Target, cache: Cache) -> WorkerConfig {
         WorkerConfig {
-            database,
+            database: database.into(),
             target,
             cache,
             lease_ms: 30_000,
@@ -65,7 +65,7 @@ pub(crate) fn now_ms() -> i64 {
 
 pub struct Worker {
     cfg: WorkerConfig,
-    db: SqliteDb,
+    db: NativeDb,
     owner: String,
     stop: Arc<AtomicBool>,
     catalogs_failed: crate::catalog::Failed,
@@ -85,8 +85,9 @@ impl WorkerHandle {
 impl Worker {
     /// Opens the store (migrating it) as worker `owner`.
     pub fn new(cfg: WorkerConfig, owner: impl Into<String>) -> Result<Worker> {
-        let db = SqliteDb::open(&cfg.database)?;
-        block_on(migrate(&db)).with_context(|| format!("migrating {}", cfg.database.display()))?;
+        let db = NativeDb::open(&cfg.database)?;
+        block_on(migrate(&db)).with_context(|| format!("migrating {}", db.location()))?;
+        db.listen_queue().with_context(|| format!("listening for work on {}", db.location()))?;
         Ok(Worker {
             cfg,
             db,
@@ -131,7 +132,8 @@ impl Worker {
                 crate::poll::poll(&self.db, &self.cfg, &self.catalogs_failed);
             }
             if !self.step() {
-                std::thread::sleep(self.cfg.idle);
+                // PostgreSQL wakes the worker when work is enqueued; the timeout is the poll.
+                self.db.wait_for_work(self.cfg.idle);
             }
         }
         if let Err(e) = block_on(release_owner(&self.db, &self.owner, "worker stopped; build released\n", true)) {

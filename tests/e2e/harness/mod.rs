@@ -11,9 +11,12 @@
 pub mod faults;
 pub mod helm;
 pub mod http;
+pub mod postgres;
 mod registry;
 pub mod service;
 mod token;
+
+pub use service::root;
 
 use std::net::TcpListener;
 use std::process::{Command, Output};

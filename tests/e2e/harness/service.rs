@@ -73,6 +73,11 @@ pub fn workspace_manifest(dir: &Path) -> PathBuf {
 }
 
 pub struct ServiceOptions {
+    /// `up` (functions and workers), `serve` (functions only) or `worker` (workers only; it
+    /// listens for /healthz, /readyz and /metrics).
+    pub command: &'static str,
+    /// `--database`: a `postgres://` URL; None = SQLite in the data directory.
+    pub database: Option<String>,
     /// `--registry URL`; None = the embedded layout store.
     pub registry: Option<String>,
     pub webhooks: Vec<(String, String)>,
@@ -89,6 +94,8 @@ pub struct ServiceOptions {
 impl Default for ServiceOptions {
     fn default() -> Self {
         ServiceOptions {
+            command: "up",
+            database: None,
             registry: None,
             webhooks: Vec::new(),
             manifest: None,
@@ -104,6 +111,7 @@ pub struct Service {
     child: Option<Child>,
     pub addr: String,
     pub data: PathBuf,
+    pub database: Option<String>,
     log: PathBuf,
 }
 
@@ -113,18 +121,22 @@ impl Service {
         build_components();
         let port = opts.port.unwrap_or_else(super::free_port);
         std::fs::create_dir_all(data).unwrap();
-        let manifest = opts.manifest.clone().unwrap_or_else(|| workspace_manifest(data));
         // One log per start (a restart on the same data gets a new port, so a new log).
         let log = data.with_extension(format!("log.{port}"));
         let log_file = std::fs::File::create(&log).unwrap();
         let mut cmd = Command::new(crate::build::fixtures::tailor_bin());
-        cmd.arg("up")
-            .arg("--data")
-            .arg(data)
-            .arg("--manifest")
-            .arg(&manifest)
-            .args(["--listen", &format!("127.0.0.1:{port}"), "--workers", &opts.workers.to_string()])
-            .args(["--poll-interval", opts.poll_interval.as_deref().unwrap_or("0")])
+        cmd.arg(opts.command).arg("--data").arg(data).args(["--listen", &format!("127.0.0.1:{port}")]);
+        if opts.command != "worker" {
+            let manifest = opts.manifest.clone().unwrap_or_else(|| workspace_manifest(data));
+            cmd.arg("--manifest").arg(&manifest);
+        }
+        if opts.command != "serve" {
+            cmd.args(["--workers", &opts.workers.to_string()]);
+        }
+        if let Some(url) = &opts.database {
+            cmd.args(["--database", url]);
+        }
+        cmd.args(["--poll-interval", opts.poll_interval.as_deref().unwrap_or("0")])
             .env("HOME", std::env::temp_dir())
             .env_remove("TAILOR_REGISTRY_USER")
             .env_remove("TAILOR_REGISTRY_PASSWORD")
@@ -137,7 +149,7 @@ impl Service {
             cmd.arg("--webhook").arg(format!("{name}={secret}"));
         }
         cmd.args(&opts.extra);
-        let mut child = cmd.spawn().expect("starting tailor up");
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("starting tailor {}: {e}", opts.command));
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -151,10 +163,10 @@ impl Service {
             Ok(a) => a,
             Err(_) => {
                 let _ = child.kill();
-                panic!("tailor up did not start:\n{}", std::fs::read_to_string(&log).unwrap_or_default());
+                panic!("tailor {} did not start:\n{}", opts.command, std::fs::read_to_string(&log).unwrap_or_default());
             }
         };
-        Service { child: Some(child), addr, data: data.to_owned(), log }
+        Service { child: Some(child), addr, data: data.to_owned(), database: opts.database.clone(), log }
     }
 
     /// What the host wrote to stderr so far.
@@ -162,11 +174,19 @@ impl Service {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    /// `tailor token create --org ORG --role ROLE` on this data directory: the secret.
+    /// The process id (to signal it).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// `tailor token create --org ORG --role ROLE` on this service's store: the secret.
     pub fn token(&self, org: &str, role: &str) -> String {
-        let out = run(Command::new(crate::build::fixtures::tailor_bin())
-            .args(["token", "create", "--org", org, "--role", role, "--data"])
-            .arg(&self.data));
+        let mut cmd = Command::new(crate::build::fixtures::tailor_bin());
+        cmd.args(["token", "create", "--org", org, "--role", role, "--data"]).arg(&self.data);
+        if let Some(url) = &self.database {
+            cmd.args(["--database", url]);
+        }
+        let out = run(&mut cmd);
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         text.lines().last().expect("a token on the last line").to_owned()
     }

@@ -1,0 +1,479 @@
+//! `spin:postgres@4.2.0` over tokio-postgres, the way Spin's host does it: a component opens a
+//! connection with an address it holds (tailor's components take it from the variable
+//! `database_url`), and only hosts its manifest lists in `allowed_outbound_hosts`
+//! (`postgres://HOST:PORT`) can be reached. Connections are pooled per address, at most
+//! `max_connections` open at once across all components; each keeps its prepared statements.
+//! A connection dropped inside a transaction (a trapped or timed-out request) is closed, not
+//! reused, so PostgreSQL rolls the transaction back.
+
+// The error type is the interface's own (a WIT variant carrying PostgreSQL's error record).
+#![allow(clippy::result_large_err)]
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use tokio_postgres::{Client, Config, NoTls, Statement};
+use wasmtime::component::{Accessor, FutureReader, HasData, Resource, ResourceTable, StreamReader};
+
+use crate::bindings::spin::postgres::postgres::{
+    self, Column, DbDataType, DbError, DbValue, Error, ParameterValue, QueryError, RowSet,
+};
+
+/// Pools by address, shared by every component of the application.
+pub struct Pools {
+    max_connections: usize,
+    by_address: Mutex<HashMap<String, Arc<Pool>>>,
+    /// Connections open (in use or idle) across all pools.
+    permits: Arc<Semaphore>,
+}
+
+impl Pools {
+    pub fn new(max_connections: usize) -> Arc<Pools> {
+        let max_connections = max_connections.max(1);
+        Arc::new(Pools {
+            max_connections,
+            by_address: Mutex::new(HashMap::new()),
+            permits: Arc::new(Semaphore::new(max_connections)),
+        })
+    }
+
+    /// Connections open now and the limit (for /metrics).
+    pub fn usage(&self) -> (usize, usize) {
+        (self.max_connections - self.permits.available_permits(), self.max_connections)
+    }
+
+    fn pool(&self, address: &str, config: Config) -> Arc<Pool> {
+        let mut pools = self.by_address.lock().unwrap_or_else(|p| p.into_inner());
+        pools
+            .entry(address.to_owned())
+            .or_insert_with(|| Arc::new(Pool { config, idle: Mutex::new(Vec::new()) }))
+            .clone()
+    }
+}
+
+struct Pool {
+    config: Config,
+    idle: Mutex<Vec<(Arc<Pooled>, OwnedSemaphorePermit)>>,
+}
+
+/// One open connection and the statements prepared on it.
+struct Pooled {
+    client: Client,
+    statements: Mutex<HashMap<String, Statement>>,
+}
+
+/// A component's `connection` resource.
+pub struct Connection {
+    held: Option<(Arc<Pooled>, OwnedSemaphorePermit)>,
+    pool: Arc<Pool>,
+    in_tx: bool,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if let Some((pooled, permit)) = self.held.take()
+            && !self.in_tx
+            && !pooled.client.is_closed()
+        {
+            self.pool.idle.lock().unwrap_or_else(|p| p.into_inner()).push((pooled, permit));
+        }
+    }
+}
+
+/// A component's `connection-builder` resource.
+pub struct ConnectionBuilder {
+    address: String,
+}
+
+/// What one component instance may reach.
+pub struct PgCtx {
+    pub pools: Arc<Pools>,
+    /// `host:port` pairs from the component's `allowed_outbound_hosts` (`postgres://…`).
+    pub allowed: Arc<Vec<String>>,
+}
+
+pub struct PgView<'a> {
+    pub ctx: &'a mut PgCtx,
+    pub table: &'a mut ResourceTable,
+}
+
+pub struct SpinPostgres;
+
+impl HasData for SpinPostgres {
+    type Data<'a> = PgView<'a>;
+}
+
+fn failed(message: String) -> Error {
+    Error::ConnectionFailed(message)
+}
+
+/// Checks `address` against the allowed hosts; its pool.
+fn admit(pools: &Pools, allowed: &[String], address: &str) -> Result<Arc<Pool>, Error> {
+    let config: Config = address.parse().map_err(|e| failed(format!("invalid address: {e}")))?;
+    let ports = config.get_ports();
+    let hosts = config.get_hosts();
+    if hosts.is_empty() {
+        return Err(failed("the address names no host".into()));
+    }
+    for (i, host) in hosts.iter().enumerate() {
+        let tokio_postgres::config::Host::Tcp(name) = host else {
+            return Err(failed("Unix sockets are not allowed; use host:port".into()));
+        };
+        let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+        let wanted = format!("{}:{port}", name.to_ascii_lowercase());
+        if !allowed.iter().any(|a| a.eq_ignore_ascii_case(&wanted)) {
+            return Err(failed(format!(
+                "{wanted} is not in this component's allowed_outbound_hosts (postgres://{wanted} would allow it)"
+            )));
+        }
+    }
+    if config.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
+        return Err(failed("sslmode=require: TLS to PostgreSQL is not supported by tailor's host yet".into()));
+    }
+    Ok(pools.pool(address, config))
+}
+
+async fn connect(pools: Arc<Pools>, pool: Arc<Pool>) -> Result<Connection, Error> {
+    loop {
+        let reused = pool.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        match reused {
+            Some((pooled, _)) if pooled.client.is_closed() => continue, // dropped with its permit
+            Some(held) => return Ok(Connection { held: Some(held), pool, in_tx: false }),
+            None => break,
+        }
+    }
+    let permit = pools.permits.clone().acquire_owned().await.map_err(|e| failed(e.to_string()))?;
+    let (client, connection) = pool.config.connect(NoTls).await.map_err(|e| failed(message(&e)))?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    let pooled = Arc::new(Pooled { client, statements: Mutex::new(HashMap::new()) });
+    Ok(Connection { held: Some((pooled, permit)), pool, in_tx: false })
+}
+
+fn message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(d) => d.message().to_owned(),
+        None => match std::error::Error::source(e) {
+            Some(s) => format!("{e}: {s}"),
+            None => e.to_string(),
+        },
+    }
+}
+
+fn query_error(e: &tokio_postgres::Error) -> Error {
+    match e.as_db_error() {
+        Some(d) => Error::QueryFailed(QueryError::DbError(DbError {
+            as_text: e.to_string(),
+            severity: d.severity().to_owned(),
+            code: d.code().code().to_owned(),
+            message: d.message().to_owned(),
+            detail: d.detail().map(str::to_owned),
+            extras: Vec::new(),
+        })),
+        None => Error::QueryFailed(QueryError::Text(message(e))),
+    }
+}
+
+/// SQL NULL for any parameter type.
+#[derive(Debug)]
+struct Null;
+
+impl ToSql for Null {
+    fn to_sql(&self, _: &Type, _: &mut tokio_postgres::types::private::BytesMut) -> Result<IsNull, BoxError> {
+        Ok(IsNull::Yes)
+    }
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+    to_sql_checked!();
+}
+
+type BoxError = Box<dyn std::error::Error + Sync + Send>;
+type Param = Box<dyn ToSql + Sync + Send>;
+
+fn param(p: ParameterValue) -> Result<Param, Error> {
+    Ok(match p {
+        ParameterValue::Boolean(v) => Box::new(v),
+        ParameterValue::Int8(v) => Box::new(v),
+        ParameterValue::Int16(v) => Box::new(v),
+        ParameterValue::Int32(v) => Box::new(v),
+        ParameterValue::Int64(v) => Box::new(v),
+        ParameterValue::Floating32(v) => Box::new(v),
+        ParameterValue::Floating64(v) => Box::new(v),
+        ParameterValue::Str(v) => Box::new(v),
+        ParameterValue::Binary(v) => Box::new(v),
+        ParameterValue::DbNull => Box::new(Null),
+        other => {
+            return Err(Error::BadParameter(format!(
+                "{other:?}: tailor's host supports boolean, integer, floating, str, binary and null parameters"
+            )));
+        }
+    })
+}
+
+fn data_type(ty: &Type) -> DbDataType {
+    match *ty {
+        Type::BOOL => DbDataType::Boolean,
+        Type::CHAR => DbDataType::Int8,
+        Type::INT2 => DbDataType::Int16,
+        Type::INT4 => DbDataType::Int32,
+        Type::INT8 => DbDataType::Int64,
+        Type::FLOAT4 => DbDataType::Floating32,
+        Type::FLOAT8 => DbDataType::Floating64,
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => DbDataType::Str,
+        Type::BYTEA => DbDataType::Binary,
+        _ => DbDataType::Other(ty.name().to_owned()),
+    }
+}
+
+fn value(row: &tokio_postgres::Row, i: usize) -> Result<DbValue, Error> {
+    let ty = row.columns()[i].type_();
+    let bad = |e: tokio_postgres::Error| Error::ValueConversionFailed(format!("column {i}: {e}"));
+    fn or_null<T>(v: Option<T>, f: impl FnOnce(T) -> DbValue) -> DbValue {
+        v.map_or(DbValue::DbNull, f)
+    }
+    Ok(match *ty {
+        Type::BOOL => or_null(row.try_get(i).map_err(bad)?, DbValue::Boolean),
+        Type::CHAR => or_null(row.try_get(i).map_err(bad)?, DbValue::Int8),
+        Type::INT2 => or_null(row.try_get(i).map_err(bad)?, DbValue::Int16),
+        Type::INT4 => or_null(row.try_get(i).map_err(bad)?, DbValue::Int32),
+        Type::INT8 => or_null(row.try_get(i).map_err(bad)?, DbValue::Int64),
+        Type::FLOAT4 => or_null(row.try_get(i).map_err(bad)?, DbValue::Floating32),
+        Type::FLOAT8 => or_null(row.try_get(i).map_err(bad)?, DbValue::Floating64),
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => or_null(row.try_get(i).map_err(bad)?, DbValue::Str),
+        Type::BYTEA => or_null(row.try_get(i).map_err(bad)?, DbValue::Binary),
+        Type::VOID => DbValue::DbNull,
+        _ => DbValue::Unsupported(Vec::new()),
+    })
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Control {
+    Begin,
+    End,
+    Other,
+}
+
+fn control(statement: &str) -> Control {
+    let first = statement.trim_start().split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("");
+    match first.to_ascii_uppercase().as_str() {
+        "BEGIN" | "START" => Control::Begin,
+        "COMMIT" | "END" | "ROLLBACK" | "ABORT" => Control::End,
+        _ => Control::Other,
+    }
+}
+
+async fn prepare(pooled: &Pooled, statement: &str) -> Result<Statement, Error> {
+    let cached = pooled.statements.lock().unwrap_or_else(|p| p.into_inner()).get(statement).cloned();
+    if let Some(s) = cached {
+        return Ok(s);
+    }
+    let s = pooled.client.prepare(statement).await.map_err(|e| query_error(&e))?;
+    pooled.statements.lock().unwrap_or_else(|p| p.into_inner()).insert(statement.to_owned(), s.clone());
+    Ok(s)
+}
+
+/// Runs a command; the number of rows it changed.
+async fn execute(pooled: Arc<Pooled>, statement: String, params: Vec<ParameterValue>) -> Result<u64, Error> {
+    let params = params.into_iter().map(param).collect::<Result<Vec<_>, _>>()?;
+    let prepared = prepare(&pooled, &statement).await?;
+    let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect();
+    pooled.client.execute(&prepared, &refs).await.map_err(|e| query_error(&e))
+}
+
+/// The statement's columns and rows.
+async fn run(pooled: Arc<Pooled>, statement: String, params: Vec<ParameterValue>) -> Result<RowSet, Error> {
+    let params = params.into_iter().map(param).collect::<Result<Vec<_>, _>>()?;
+    let prepared = prepare(&pooled, &statement).await?;
+    let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect();
+    let rows = pooled.client.query(&prepared, &refs).await.map_err(|e| query_error(&e))?;
+    let columns = prepared
+        .columns()
+        .iter()
+        .map(|c| Column { name: c.name().to_owned(), data_type: data_type(c.type_()) })
+        .collect();
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        out.push((0..row.len()).map(|i| value(row, i)).collect::<Result<Vec<_>, _>>()?);
+    }
+    Ok(RowSet { columns, rows: out })
+}
+
+/// The connection's client, and the transaction state after `statement`.
+fn take(table: &mut ResourceTable, r: &Resource<Connection>, statement: &str) -> Result<Arc<Pooled>, Error> {
+    let c = table.get_mut(r).map_err(|_| failed("no such connection".into()))?;
+    match control(statement) {
+        Control::Begin => c.in_tx = true,
+        Control::End => c.in_tx = false,
+        Control::Other => {}
+    }
+    c.held.as_ref().map(|(p, _)| p.clone()).ok_or_else(|| failed("the connection is closed".into()))
+}
+
+fn block<F: Future>(f: F) -> F::Output {
+    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(f))
+}
+
+impl postgres::Host for PgView<'_> {}
+
+impl postgres::HostConnectionBuilder for PgView<'_> {
+    fn new(&mut self, address: String) -> wasmtime::Result<Resource<ConnectionBuilder>> {
+        Ok(self.table.push(ConnectionBuilder { address })?)
+    }
+
+    fn set_ca_root(&mut self, _: Resource<ConnectionBuilder>, _: String) -> wasmtime::Result<Result<(), Error>> {
+        Ok(Err(Error::Other("TLS to PostgreSQL (set-ca-root) is not supported by tailor's host yet".into())))
+    }
+
+    fn build(&mut self, r: Resource<ConnectionBuilder>) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
+        let address = self.table.get(&r)?.address.clone();
+        postgres::HostConnection::open(self, address)
+    }
+
+    fn drop(&mut self, r: Resource<ConnectionBuilder>) -> wasmtime::Result<()> {
+        self.table.delete(r)?;
+        Ok(())
+    }
+}
+
+impl postgres::HostConnection for PgView<'_> {
+    fn open(&mut self, address: String) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
+        let pool = match admit(&self.ctx.pools, &self.ctx.allowed, &address) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+        match block(connect(self.ctx.pools.clone(), pool)) {
+            Ok(c) => Ok(Ok(self.table.push(c)?)),
+            Err(e) => Ok(Err(e)),
+        }
+    }
+
+    fn query(
+        &mut self,
+        r: Resource<Connection>,
+        statement: String,
+        params: Vec<ParameterValue>,
+    ) -> wasmtime::Result<Result<RowSet, Error>> {
+        let pooled = match take(self.table, &r, &statement) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(block(run(pooled, statement, params)))
+    }
+
+    fn execute(
+        &mut self,
+        r: Resource<Connection>,
+        statement: String,
+        params: Vec<ParameterValue>,
+    ) -> wasmtime::Result<Result<u64, Error>> {
+        let pooled = match take(self.table, &r, &statement) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(block(execute(pooled, statement, params)))
+    }
+
+    fn drop(&mut self, r: Resource<Connection>) -> wasmtime::Result<()> {
+        self.table.delete(r)?;
+        Ok(())
+    }
+}
+
+type Streamed = (Vec<Column>, StreamReader<Vec<DbValue>>, FutureReader<Result<(), Error>>);
+
+async fn open_async<T>(
+    accessor: &Accessor<T, SpinPostgres>,
+    address: String,
+) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
+    let admitted = accessor.with(|mut access| {
+        let view = access.get();
+        admit(&view.ctx.pools, &view.ctx.allowed, &address).map(|pool| (view.ctx.pools.clone(), pool))
+    });
+    let (pools, pool) = match admitted {
+        Ok(p) => p,
+        Err(e) => return Ok(Err(e)),
+    };
+    match connect(pools, pool).await {
+        Ok(c) => accessor.with(|mut access| Ok(Ok(access.get().table.push(c)?))),
+        Err(e) => Ok(Err(e)),
+    }
+}
+
+impl<T> postgres::HostConnectionBuilderWithStore<T> for SpinPostgres {
+    async fn build_async(
+        accessor: &Accessor<T, Self>,
+        r: Resource<ConnectionBuilder>,
+    ) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
+        let address = accessor.with(|mut access| access.get().table.get(&r).map(|b| b.address.clone()))?;
+        open_async(accessor, address).await
+    }
+}
+
+impl<T> postgres::HostConnectionWithStore<T> for SpinPostgres {
+    async fn open_async(
+        accessor: &Accessor<T, Self>,
+        address: String,
+    ) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
+        open_async(accessor, address).await
+    }
+
+    async fn query_async(
+        accessor: &Accessor<T, Self>,
+        r: Resource<Connection>,
+        statement: String,
+        params: Vec<ParameterValue>,
+    ) -> wasmtime::Result<Result<Streamed, Error>> {
+        let pooled = match accessor.with(|mut access| take(access.get().table, &r, &statement)) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+        let set = match run(pooled, statement, params).await {
+            Ok(set) => set,
+            Err(e) => return Ok(Err(e)),
+        };
+        accessor.with(|mut access| {
+            let rows = StreamReader::new(&mut access, set.rows)?;
+            let done = FutureReader::new(&mut access, async { wasmtime::Result::<_>::Ok(Ok(())) })?;
+            Ok(Ok((set.columns, rows, done)))
+        })
+    }
+
+    async fn execute_async(
+        accessor: &Accessor<T, Self>,
+        r: Resource<Connection>,
+        statement: String,
+        params: Vec<ParameterValue>,
+    ) -> wasmtime::Result<Result<u64, Error>> {
+        let pooled = match accessor.with(|mut access| take(access.get().table, &r, &statement)) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(execute(pooled, statement, params).await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Pools, admit};
+
+    #[test]
+    fn only_allowed_hosts_are_reached() {
+        let pools = Pools::new(4);
+        let allowed = vec!["db.internal:5432".to_owned(), "127.0.0.1:6000".to_owned()];
+        assert!(admit(&pools, &allowed, "postgres://u:p@db.internal/tailor").is_ok(), "default port");
+        assert!(admit(&pools, &allowed, "postgres://u@127.0.0.1:6000/x").is_ok());
+        for refused in [
+            "postgres://u@127.0.0.1:5432/x",
+            "postgres://u@other:5432/x",
+            "host=/var/run/postgresql dbname=x",
+            "postgres://u@db.internal/tailor?sslmode=require",
+            "not a url",
+        ] {
+            assert!(admit(&pools, &allowed, refused).is_err(), "{refused}");
+        }
+    }
+}
