@@ -208,6 +208,9 @@ fn two_serves_and_three_workers_share_one_postgres() {
         *statuses.entry(b[0]["status"].as_str().unwrap_or("?").to_owned()).or_insert(0) += 1;
     }
     assert_eq!(statuses, BTreeMap::from([("succeeded".to_owned(), N)]), "{third:#?}");
+    // The big customization is built from the base too: its second build, also after the restart.
+    let big = wait_all(&serve_b, &token, std::slice::from_ref(&big_id), 2, Duration::from_secs(240));
+    assert_eq!((big[0].len(), big[0][0]["status"].as_str()), (2, Some("succeeded")), "{big:#?}");
     // Both serve processes answer after the restart (they reconnected).
     for s in [&serve_a, &serve_b] {
         s.wait_for("the serve process to reconnect", Duration::from_secs(30), || {

@@ -1,6 +1,7 @@
 //! Scale-out (DESIGN.md §12, issue I): `tailor serve` and `tailor worker` processes on one
 //! PostgreSQL and the real registry; the components reach PostgreSQL through `spin:postgres`.
 
+mod chart;
 mod fleet;
 mod single;
 
