@@ -166,3 +166,58 @@ fn tailors_chart_lints_and_renders_what_runs() {
     .unwrap_err();
     assert!(e.contains("database.host"), "{e}");
 }
+
+/// tailor customizes its own chart (issue F on tailor's chart): every image it deploys becomes
+/// the org's build of tailor's image, pinned by digest, and Helm renders it so.
+#[test]
+fn tailor_customizes_its_own_chart() {
+    let work = tempfile::tempdir().unwrap();
+    let registry = crate::harness::Registry::start();
+    let archive = package(&root().join("packaging/helm/tailor"), work.path());
+    crate::harness::helm::push(&archive, &format!("oci://{}/acme/charts", registry.host()));
+    crate::harness::service::push_files(
+        &registry.url(),
+        "acme/tailor:0.1.0_debian12",
+        "linux/amd64",
+        &[("/usr/local/bin/tailor", b"#!/bin/sh\n")],
+    );
+    crate::harness::service::push_files(
+        &registry.url(),
+        "acme/tailor-functions:0.1.0",
+        "linux/amd64",
+        &[("/spin.toml", b"spin_manifest_version = 2\n")],
+    );
+    let raw = crate::harness::skopeo_inspect_raw(&format!("{}/acme/tailor:0.1.0_debian12", registry.host()), None);
+    let digest = format!("sha256:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&raw)));
+    let spec = work.path().join("tailor-chart.yaml");
+    std::fs::write(
+        &spec,
+        "name: tailor-acme\nsource: acme/charts/tailor\ntag_suffix: acme\nreference_mapping:\n  \
+         - {from: registry.example.com/tailor/tailor, to: \"acme/tailor:0.1.0_debian12\"}\n  \
+         - {from: registry.example.com/tailor/functions, to: acme/tailor-functions}\nstrict: true\n",
+    )
+    .unwrap();
+    let o = crate::build::fixtures::tailor(
+        &["chart", "build", "-f", spec.to_str().unwrap(), "--registry", &registry.url(), "--output", "json", "-q"],
+        &[],
+    );
+    assert!(o.status.success(), "{}\n{}", String::from_utf8_lossy(&o.stdout), crate::build::fixtures::stderr(&o));
+    let pulled = crate::harness::helm::pull(
+        &format!("oci://{}/acme/charts/tailor", registry.host()),
+        "0.1.0+acme",
+        &work.path().join("pulled"),
+    );
+    let docs = render(pulled.to_str().unwrap(), &json!({}));
+    let expected = format!("{}/acme/tailor", registry.host());
+    for kind_name in [("Deployment", "release-tailor-api"), ("Deployment", "release-tailor-worker")] {
+        let doc = find(&docs, kind_name.0, kind_name.1).unwrap();
+        let image = container(doc)["image"].as_str().unwrap();
+        assert!(image.starts_with(&expected) && image.ends_with(&format!("@{digest}")), "{kind_name:?}: {image}");
+    }
+    let job = docs.iter().find(|d| d["kind"] == "Job").unwrap();
+    assert!(container(job)["image"].as_str().unwrap().ends_with(&format!("@{digest}")));
+    let docs = render(pulled.to_str().unwrap(), &json!({"spinkube": {"enabled": true}}));
+    let app = find(&docs, "SpinApp", "release-tailor").unwrap();
+    let image = app["spec"]["image"].as_str().unwrap();
+    assert!(image.starts_with(&format!("{}/acme/tailor-functions:0.1.0@sha256:", registry.host())), "{image}");
+}
