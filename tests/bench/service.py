@@ -163,6 +163,11 @@ def wrk_once(url, headers, script=None):
     if script:
         args += ["-s", script]
     out = subprocess.run(args + [url], check=True, capture_output=True, text=True).stdout
+    return parse_wrk(out)
+
+
+def parse_wrk(out):
+    """(req/s, p50 ms, p99 ms, non-2xx) of wrk --latency's report."""
     rps = float(next(l.split()[1] for l in out.splitlines() if l.startswith("Requests/sec")))
     def ms(text):
         return float(text[:-2]) if text.endswith("ms") else float(text[:-2]) / 1000 if text.endswith("us") else float(text[:-1]) * 1000
@@ -180,6 +185,12 @@ def throughput(procs, work):
     global ALLOCATOR
     ALLOCATOR = "pooling" if "pooling allocator" in open(os.path.join(work, "tput.log")).read() else "on-demand"
     get = wrk(f"http://{addr}/v1/orgs/acme/customizations/{cid}", {"Authorization": f"Bearer {token}"})
+    hook = wrk(f"http://{addr}/v1/hooks/reg", {}, hook_script(work))
+    return get, hook
+
+
+def hook_script(work):
+    """A wrk script POSTing Distribution push events, each with a new id and digest."""
     lua = os.path.join(work, "hook.lua")
     with open(lua, "w") as f:
         f.write('local n = 0\nrequest = function()\n  n = n + 1\n'
@@ -189,8 +200,7 @@ def throughput(procs, work):
                 + "a" * 56 + '\' .. string.format("%08x", n % 4294967295) .. \'"}}]}\'\n'
                 '  return wrk.format("POST", nil, {["Authorization"]="Bearer ' + SECRET + '", '
                 '["Content-Type"]="application/vnd.docker.distribution.events.v1+json"}, body)\nend\n')
-    hook = wrk(f"http://{addr}/v1/hooks/reg", {}, lua)
-    return get, hook
+    return lua
 
 
 def make_artifact(work, name, version):

@@ -113,6 +113,20 @@ pub trait Db {
     fn dialect(&self) -> Dialect {
         Dialect::Sqlite
     }
+    /// Waits a little before transaction attempt `attempt` + 1 after a conflict (executors
+    /// that can block their thread spread retries apart; the default retries at once).
+    fn backoff(&self, _attempt: usize) {}
+}
+
+/// How a transaction isolates itself on PostgreSQL (on SQLite every write transaction holds
+/// the database's write lock: both are serializable there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isolation {
+    /// `SERIALIZABLE`: as if transactions ran one at a time; a conflict runs it again.
+    Serializable,
+    /// `READ COMMITTED`, for transactions that lock the rows they change first
+    /// (`SELECT … FOR UPDATE SKIP LOCKED`): concurrent claimers never conflict.
+    RowLocks,
 }
 
 /// How often a transaction that lost a serialization conflict (PostgreSQL) is run again.
@@ -124,9 +138,15 @@ const TX_TRIES: usize = 50;
 /// IMMEDIATE`; PostgreSQL runs them `SERIALIZABLE` and reports a conflict at any statement or
 /// at `COMMIT`, after which the whole of `f` runs again on fresh data.
 pub async fn in_tx<D: Db, T>(db: &D, f: impl AsyncFn(&D) -> Result<T>) -> Result<T> {
-    let begin = match db.dialect() {
-        Dialect::Sqlite => "BEGIN IMMEDIATE",
-        Dialect::Postgres => "BEGIN ISOLATION LEVEL SERIALIZABLE",
+    in_tx_isolated(db, Isolation::Serializable, f).await
+}
+
+/// [`in_tx`] with the isolation `isolation` on PostgreSQL.
+pub async fn in_tx_isolated<D: Db, T>(db: &D, isolation: Isolation, f: impl AsyncFn(&D) -> Result<T>) -> Result<T> {
+    let begin = match (db.dialect(), isolation) {
+        (Dialect::Sqlite, _) => "BEGIN IMMEDIATE",
+        (Dialect::Postgres, Isolation::Serializable) => "BEGIN ISOLATION LEVEL SERIALIZABLE",
+        (Dialect::Postgres, Isolation::RowLocks) => "BEGIN ISOLATION LEVEL READ COMMITTED",
     };
     let mut tries = 0;
     loop {
@@ -143,6 +163,7 @@ pub async fn in_tx<D: Db, T>(db: &D, f: impl AsyncFn(&D) -> Result<T>) -> Result
                 if !matches!(e, StoreError::Retry(_)) || tries >= TX_TRIES {
                     return Err(e);
                 }
+                db.backoff(tries);
             }
         }
     }

@@ -68,4 +68,9 @@ impl Db for NativeDb {
             NativeDb::Postgres(db) => db.dialect(),
         }
     }
+    fn backoff(&self, attempt: usize) {
+        if let NativeDb::Postgres(db) = self {
+            db.backoff(attempt);
+        }
+    }
 }

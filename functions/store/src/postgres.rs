@@ -337,6 +337,13 @@ impl Db for PgDb {
     fn dialect(&self) -> Dialect {
         Dialect::Postgres
     }
+
+    /// 1–3 ms times the attempt (at most 30 ms), so that conflicting retries spread apart.
+    fn backoff(&self, attempt: usize) {
+        let jitter = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        let micros = attempt.min(10) as u64 * (1000 + u64::from(jitter % 2000));
+        std::thread::sleep(Duration::from_micros(micros));
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 use serde_json::Value as Json;
 
 use crate::builds::{Build, BuildStatus};
-use crate::db::{Db, Dialect, Value, in_tx};
+use crate::db::{Db, Dialect, Isolation, Value, in_tx, in_tx_isolated};
 use crate::error::{Result, StoreError};
 use crate::subject::Kind;
 
@@ -119,7 +119,9 @@ pub async fn claim<D: Db>(db: &D, owner: &str, now: i64, lease_ms: i64, max_atte
         if db.dialect() == Dialect::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" }
     );
     loop {
-        let step = in_tx(db, async |db| {
+        // The claimed row is locked first: claimers skip each other's rows; a writer that read
+        // the row before the claim changed it conflicts (serializable) and runs again.
+        let step = in_tx_isolated(db, Isolation::RowLocks, async |db| {
             let rows = db.exec(&select, &[now.into(), now.into(), now.into()]).await?;
             let Some(row) = rows.first() else { return Ok(None) };
             let id = row.text("customization_id")?;

@@ -234,6 +234,7 @@ fn pushes_wait_for_quiet_but_not_forever_and_people_do_not_wait() {
 
 #[test]
 fn concurrent_workers_claim_each_build_exactly_once() {
+    use std::sync::atomic::{AtomicBool, Ordering};
     let location = crate::test_db::shared();
     let db = NativeDb::open(&location).unwrap();
     block_on(migrate(&db)).unwrap();
@@ -241,27 +242,47 @@ fn concurrent_workers_claim_each_build_exactly_once() {
         let s = spec(&format!("c{i}"), "acme/debian:12", &[]);
         block_on(create_customization(&db, "acme", &format!("c{i}"), &s, 1000 + i)).unwrap();
     }
+    // Four workers claim and finish while another connection keeps asking for more builds.
+    let enqueuing = AtomicBool::new(true);
     let claimed: Vec<Vec<(String, i64)>> = std::thread::scope(|scope| {
+        let enqueuing = &enqueuing;
+        let location2 = location.clone();
+        scope.spawn(move || {
+            let db = NativeDb::open(&location2).unwrap();
+            for round in 0..3 {
+                for i in 0..40 {
+                    block_on(enqueue(&db, &format!("c{i}"), &format!("push {round}"), 5000)).unwrap();
+                }
+            }
+            enqueuing.store(false, Ordering::SeqCst);
+        });
         let workers: Vec<_> = (0..4)
             .map(|w| {
                 let location = location.clone();
                 scope.spawn(move || {
                     let db = NativeDb::open(&location).unwrap();
                     let mut mine = Vec::new();
-                    while let Some(c) = block_on(claim(&db, &format!("w{w}"), 5000, 30_000, 3)).unwrap() {
-                        let done = Outcome { fingerprint: Some(format!("f{w}")), ..Outcome::default() };
-                        block_on(finish(
-                            &db,
-                            &c.customization_id,
-                            c.build,
-                            &format!("w{w}"),
-                            BuildStatus::Succeeded,
-                            &done,
-                            "",
-                            5001,
-                        ))
-                        .unwrap();
-                        mine.push((c.customization_id, c.build));
+                    loop {
+                        let more = enqueuing.load(Ordering::SeqCst);
+                        match block_on(claim(&db, &format!("w{w}"), 5000, 30_000, 3)).unwrap() {
+                            Some(c) => {
+                                let done = Outcome { fingerprint: Some(format!("f{w}")), ..Outcome::default() };
+                                let finished = block_on(finish(
+                                    &db,
+                                    &c.customization_id,
+                                    c.build,
+                                    &format!("w{w}"),
+                                    BuildStatus::Succeeded,
+                                    &done,
+                                    "",
+                                    5001,
+                                ));
+                                assert!(finished.unwrap(), "the lease was ours");
+                                mine.push((c.customization_id, c.build));
+                            }
+                            None if more => std::thread::sleep(std::time::Duration::from_millis(1)),
+                            None => break,
+                        }
                     }
                     mine
                 })
@@ -273,9 +294,23 @@ fn concurrent_workers_claim_each_build_exactly_once() {
     all.sort();
     let before = all.len();
     all.dedup();
-    assert_eq!((before, all.len()), (40, 40), "every build claimed once: {all:?}");
-    let n = db.exec_now("SELECT COUNT(*) AS n FROM builds WHERE status = 'succeeded'", &[]).unwrap();
-    assert_eq!(n.first().unwrap().int("n").unwrap(), 40);
+    assert_eq!(before, all.len(), "no build claimed twice: {all:?}");
+    // Every build recorded was claimed and succeeded; each customization's numbers run 1..=n.
+    let rows = db
+        .exec_now("SELECT customization_id, number, status FROM builds ORDER BY customization_id, number", &[])
+        .unwrap();
+    let recorded: Vec<(String, i64)> =
+        rows.iter().map(|r| (r.text("customization_id").unwrap(), r.int("number").unwrap())).collect();
+    assert_eq!(recorded, all, "every build was claimed exactly once");
+    assert!(rows.iter().all(|r| r.text("status").unwrap() == "succeeded"));
+    for i in 0..40 {
+        let numbers: Vec<i64> = all.iter().filter(|(id, _)| *id == format!("c{i}")).map(|(_, n)| *n).collect();
+        assert_eq!(numbers, (1..=numbers.len() as i64).collect::<Vec<_>>(), "c{i}");
+    }
+    let n = db
+        .exec_now("SELECT COUNT(*) AS n FROM requests WHERE queued_build IS NOT NULL OR running_build IS NOT NULL", &[])
+        .unwrap();
+    assert_eq!(n.first().unwrap().int("n").unwrap(), 0, "nothing left queued or running");
 }
 
 #[test]
