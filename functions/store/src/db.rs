@@ -118,41 +118,52 @@ pub trait Db {
     fn backoff(&self, _attempt: usize) {}
 }
 
-/// How a transaction isolates itself on PostgreSQL (on SQLite every write transaction holds
-/// the database's write lock: both are serializable there).
+/// What a transaction excludes on PostgreSQL. On SQLite every write transaction holds the
+/// database's write lock (`BEGIN IMMEDIATE`); on PostgreSQL a transaction-level advisory lock
+/// plays that part, so that transactions run one at a time there too and see each other's
+/// writes (READ COMMITTED after the lock: every statement reads what committed before it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Isolation {
-    /// `SERIALIZABLE`: as if transactions ran one at a time; a conflict runs it again.
-    Serializable,
-    /// `READ COMMITTED`, for transactions that lock the rows they change first
-    /// (`SELECT … FOR UPDATE SKIP LOCKED`): concurrent claimers never conflict.
-    RowLocks,
+    /// One at a time: the lock in exclusive mode.
+    Exclusive,
+    /// A claim: the lock in shared mode, so claims run alongside each other but never alongside
+    /// a writer; each changes only the rows it locked first (`FOR UPDATE SKIP LOCKED`).
+    Claim,
 }
+
+/// The advisory lock id of write transactions on PostgreSQL.
+pub const WRITE_LOCK: i64 = 0x7461_696c_6f77;
 
 /// How often a transaction that lost a serialization conflict (PostgreSQL) is run again.
 const TX_TRIES: usize = 50;
 
 /// Runs `f` in a write transaction: committed when it returns `Ok`, rolled back otherwise.
-///
-/// Transactions are serializable on both backends: SQLite takes its write lock at `BEGIN
-/// IMMEDIATE`; PostgreSQL runs them `SERIALIZABLE` and reports a conflict at any statement or
-/// at `COMMIT`, after which the whole of `f` runs again on fresh data.
+/// Write transactions run one at a time on both backends (see [`Isolation`]); a deadlock or
+/// serialization failure PostgreSQL still reports makes the whole of `f` run again.
 pub async fn in_tx<D: Db, T>(db: &D, f: impl AsyncFn(&D) -> Result<T>) -> Result<T> {
-    in_tx_isolated(db, Isolation::Serializable, f).await
+    in_tx_isolated(db, Isolation::Exclusive, f).await
 }
 
-/// [`in_tx`] with the isolation `isolation` on PostgreSQL.
+/// [`in_tx`] taking the write lock in `isolation`'s mode on PostgreSQL.
 pub async fn in_tx_isolated<D: Db, T>(db: &D, isolation: Isolation, f: impl AsyncFn(&D) -> Result<T>) -> Result<T> {
-    let begin = match (db.dialect(), isolation) {
-        (Dialect::Sqlite, _) => "BEGIN IMMEDIATE",
-        (Dialect::Postgres, Isolation::Serializable) => "BEGIN ISOLATION LEVEL SERIALIZABLE",
-        (Dialect::Postgres, Isolation::RowLocks) => "BEGIN ISOLATION LEVEL READ COMMITTED",
+    let (begin, lock) = match (db.dialect(), isolation) {
+        (Dialect::Sqlite, _) => ("BEGIN IMMEDIATE", None),
+        (Dialect::Postgres, Isolation::Exclusive) => ("BEGIN", Some("SELECT pg_advisory_xact_lock(?)")),
+        (Dialect::Postgres, Isolation::Claim) => ("BEGIN", Some("SELECT pg_advisory_xact_lock_shared(?)")),
     };
     let mut tries = 0;
     loop {
         tries += 1;
         db.exec(begin, &[]).await?;
-        let result = match f(db).await {
+        let locked = match lock {
+            Some(sql) => db.exec(sql, &[Value::Integer(WRITE_LOCK)]).await.map(|_| ()),
+            None => Ok(()),
+        };
+        let result = match locked {
+            Err(e) => Err(e),
+            Ok(()) => f(db).await,
+        };
+        let result = match result {
             Ok(v) => db.exec("COMMIT", &[]).await.map(|_| v),
             Err(e) => Err(e),
         };

@@ -110,7 +110,7 @@ pub struct Claim {
 /// Claims the oldest claimable build for `owner` until `now + lease_ms`. Builds whose
 /// lease expired `max_attempts` times are failed on the way.
 pub async fn claim<D: Db>(db: &D, owner: &str, now: i64, lease_ms: i64, max_attempts: i64) -> Result<Option<Claim>> {
-    // PostgreSQL: concurrent claimers skip each other's rows instead of conflicting over them.
+    // PostgreSQL: concurrent claimers skip each other's rows instead of waiting for them.
     let select = format!(
         "SELECT customization_id, org, queued_build, running_build FROM requests \
          WHERE (running_build IS NULL AND queued_build IS NOT NULL AND queued_not_before <= ?) \
@@ -119,9 +119,8 @@ pub async fn claim<D: Db>(db: &D, owner: &str, now: i64, lease_ms: i64, max_atte
         if db.dialect() == Dialect::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" }
     );
     loop {
-        // The claimed row is locked first: claimers skip each other's rows; a writer that read
-        // the row before the claim changed it conflicts (serializable) and runs again.
-        let step = in_tx_isolated(db, Isolation::RowLocks, async |db| {
+        // Claims run alongside each other (never alongside a writer), each on the row it locked.
+        let step = in_tx_isolated(db, Isolation::Claim, async |db| {
             let rows = db.exec(&select, &[now.into(), now.into(), now.into()]).await?;
             let Some(row) = rows.first() else { return Ok(None) };
             let id = row.text("customization_id")?;
