@@ -208,15 +208,16 @@ async fn notify<D: Db>(
     now: i64,
     delay: Option<i64>,
 ) -> Result<PushOutcome> {
+    // A host setting, read before the transaction (it holds the store's write lock).
+    let debounce = match delay {
+        Some(d) => d,
+        None => crate::settings::debounce_ms(db).await?,
+    };
     crate::db::in_tx(db, async |db| {
         if !event_id.is_empty() && !crate::events::record_event(db, endpoint, event_id, now).await? {
             return Ok(PushOutcome { duplicate: true, ..PushOutcome::default() });
         }
         let changed = record_push(db, repository, tag, digest, now).await?;
-        let debounce = match delay {
-            Some(d) => d,
-            None => crate::settings::debounce_ms(db).await?,
-        };
         let mut builds = Vec::new();
         if changed && delay.is_none() {
             // Someone pushed: learn the tag's platforms now, for people picking it as a source.

@@ -28,20 +28,30 @@ pub(crate) async fn enqueue_in<D: Db>(db: &D, id: &str, reason: &str, now: i64, 
     let current =
         request.first().map(|r| Ok::<_, StoreError>((r.opt_int("queued_build")?, r.int("queued_not_before")?)));
     if let Some((Some(queued), not_before)) = current.transpose()? {
-        let b = build_row(db, id, queued).await?;
+        // Coalesced: counted, and the build as it is now (one statement on both backends).
+        let rows = db
+            .exec(
+                &format!(
+                    "UPDATE builds SET requests = requests + 1 WHERE customization_id = ? AND number = ? \
+                     RETURNING {}",
+                    crate::builds::BUILD_COLUMNS
+                ),
+                &[id.into(), queued.into()],
+            )
+            .await?;
+        let b = rows
+            .first()
+            .map(|r| crate::builds::build_from(&r))
+            .transpose()?
+            .ok_or_else(|| StoreError::Corrupt(format!("build {id}#{queued} missing")))?;
         let not_before =
             if delay_ms <= 0 { now } else { not_before.max((now + delay_ms).min(b.created_at + 10 * delay_ms)) };
-        db.exec(
-            "UPDATE builds SET requests = requests + 1 WHERE customization_id = ? AND number = ?",
-            &[id.into(), queued.into()],
-        )
-        .await?;
         db.exec(
             "UPDATE requests SET queued_not_before = ? WHERE customization_id = ?",
             &[not_before.into(), id.into()],
         )
         .await?;
-        return build_row(db, id, queued).await;
+        return Ok(b);
     }
     let subject = crate::subject::find(db, id).await?.ok_or_else(|| StoreError::Corrupt(format!("{id} missing")))?;
     let (org, revision) = (subject.org, subject.revision);
@@ -49,11 +59,21 @@ pub(crate) async fn enqueue_in<D: Db>(db: &D, id: &str, reason: &str, now: i64, 
         .exec("SELECT COALESCE(MAX(number), 0) + 1 AS next FROM builds WHERE customization_id = ?", &[id.into()])
         .await?;
     let number = next.first().map(|r| r.int("next")).transpose()?.unwrap_or(1);
-    db.exec(
-        "INSERT INTO builds (customization_id, number, status, reason, revision, created_at) VALUES (?, ?, 'queued', ?, ?, ?)",
-        &[id.into(), number.into(), reason.into(), revision.into(), now.into()],
-    )
-    .await?;
+    let inserted = db
+        .exec(
+            &format!(
+                "INSERT INTO builds (customization_id, number, status, reason, revision, created_at) \
+                 VALUES (?, ?, 'queued', ?, ?, ?) RETURNING {}",
+                crate::builds::BUILD_COLUMNS
+            ),
+            &[id.into(), number.into(), reason.into(), revision.into(), now.into()],
+        )
+        .await?;
+    let build = inserted
+        .first()
+        .map(|r| crate::builds::build_from(&r))
+        .transpose()?
+        .ok_or_else(|| StoreError::Corrupt(format!("build {id}#{number} was not inserted")))?;
     let not_before = now + delay_ms.max(0);
     if db.dialect() == Dialect::Postgres {
         // Wakes listening workers when the transaction commits (DESIGN.md §12).
@@ -73,7 +93,7 @@ pub(crate) async fn enqueue_in<D: Db>(db: &D, id: &str, reason: &str, now: i64, 
         )
         .await?;
     }
-    build_row(db, id, number).await
+    Ok(build)
 }
 
 /// Enqueues a run of `customization_id` (a customization's build, a mirror's sync) for
