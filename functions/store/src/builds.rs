@@ -92,6 +92,14 @@ pub(crate) fn build_from(row: &Row) -> Result<Build> {
     })
 }
 
+/// Runs `statement` (an INSERT or UPDATE of one build ending in `RETURNING`, to which the build's
+/// columns are appended) and reads the build it returns.
+pub(crate) async fn returning_build<D: Db>(db: &D, statement: &str, params: &[crate::Value]) -> Result<Build> {
+    let rows = db.exec(&format!("{statement} {BUILD_COLUMNS}"), params).await?;
+    let row = rows.first().ok_or_else(|| crate::StoreError::Corrupt(format!("no build from {statement}")))?;
+    build_from(&row)
+}
+
 /// Builds of a customization, newest first (`limit` of them).
 pub async fn list_builds<D: Db>(db: &D, customization_id: &str, limit: i64) -> Result<Vec<Build>> {
     let rows = db

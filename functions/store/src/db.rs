@@ -123,7 +123,7 @@ pub trait Db {
 /// plays that part, so that transactions run one at a time there too and see each other's
 /// writes (READ COMMITTED after the lock: every statement reads what committed before it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Isolation {
+pub(crate) enum Isolation {
     /// One at a time: the lock in exclusive mode.
     Exclusive,
     /// A claim: the lock in shared mode, so claims run alongside each other but never alongside
@@ -132,7 +132,7 @@ pub enum Isolation {
 }
 
 /// The advisory lock id of write transactions on PostgreSQL.
-pub const WRITE_LOCK: i64 = 0x7461_696c_6f77;
+const WRITE_LOCK: i64 = 0x7461_696c_6f77;
 
 /// How often a transaction that lost a serialization conflict (PostgreSQL) is run again.
 const TX_TRIES: usize = 50;
@@ -145,7 +145,11 @@ pub async fn in_tx<D: Db, T>(db: &D, f: impl AsyncFn(&D) -> Result<T>) -> Result
 }
 
 /// [`in_tx`] taking the write lock in `isolation`'s mode on PostgreSQL.
-pub async fn in_tx_isolated<D: Db, T>(db: &D, isolation: Isolation, f: impl AsyncFn(&D) -> Result<T>) -> Result<T> {
+pub(crate) async fn in_tx_isolated<D: Db, T>(
+    db: &D,
+    isolation: Isolation,
+    f: impl AsyncFn(&D) -> Result<T>,
+) -> Result<T> {
     let (begin, lock) = match (db.dialect(), isolation) {
         (Dialect::Sqlite, _) => ("BEGIN IMMEDIATE", None),
         (Dialect::Postgres, Isolation::Exclusive) => ("BEGIN", Some("SELECT pg_advisory_xact_lock(?)")),
@@ -155,18 +159,15 @@ pub async fn in_tx_isolated<D: Db, T>(db: &D, isolation: Isolation, f: impl Asyn
     loop {
         tries += 1;
         db.exec(begin, &[]).await?;
-        let locked = match lock {
-            Some(sql) => db.exec(sql, &[Value::Integer(WRITE_LOCK)]).await.map(|_| ()),
-            None => Ok(()),
-        };
-        let result = match locked {
-            Err(e) => Err(e),
-            Ok(()) => f(db).await,
-        };
-        let result = match result {
-            Ok(v) => db.exec("COMMIT", &[]).await.map(|_| v),
-            Err(e) => Err(e),
-        };
+        let result = async {
+            if let Some(sql) = lock {
+                db.exec(sql, &[Value::Integer(WRITE_LOCK)]).await?;
+            }
+            let v = f(db).await?;
+            db.exec("COMMIT", &[]).await?;
+            Ok(v)
+        }
+        .await;
         match result {
             Ok(v) => return Ok(v),
             Err(e) => {

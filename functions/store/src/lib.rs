@@ -61,7 +61,7 @@ pub use customizations::{
     Customization, create_customization, delete_customization, get_customization, list_customizations,
     replace_customization,
 };
-pub use db::{Db, Dialect, Isolation, Row, Rows, Value, in_tx, in_tx_isolated};
+pub use db::{Db, Dialect, Row, Rows, Value, in_tx};
 pub use error::{Result, StoreError};
 pub use events::{prune_events, record_event};
 pub use extensions::{

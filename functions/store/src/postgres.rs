@@ -118,13 +118,6 @@ impl PgDb {
         Ok(db)
     }
 
-    /// Connects to `url` from async code.
-    pub async fn connect_async(url: &str) -> Result<PgDb> {
-        let db = PgDb::new(url)?;
-        db.client().await?;
-        Ok(db)
-    }
-
     fn new(url: &str) -> Result<PgDb> {
         let mut config = config(url)?;
         if config.get_connect_timeout().is_none() {
@@ -158,7 +151,8 @@ impl PgDb {
         }
         if self.in_tx.load(Ordering::SeqCst) {
             return Err(StoreError::Db(format!(
-                "{}: the connection was lost in the middle of a transaction",
+                "{}: the connection was lost in the middle of a transaction, which PostgreSQL rolled back; \
+                 run it again (the next statement reconnects)",
                 self.location()
             )));
         }

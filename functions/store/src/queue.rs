@@ -29,21 +29,12 @@ pub(crate) async fn enqueue_in<D: Db>(db: &D, id: &str, reason: &str, now: i64, 
         request.first().map(|r| Ok::<_, StoreError>((r.opt_int("queued_build")?, r.int("queued_not_before")?)));
     if let Some((Some(queued), not_before)) = current.transpose()? {
         // Coalesced: counted, and the build as it is now (one statement on both backends).
-        let rows = db
-            .exec(
-                &format!(
-                    "UPDATE builds SET requests = requests + 1 WHERE customization_id = ? AND number = ? \
-                     RETURNING {}",
-                    crate::builds::BUILD_COLUMNS
-                ),
-                &[id.into(), queued.into()],
-            )
-            .await?;
-        let b = rows
-            .first()
-            .map(|r| crate::builds::build_from(&r))
-            .transpose()?
-            .ok_or_else(|| StoreError::Corrupt(format!("build {id}#{queued} missing")))?;
+        let b = crate::builds::returning_build(
+            db,
+            "UPDATE builds SET requests = requests + 1 WHERE customization_id = ? AND number = ? RETURNING",
+            &[id.into(), queued.into()],
+        )
+        .await?;
         let not_before =
             if delay_ms <= 0 { now } else { not_before.max((now + delay_ms).min(b.created_at + 10 * delay_ms)) };
         db.exec(
@@ -59,21 +50,13 @@ pub(crate) async fn enqueue_in<D: Db>(db: &D, id: &str, reason: &str, now: i64, 
         .exec("SELECT COALESCE(MAX(number), 0) + 1 AS next FROM builds WHERE customization_id = ?", &[id.into()])
         .await?;
     let number = next.first().map(|r| r.int("next")).transpose()?.unwrap_or(1);
-    let inserted = db
-        .exec(
-            &format!(
-                "INSERT INTO builds (customization_id, number, status, reason, revision, created_at) \
-                 VALUES (?, ?, 'queued', ?, ?, ?) RETURNING {}",
-                crate::builds::BUILD_COLUMNS
-            ),
-            &[id.into(), number.into(), reason.into(), revision.into(), now.into()],
-        )
-        .await?;
-    let build = inserted
-        .first()
-        .map(|r| crate::builds::build_from(&r))
-        .transpose()?
-        .ok_or_else(|| StoreError::Corrupt(format!("build {id}#{number} was not inserted")))?;
+    let build = crate::builds::returning_build(
+        db,
+        "INSERT INTO builds (customization_id, number, status, reason, revision, created_at) \
+         VALUES (?, ?, 'queued', ?, ?, ?) RETURNING",
+        &[id.into(), number.into(), reason.into(), revision.into(), now.into()],
+    )
+    .await?;
     let not_before = now + delay_ms.max(0);
     if db.dialect() == Dialect::Postgres {
         // Wakes listening workers when the transaction commits (DESIGN.md §12).

@@ -471,7 +471,7 @@ fn serve_functions(args: ServeArgs, role: Role, workers: Option<usize>) -> Resul
         eprintln!(
             "{name}: data in {}; store {}; images in {}; {} worker(s); {} allocator; upstreams: {}",
             settings.data.display(),
-            store_location(&settings.database),
+            tailor_store::redact_url(&settings.database),
             settings.worker.target.describe(),
             workers,
             if app.pooling { "pooling" } else { "on-demand" },
@@ -485,10 +485,6 @@ fn serve_functions(args: ServeArgs, role: Role, workers: Option<usize>) -> Resul
     })
 }
 
-fn store_location(database: &str) -> String {
-    if tailor_store::is_postgres_url(database) { tailor_store::redact_url(database) } else { database.to_owned() }
-}
-
 pub fn worker(args: WorkerArgs) -> Result<()> {
     let settings = Settings::resolve(&args.service, Role::Worker)?;
     if args.workers == 0 {
@@ -499,7 +495,7 @@ pub fn worker(args: WorkerArgs) -> Result<()> {
         "tailor worker: {} worker(s); images in {}; store {}",
         args.workers,
         settings.worker.target.describe(),
-        store_location(&settings.database)
+        tailor_store::redact_url(&settings.database)
     );
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
     runtime.block_on(async {

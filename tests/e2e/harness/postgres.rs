@@ -2,7 +2,7 @@
 //! (`TAILOR_TEST_POSTGRES`), or a private cluster of the test's own (tests/postgres.sh) that it
 //! can restart. Nothing is skipped without PostgreSQL: the test fails and says how to get it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -54,10 +54,6 @@ impl Cluster {
         psql(&self.url, &format!("CREATE DATABASE {name}"));
         let (server, _) = self.url.rsplit_once('/').unwrap();
         format!("{server}/{name}")
-    }
-
-    pub fn dir(&self) -> &Path {
-        self.dir.path()
     }
 }
 
