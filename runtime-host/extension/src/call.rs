@@ -5,6 +5,7 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
+use tailor_build::checks::output::{self, OutputLimits, Returned};
 use tailor_build::checks::{Checkpoint, Finding, ImageView, Severity};
 use wasmtime::{Store, Trap, UpdateDeadline};
 
@@ -144,30 +145,11 @@ impl Loaded {
             Checkpoint::CheckCustomization => p.call_check_customization(store, &info, &settings),
             Checkpoint::CheckImage => p.call_check_image(store, &info, &settings),
         });
-        let limits = rt.limits;
+        let limits = OutputLimits { findings: rt.limits.findings, bytes: rt.limits.output };
         let value = outcome.value.and_then(|found| {
-            if found.len() > limits.findings {
-                return Err(Error::new(
-                    Failure::InvalidOutput,
-                    format!("it returned {} findings; at most {} are taken", found.len(), limits.findings),
-                ));
-            }
-            let bytes: usize =
-                found.iter().map(|f| f.rule.len() + f.message.len() + f.path.as_ref().map_or(0, String::len)).sum();
-            if bytes > limits.output {
-                return Err(Error::new(
-                    Failure::InvalidOutput,
-                    format!("its findings are {bytes} bytes; at most {} are taken", limits.output),
-                ));
-            }
-            if let Some(f) = found.iter().find(|f| f.rule.trim().is_empty()) {
-                return Err(Error::new(Failure::InvalidOutput, format!("a finding has no rule: {:?}", f.message)));
-            }
-            Ok(found
+            let returned = found
                 .into_iter()
-                .map(|f| Finding {
-                    checkpoint,
-                    platform: platform.to_owned(),
+                .map(|f| Returned {
                     rule: f.rule,
                     severity: match f.severity {
                         wit::Severity::Deny => Severity::Deny,
@@ -176,7 +158,8 @@ impl Loaded {
                     message: f.message,
                     path: f.path,
                 })
-                .collect())
+                .collect();
+            output::findings(returned, checkpoint, platform, limits).map_err(|why| Error::new(Failure::InvalidOutput, why))
         });
         CallOutcome { value, fuel: outcome.fuel, log: outcome.log }
     }

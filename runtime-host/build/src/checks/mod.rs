@@ -4,6 +4,7 @@
 //! WebAssembly: it calls a [`Checks`] (the worker's, made by `tailor-extension`) and stops
 //! when it says so; [`ImageView`] is what an extension may read of the image at hand.
 
+pub mod output;
 pub mod view;
 
 use serde::{Deserialize, Serialize};

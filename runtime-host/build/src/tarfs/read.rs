@@ -248,6 +248,12 @@ impl<R: Read> TarReader<R> {
                     return Err(bad(format!("tar entry `{raw_path}` has type {other:?}, which is not supported yet")));
                 }
             };
+            if path.is_empty() && kind != Kind::Dir {
+                return Err(bad(format!("tar entry `{raw_path}` names the layer root but is not a directory")));
+            }
+            if matches!(&kind, Kind::Hardlink(t) if t.is_empty()) {
+                return Err(bad(format!("hard link `{raw_path}` points at the layer root")));
+            }
             // A field left empty (all NUL or spaces) reads as 0, as Go's archive/tar does.
             let old = header.as_old();
             let field = |r: io::Result<u64>, raw: &[u8], name: &str| match r {

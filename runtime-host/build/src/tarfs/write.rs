@@ -1,7 +1,7 @@
 //! Deterministic tar writing: entries in the order given, GNU headers, no user/group names,
 //! GNU long-name records for long paths, PAX records only for extended attributes.
 
-use std::io;
+use std::io::{self, Read};
 use std::path::Path;
 
 use tar::{Builder, EntryType, Header};
@@ -31,13 +31,34 @@ pub fn write_tar(entries: &[Entry]) -> io::Result<Vec<u8>> {
                 h.set_size(e.data.len() as u64);
                 b.append_data(&mut h, path, &e.data[..])?;
             }
+            // The layer root (`./`), which the tar crate will not name: written by hand.
+            Kind::Dir if e.path.is_empty() => {
+                h.set_entry_type(EntryType::Directory);
+                h.as_old_mut().name[..2].copy_from_slice(b"./");
+                h.set_cksum();
+                b.append(&h, io::empty())?;
+            }
             Kind::Dir => {
                 h.set_entry_type(EntryType::Directory);
                 b.append_data(&mut h, path, io::empty())?;
             }
+            // Written exactly as read (`./x`, `a//b` and a trailing `/` included): the tar
+            // crate would normalize the target.
             Kind::Symlink(target) => {
                 h.set_entry_type(EntryType::Symlink);
-                b.append_link(&mut h, path, target)?;
+                let bytes = target.as_bytes();
+                let field = h.as_old().linkname.len();
+                if bytes.len() > field {
+                    let mut long = Header::new_gnu();
+                    long.as_old_mut().name[..13].copy_from_slice(b"././@LongLink");
+                    long.set_mode(0o644);
+                    long.set_entry_type(EntryType::GNULongLink);
+                    long.set_size(bytes.len() as u64 + 1);
+                    long.set_cksum();
+                    b.append(&long, bytes.chain(&[0u8][..]))?;
+                }
+                h.set_link_name_literal(&bytes[..bytes.len().min(field)])?;
+                b.append_data(&mut h, path, io::empty())?;
             }
             Kind::Hardlink(target) => {
                 h.set_entry_type(EntryType::Link);
@@ -72,6 +93,9 @@ mod tests {
             Entry::file("etc/hosts", b"127.0.0.1 localhost\n".to_vec(), 0o644, 0, 0, 1),
             x,
             Entry { kind: Kind::Symlink("../hosts".into()), ..Entry::file("etc/alias", Vec::new(), 0o777, 0, 0, 1) },
+            // Found by fuzzing: symlink targets are written as read, not normalized.
+            Entry { kind: Kind::Symlink(".././b//c/".into()), ..Entry::file("etc/odd", Vec::new(), 0o777, 0, 0, 1) },
+            Entry { kind: Kind::Symlink(format!("./{}/x", "t".repeat(120))), ..Entry::file("etc/far", Vec::new(), 0o777, 0, 0, 1) },
             Entry { kind: Kind::Hardlink("etc/hosts".into()), ..Entry::file("etc/hosts2", Vec::new(), 0o644, 0, 0, 1) },
             Entry::file(&long, b"x".to_vec(), 0o600, 3_000_000, 3_000_000, 1),
             Entry { kind: Kind::Char(1, 3), ..Entry::file("dev/null", Vec::new(), 0o666, 0, 0, 1) },
@@ -117,5 +141,35 @@ mod tests {
         bytes.extend_from_slice(&[0; 1024]);
         let err = TarReader::new(&bytes[..], Limits::default()).read_all().unwrap_err();
         assert!(err.to_string().contains("`..`"), "{err}");
+    }
+
+    fn one(name: &[u8], kind: EntryType, link: &[u8]) -> Vec<u8> {
+        let mut h = Header::new_gnu();
+        h.set_size(0);
+        h.set_entry_type(kind);
+        h.as_old_mut().name[..name.len()].copy_from_slice(name);
+        h.as_old_mut().linkname[..link.len()].copy_from_slice(link);
+        h.set_cksum();
+        let mut bytes = h.as_bytes().to_vec();
+        bytes.extend_from_slice(&[0; 1024]);
+        bytes
+    }
+
+    // Found by fuzzing (fuzz/regressions/layer): a `./` entry read as the root could not be
+    // written back.
+    #[test]
+    fn the_layer_root_round_trips_as_dot_slash() {
+        let entries = vec![Entry::dir("", 0o755, 0, 0, 1), Entry::dir("etc", 0o755, 0, 0, 1)];
+        let bytes = write_tar(&entries).unwrap();
+        assert_eq!(&bytes[..3], b"./\0");
+        assert_eq!(TarReader::new(&bytes[..], Limits::default()).read_all().unwrap(), entries);
+    }
+
+    #[test]
+    fn refuses_a_root_that_is_not_a_directory_and_hard_links_to_the_root() {
+        let err = TarReader::new(&one(b"./", EntryType::Regular, b"")[..], Limits::default()).read_all().unwrap_err();
+        assert!(err.to_string().contains("names the layer root but is not a directory"), "{err}");
+        let err = TarReader::new(&one(b"x", EntryType::Link, b"./")[..], Limits::default()).read_all().unwrap_err();
+        assert!(err.to_string().contains("points at the layer root"), "{err}");
     }
 }
