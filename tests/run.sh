@@ -84,7 +84,8 @@ cargo build --locked --profile wasm --target wasm32-wasip2 -p tailor-api -p tail
 pg_dir=$(mktemp -d)
 log=$(mktemp)
 web_log=$(mktemp)
-cleanup() { tests/postgres.sh stop "$pg_dir" 2>/dev/null || true; rm -rf "$pg_dir" "$log" "$web_log"; }
+fuzz_log=$(mktemp)
+cleanup() { tests/postgres.sh stop "$pg_dir" 2>/dev/null || true; rm -rf "$pg_dir" "$log" "$web_log" "$fuzz_log"; }
 trap cleanup EXIT
 TAILOR_TEST_POSTGRES=$(tests/postgres.sh start "$pg_dir")
 export TAILOR_TEST_POSTGRES
@@ -97,7 +98,10 @@ TAILOR_TEST_STORE=postgres cargo test --locked -p tailor-store --features postgr
 cargo build --locked -q -p tailor-cli
 (cd web && npm run -s check:api && npm run -s check:dist)
 (cd web && npm test) 2>&1 | tee "$web_log"
+# Every fuzz target for 20 s from the seeded corpora (fuzz/run.sh, RELIABILITY.md): a crash,
+# a hang or running out of memory fails the run.
+FUZZ_SECONDS=${FUZZ_SECONDS:-20} fuzz/run.sh 2>&1 | tee "$fuzz_log"
 # One closing line for the whole run (cargo's last line is the empty doc-test summary; node
 # --test ends with `# pass N` and `# fail N`).
-awk '/^test result:/ { p += $4; f += $6 } /^# pass / { p += $3 } /^# fail / { f += $3 }
-     END { printf "all tests: %d passed, %d failed\n", p, f }' "$log" "$web_log"
+awk '/^test result:/ { p += $4; f += $6 } /^# pass / { p += $3 } /^# fail / { f += $3 } /^fuzz .*, no crash$/ { p += 1 }
+     END { printf "all tests: %d passed, %d failed\n", p, f }' "$log" "$web_log" "$fuzz_log"
