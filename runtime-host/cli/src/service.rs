@@ -118,6 +118,11 @@ pub struct ServeArgs {
     /// requests of this process.
     #[arg(long, value_name = "N", default_value_t = 64)]
     pub database_connections: usize,
+    /// Failed authentications (answers of 401) one client address may have per minute; past
+    /// it, that address is answered 429 with Retry-After for the rest of the minute. 0: no
+    /// limit (behind a proxy every client has the proxy's address: limit there instead).
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub auth_failures: u32,
 }
 
 #[derive(Args, Debug)]
@@ -444,6 +449,7 @@ fn serve_functions(args: ServeArgs, role: Role, workers: Option<usize>) -> Resul
     opts.limits.memory = args.request_memory << 20;
     opts.max_body = args.max_body;
     opts.postgres_connections = args.database_connections.max(1);
+    opts.auth_failures = args.auth_failures;
     opts.variables.extend(file.variables.clone());
     let endpoints = webhook_variable(&args.webhooks, &file.webhooks)?;
     let upstreams = &settings.worker.upstreams;

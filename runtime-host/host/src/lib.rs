@@ -11,6 +11,7 @@ mod routes;
 mod serve;
 mod sqlite;
 mod state;
+mod throttle;
 mod variables;
 
 pub mod bindings {

@@ -64,6 +64,9 @@ pub struct ServeOptions {
     pub postgres_connections: usize,
     /// Readiness and metrics of the process (None: /readyz and /metrics are not served).
     pub ops: Option<OpsHandle>,
+    /// Answers of 401 to one client address per minute before it is answered 429 for the rest
+    /// of the minute (0: never).
+    pub auth_failures: u32,
 }
 
 /// The process's [`Ops`](crate::Ops), for [`ServeOptions`].
@@ -87,6 +90,7 @@ impl ServeOptions {
             limits: Limits { memory: 64 << 20, timeout: Duration::from_secs(10) },
             postgres_connections: 64,
             ops: None,
+            auth_failures: 30,
         }
     }
 }
@@ -99,6 +103,7 @@ pub struct App {
     components: HashMap<String, Served>,
     max_body: usize,
     timeout: Duration,
+    throttle: crate::throttle::Throttle,
     pub pooling: bool,
 }
 
@@ -163,6 +168,7 @@ impl App {
             components,
             max_body: opts.max_body,
             timeout: opts.limits.timeout,
+            throttle: crate::throttle::Throttle::new(opts.auth_failures, Duration::from_secs(60)),
             pooling: choice.pooling,
         }))
     }
@@ -175,7 +181,7 @@ impl App {
         loop {
             tokio::select! {
                 accepted = listener.accept() => {
-                    let (stream, _) = match accepted {
+                    let (stream, peer) = match accepted {
                         Ok(s) => s,
                         Err(e) => {
                             eprintln!("tailor up: accept: {e}");
@@ -189,7 +195,7 @@ impl App {
                     tokio::spawn(async move {
                         let service = service_fn(move |req| {
                             let app = app.clone();
-                            async move { Ok::<_, Infallible>(app.handle(req).await) }
+                            async move { Ok::<_, Infallible>(app.handle(req, peer.ip()).await) }
                         });
                         let conn = hyper::server::conn::http1::Builder::new()
                             .keep_alive(true)
@@ -210,11 +216,21 @@ impl App {
         Ok(())
     }
 
-    async fn handle(&self, req: hyper::Request<Incoming>) -> hyper::Response<Body> {
+    async fn handle(&self, req: hyper::Request<Incoming>, peer: std::net::IpAddr) -> hyper::Response<Body> {
         if let Some(ops) = &self.ops
             && let Some(answer) = ops.answer(req.method(), req.uri().path()).await
         {
             return answer;
+        }
+        if let Some(wait) = self.throttle.wait(peer, std::time::Instant::now()) {
+            let secs = wait.as_secs() + 1;
+            let mut r = error(
+                429,
+                "too_many_failures",
+                &format!("too many failed authentications from {peer}: try again in {secs} s"),
+            );
+            r.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+            return r;
         }
         let Some(id) = self.router.route(req.uri().path()) else {
             return error(404, "route_not_found", &format!("no route for {}", req.uri().path()));
@@ -243,6 +259,9 @@ impl App {
         let started = std::time::Instant::now();
         let response = self.run(served, request, started).await;
         self.http.observe(&served.id, response.status().as_u16(), started.elapsed());
+        if response.status() == http::StatusCode::UNAUTHORIZED {
+            self.throttle.failed(peer, std::time::Instant::now());
+        }
         response
     }
 

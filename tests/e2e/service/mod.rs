@@ -6,6 +6,7 @@ mod crash;
 mod limits;
 mod listings;
 mod rebuild;
+mod security;
 mod webhook;
 
 use std::time::Duration;

@@ -189,6 +189,35 @@ fn signed_builds_verify_with_openssl() {
     );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("--key") && stderr(&o).contains("PKCS#8"), "{}", stderr(&o));
+
+    // A key other users may read: refused, saying how to fix it, for a build and for the
+    // service's own key at start.
+    use std::os::unix::fs::PermissionsExt;
+    let exposed = work.path().join("exposed");
+    run(Command::new(crate::build::fixtures::tailor_bin()).args(["key", "generate", "--out"]).arg(&exposed));
+    let exposed_key = exposed.join("tailor.key");
+    std::fs::set_permissions(&exposed_key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let o = tailor(
+        &["build", "-f", spec.to_str().unwrap(), "--registry", &registry.url(), "--key", exposed_key.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let want = format!("may be read or written by other users (mode 0644): run `chmod 600 {}`", exposed_key.display());
+    assert!(stderr(&o).contains(&want), "{}", stderr(&o));
+    let data = work.path().join("data");
+    std::fs::create_dir_all(data.join("keys")).unwrap();
+    std::fs::copy(&exposed_key, data.join("keys/tailor.key")).unwrap();
+    std::fs::set_permissions(data.join("keys/tailor.key"), std::fs::Permissions::from_mode(0o640)).unwrap();
+    // (Under `timeout`: were the key taken, the service would run on.)
+    let o = Command::new("timeout")
+        .arg("60")
+        .arg(crate::build::fixtures::tailor_bin())
+        .args(["up", "--listen", "127.0.0.1:0", "--workers", "1", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("(mode 0640): run `chmod 600"), "{}", stderr(&o));
 }
 
 fn verify(registry: &Registry, reference: &str, public: &Path) -> std::process::Output {
