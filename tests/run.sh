@@ -65,6 +65,15 @@ if [ ! -x "$helm_venv/bin/python" ] || ! "$helm_venv/bin/python" -c "import helm
   "$helm_venv/bin/pip" install -q --disable-pip-version-check helm-python-sdk==0.2.2
 fi
 export TAILOR_TEST_HELM_PYTHON="$helm_venv/bin/python"
+# schemathesis (PyPI) for the API contract test (tests/e2e/contract).
+st_venv="${XDG_CACHE_HOME:-$HOME/.cache}/tailor-test/schemathesis-4.32.5"
+if [ ! -x "$st_venv/bin/schemathesis" ]; then
+  echo "tests/run.sh: installing schemathesis 4.32.5 into $st_venv"
+  rm -rf "$st_venv"
+  python3 -m venv "$st_venv"
+  "$st_venv/bin/pip" install -q --disable-pip-version-check schemathesis==4.32.5
+fi
+export TAILOR_TEST_SCHEMATHESIS="$st_venv/bin/schemathesis"
 # The web UI's tests run in Node (20.19 or newer: Vite 8) and drive Debian's Chromium.
 node_ok=$(node -e 'const [a,b]=process.versions.node.split(".").map(Number); console.log(a>20||(a===20&&b>=19)?"yes":"no")' 2>/dev/null || echo no)
 if [ "$node_ok" != yes ]; then

@@ -7,6 +7,7 @@
 mod build;
 mod chart;
 mod client;
+mod contract;
 mod extension;
 mod harness;
 mod mirror;

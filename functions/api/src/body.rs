@@ -76,7 +76,25 @@ pub fn parsed<T>(
 
 /// A spec from a JSON document (a stored spec with a merge patch applied).
 pub fn spec_from_json(document: &Json) -> Result<Spec, HttpResponse> {
-    Spec::from_json(&document.to_string()).map_err(|e| spec_error(&e, "patched"))
+    Spec::from_json(&document.to_string()).map_err(|e| patched_error(&e))
+}
+
+/// A merge patch that removes (`null`) a field the document does not have names an unknown
+/// field: 422 like one that sets it.
+pub fn unknown_removals(document: &Json, patch: &Json) -> Result<(), HttpResponse> {
+    let (Some(document), Some(patch)) = (document.as_object(), patch.as_object()) else { return Ok(()) };
+    let unknown: Vec<tailor_spec::Problem> = patch
+        .iter()
+        .filter(|(k, v)| v.is_null() && !document.contains_key(*k))
+        .map(|(k, _)| tailor_spec::Problem::new(k.as_str(), format!("unknown field `{k}`")))
+        .collect();
+    if unknown.is_empty() { Ok(()) } else { Err(errors::invalid_spec(unknown)) }
+}
+
+/// 422 `invalid_spec` for a merge patch whose result does not parse as a spec (a required
+/// field removed, a field of the wrong type): the patch itself is well-formed.
+pub fn patched_error(error: &SpecError) -> HttpResponse {
+    errors::invalid_spec(error.problems())
 }
 
 /// 400 `malformed_body` for a spec that does not parse.

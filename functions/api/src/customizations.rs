@@ -124,6 +124,7 @@ fn saved(status: u16, c: &Customization, build: &Build) -> HttpResponse {
 /// The stored spec with `patch` merged in, parsed (not validated).
 fn patched(current: &Customization, patch: &serde_json::Value) -> Result<Spec, HttpResponse> {
     let mut document = current.spec.clone();
+    body::unknown_removals(&document, patch)?;
     body::apply_merge_patch(&mut document, patch);
     body::spec_from_json(&document)
 }
@@ -160,8 +161,12 @@ pub(crate) fn if_match(req: &HttpRequest) -> Result<Option<i64>, HttpResponse> {
     }
     let bare = value.strip_prefix("W/").unwrap_or(value);
     let bare = bare.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(bare);
-    match bare.parse::<i64>() {
-        Ok(revision) if revision > 0 && bare.bytes().all(|b| b.is_ascii_digit()) => Ok(Some(revision)),
+    // Digits, at most 18 after leading zeros (openapi.json's pattern says the same).
+    let significant = bare.trim_start_matches('0');
+    match significant.parse::<i64>() {
+        Ok(revision) if revision > 0 && significant.len() <= 18 && bare.bytes().all(|b| b.is_ascii_digit()) => {
+            Ok(Some(revision))
+        }
         _ => Err(HttpResponse::error(
             400,
             "bad_header",
@@ -186,7 +191,8 @@ mod tests {
         assert_eq!(with(" W/\"12\" ").unwrap(), Some(12));
         assert_eq!(with("*").unwrap(), None);
         assert_eq!(if_match(&HttpRequest::new("PUT", "/")).unwrap(), None);
-        for bad in ["\"3", "abc", "\"\"", "-1", "0", "+3", "\"1\", \"2\"", "99999999999999999999"] {
+        assert_eq!(with("\"007\"").unwrap(), Some(7));
+        for bad in ["\"3", "abc", "\"\"", "", "-1", "0", "+3", "\"1\", \"2\"", "1000000000000000000", "W/*"] {
             let err = with(bad).unwrap_err();
             assert_eq!((err.status, err.body.is_empty()), (400, false), "{bad}");
         }

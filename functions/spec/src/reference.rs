@@ -6,7 +6,9 @@ use std::fmt;
 use crate::error::shown;
 
 /// Maximum length of `registry/repository` (docker distribution limit).
-const MAX_NAME_LEN: usize = 255;
+/// Characters of a whole reference (host, repository, tag and digest): Distribution's limit
+/// of the name, applied to all of it so that one length states it (openapi.json's maxLength).
+pub const MAX_REFERENCE_LEN: usize = 255;
 /// Maximum length of a tag (OCI distribution spec).
 pub const MAX_TAG_LEN: usize = 128;
 
@@ -32,6 +34,9 @@ impl Reference {
         if s.is_empty() {
             return Err("reference is empty".to_owned());
         }
+        if s.len() > MAX_REFERENCE_LEN {
+            return Err(format!("reference is {} characters long; at most {MAX_REFERENCE_LEN} are allowed", s.len()));
+        }
         let (name_and_tag, digest) = match s.split_once('@') {
             Some((name, digest)) => (name, Some(digest)),
             None => (s, None),
@@ -50,10 +55,6 @@ impl Reference {
             check_registry(host)?;
         }
         check_repository(repository)?;
-        let full_len = registry.map_or(0, |h| h.len() + 1) + repository.len();
-        if full_len > MAX_NAME_LEN {
-            return Err(format!("name is {full_len} characters long; at most {MAX_NAME_LEN} are allowed"));
-        }
         if let Some(tag) = tag {
             check_tag(tag)?;
         }

@@ -779,7 +779,7 @@ export interface components {
                     /** @description Artifact image with tag or digest, in the source's namespace. */
                     reference: string;
                     /** @description Absolute paths to copy; nothing by default. */
-                    includes?: string[];
+                    includes: string[];
                     /** @description Absolute paths under an include to leave out. */
                     excludes?: string[];
                 }[];
@@ -829,7 +829,33 @@ export interface components {
             cmd?: string[];
         };
         /** @description A JSON merge patch (RFC 7386) of a Spec: the fields to change; `null` removes one. */
-        SpecPatch: Record<string, never>;
+        SpecPatch: {
+            name?: string | null;
+            source?: string | null;
+            destination?: (string | null) | null;
+            tag_suffix?: string | null;
+            platforms?: string[] | null;
+            contents?: Record<string, never> | null;
+            files?: {
+                path: string;
+                content: string;
+                /** @default 0 */
+                uid: number;
+                /** @default 0 */
+                gid: number;
+                /**
+                 * @description Octal, as a string: `"0755"`.
+                 * @default 0644
+                 */
+                mode: string;
+            }[] | null;
+            accounts?: Record<string, never> | null;
+            environment?: Record<string, never> | null;
+            labels?: Record<string, never> | null;
+            annotations?: Record<string, never> | null;
+            entrypoint?: string[] | null;
+            cmd?: string[] | null;
+        };
         Customization: {
             id: string;
             org: string;
@@ -1032,11 +1058,11 @@ export interface components {
         };
         /** @description A JSON merge patch (RFC 7386) of the mirror's fields; `null` removes a field (back to its default). */
         MirrorPatch: {
-            source?: unknown;
-            destination?: unknown;
-            tags?: unknown;
-            verify_keys?: unknown;
-            poll_interval_s?: unknown;
+            source?: string | null;
+            destination?: (string | null) | null;
+            tags?: string[] | null;
+            verify_keys?: string[] | null;
+            poll_interval_s?: number | null;
         };
         Mirror: {
             id: string;
@@ -1166,13 +1192,13 @@ export interface components {
         };
         /** @description A JSON merge patch (RFC 7386) of the spec. */
         ChartSpecPatch: {
-            name?: unknown;
-            source?: unknown;
-            versions?: unknown;
-            destination?: unknown;
-            tag_suffix?: unknown;
-            reference_mapping?: unknown;
-            strict?: unknown;
+            name?: string | null;
+            source?: string | null;
+            versions?: string[] | null;
+            destination?: (string | null) | null;
+            tag_suffix?: string | null;
+            reference_mapping?: components["schemas"]["ReferenceMapping"][] | null;
+            strict?: boolean | null;
         };
         ChartCustomization: {
             id: string;
@@ -1263,11 +1289,11 @@ export interface components {
         };
         /** @description A JSON merge patch (RFC 7386) of the registration's fields; `null` removes a field (back to its default). */
         ExtensionPatch: {
-            name?: unknown;
-            reference?: unknown;
-            settings?: unknown;
-            mode?: unknown;
-            applies_to?: unknown;
+            name?: string | null;
+            reference?: string | null;
+            settings?: Record<string, never> | null;
+            mode?: ("enforce" | "warn") | null;
+            applies_to?: string[] | null;
         };
         Extension: {
             id: string;
@@ -1449,6 +1475,17 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description `too_many_failures`: this client address had too many failed authentications (401) in the last minute (`tailor up --auth-failures`); wait for `Retry-After` seconds. */
+        TooManyFailures: {
+            headers: {
+                /** @description Seconds until the address may try again. */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
     };
     parameters: {
         /** @description The org (registry namespace); the token's. */
@@ -1532,6 +1569,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -1561,6 +1599,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -1601,6 +1640,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["InvalidSpec"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -1630,6 +1670,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -1675,6 +1716,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["InvalidSpec"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -1707,6 +1749,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             412: components["responses"]["PreconditionFailed"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -1750,6 +1793,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["InvalidSpec"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -1790,6 +1834,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["InvalidSpec"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -1822,6 +1867,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -1850,6 +1896,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -1880,6 +1927,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -1910,6 +1958,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -1936,6 +1985,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -1964,6 +2014,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -2001,6 +2052,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotIndexed"];
             422: components["responses"]["Unreadable"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -2032,6 +2084,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotIndexed"];
             422: components["responses"]["Unreadable"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -2078,6 +2131,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -2100,6 +2154,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -2126,6 +2181,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -2168,6 +2224,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["InvalidSpec"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -2197,6 +2254,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -2229,6 +2287,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             412: components["responses"]["PreconditionFailed"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -2273,6 +2332,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["InvalidSpec"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -2305,6 +2365,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -2334,6 +2395,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -2364,6 +2426,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -2394,6 +2457,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -2420,6 +2484,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -2461,6 +2526,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["InvalidSpec"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -2490,6 +2556,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -2536,6 +2603,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["InvalidSpec"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -2568,6 +2636,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             412: components["responses"]["PreconditionFailed"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -2611,6 +2680,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["InvalidSpec"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -2643,6 +2713,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -2671,6 +2742,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -2701,6 +2773,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -2731,6 +2804,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -2789,6 +2863,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     receiveHookWithPathSecret: {
@@ -2848,6 +2923,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     listExtensions: {
@@ -2873,6 +2949,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -2915,6 +2992,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["InvalidSpec"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -2944,6 +3022,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -2976,6 +3055,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             412: components["responses"]["PreconditionFailed"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };
@@ -3021,6 +3101,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["InvalidSpec"];
+            429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
         };
     };

@@ -105,10 +105,12 @@ fn patch_errors() {
     };
     let response = patch("{\"platforms\": []}", &[]);
     assert_eq!((error(&response), fields(&response)), ((422, "invalid_spec".into()), vec!["platforms".to_owned()]));
+    // A well-formed patch whose result is no spec (an unknown field, a wrong type) is 422
+    // like any invalid spec; openapi.json's SpecPatch refuses both up front.
     let response = patch("{\"colour\": \"red\"}", &[]);
-    assert_eq!((error(&response), fields(&response)), ((400, "malformed_body".into()), vec!["colour".to_owned()]));
+    assert_eq!((error(&response), fields(&response)), ((422, "invalid_spec".into()), vec!["colour".to_owned()]));
     let response = patch("{\"tag_suffix\": 5}", &[]);
-    assert_eq!((error(&response), fields(&response)), ((400, "malformed_body".into()), vec!["tag_suffix".to_owned()]));
+    assert_eq!((error(&response), fields(&response)), ((422, "invalid_spec".into()), vec!["tag_suffix".to_owned()]));
     assert_eq!(error(&patch("{not json", &[])), (400, "malformed_body".into()));
     assert_eq!(error(&patch("", &[])), (400, "malformed_body".into()));
     assert_eq!(error(&patch("{}", &[("Content-Type", "application/yaml")])), (415, "unsupported_media_type".into()));

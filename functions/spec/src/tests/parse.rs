@@ -193,3 +193,32 @@ fn hostile_documents_do_not_panic() {
         assert!(err.problems().len() >= 15, "{err}");
     }
 }
+
+#[test]
+fn integral_floats_are_integers_in_json_and_yaml() {
+    let json = r#"{"name": "a", "source": "acme/x:1", "tag_suffix": "c", "platforms": ["linux/amd64"],
+        "accounts": {"groups": [{"name": "app", "gid": 1000.0}]}}"#;
+    assert_eq!(Customization::parse_json(json).unwrap().accounts.groups[0].gid, 1000);
+    let yaml = "name: a\nsource: acme/x:1\ntag_suffix: c\nplatforms: [linux/amd64]\naccounts:\n  groups: [{name: app, gid: 1000.0}]\n";
+    assert_eq!(Customization::parse_yaml(yaml).unwrap().accounts.groups[0].gid, 1000);
+    let err = Customization::parse_json(&json.replace("1000.0", "1000.5")).unwrap_err();
+    assert_eq!(err.problems()[0].field, "accounts.groups[0].gid", "{err}");
+}
+
+#[test]
+fn yaml_null_booleans_and_numbers_are_not_text() {
+    for (yaml, field) in [("name: false\nreference: acme/p:1\n", "name"), ("name: x\nreference: acme/p:1\napplies_to: [1]\n", "applies_to[0]")] {
+        let err = crate::ExtensionSpec::from_yaml(yaml).unwrap_err();
+        assert_eq!(err.problems()[0].field, field, "{err}");
+        assert!(err.to_string().contains("quote it"), "{err}");
+    }
+    let env = "name: a\nsource: acme/x:1\ntag_suffix: c\nplatforms: [linux/amd64]\nenvironment: {PORT: 8080}\n";
+    assert_eq!(Customization::parse_yaml(env).unwrap_err().problems()[0].field, "environment.PORT");
+    assert!(Customization::parse_yaml(&env.replace("8080", "\"8080\"")).is_ok());
+    // Text a YAML 1.1 emitter writes unquoted, though YAML 1.2 reads a number.
+    assert_eq!(Customization::parse_yaml(&env.replace("8080", "0e0")).unwrap().environment["PORT"], "0e0");
+    let err = crate::ExtensionSpec::from_yaml("name: null\nreference: acme/p:1\n").unwrap_err();
+    assert_eq!(err.problems()[0].field, "name", "{err}");
+    let err = crate::ExtensionSpec::from_yaml("name: ~\nreference: acme/p:1\n").unwrap_err();
+    assert_eq!(err.problems()[0].field, "name", "{err}");
+}

@@ -138,10 +138,12 @@ fn invalid_registry_hosts() {
 }
 
 #[test]
-fn name_length_limit() {
+fn length_limit_is_of_the_whole_reference() {
     let long = format!("acme/{}", "a".repeat(251));
     err(&long, "at most 255");
     ok(&format!("acme/{}", "a".repeat(250)));
+    err(&format!("acme/{}:{}", "a".repeat(200), "t".repeat(50)), "reference is 256 characters long; at most 255");
+    ok(&format!("acme/{}:{}", "a".repeat(200), "t".repeat(49)));
 }
 
 #[test]
