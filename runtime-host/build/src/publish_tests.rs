@@ -102,7 +102,7 @@ fn a_refused_signature_fails_the_build_and_leaves_the_tag_where_it_was() {
     let opts = Options { signer: Some(key), ..Options::default() };
     let yaml = |env: &str| {
         Customization::from_yaml(&format!(
-            "name: r\nsource: acme/base:1\ntag_suffix: s\nplatforms: [linux/amd64]\nenvironment: {{A: {env}}}\n"
+            "name: r\nsource: acme/base:1\ntag_suffix: s\nplatforms: [linux/amd64]\nenvironment: {{A: \"{env}\"}}\n"
         ))
         .unwrap()
     };
