@@ -9,6 +9,7 @@ mod chart;
 mod client;
 mod contract;
 mod extension;
+mod faults;
 mod harness;
 mod mirror;
 mod packages;

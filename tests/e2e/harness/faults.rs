@@ -1,12 +1,16 @@
 //! A fault-injecting proxy in front of a real registry (a test helper): every request is
 //! passed through unchanged unless a rule matches it, in which case the proxy answers itself —
-//! an error status, or a body of its own (hostile content served in the registry's name).
-//! One request per connection (`Connection: close` both ways). Stopped on drop.
+//! an error status, 429 with Retry-After, or a body of its own (hostile content served in the
+//! registry's name) — or passes it through badly: the registry's answer cut off or reset in
+//! the middle, or only after a stall. A rule may apply to its first N matches only (a
+//! transient fault). One request per connection (`Connection: close` both ways). Stopped on
+//! drop.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// What the proxy answers instead of the registry.
 #[derive(Debug, Clone)]
@@ -15,6 +19,14 @@ pub enum Fault {
     Status(u16),
     /// 200 with this content type and body (and the sha256 of the body as Docker-Content-Digest).
     Body { content_type: String, body: Vec<u8> },
+    /// 429 with `Retry-After: secs`.
+    TooMany { retry_after: u64 },
+    /// The registry's answer, closed after its first `after` bytes (head included).
+    Cut { after: usize },
+    /// The registry's answer, reset (TCP RST) after its first `after` bytes.
+    Reset { after: usize },
+    /// The registry's answer, after this long.
+    Stall(Duration),
 }
 
 #[derive(Debug, Clone)]
@@ -24,6 +36,8 @@ struct Rule {
     /// Matches when the request path contains it (empty: every request).
     path: String,
     fault: Fault,
+    /// Matches left before the rule stops applying (None: forever).
+    left: Option<usize>,
 }
 
 struct Shared {
@@ -68,9 +82,21 @@ impl FaultProxy {
 
     /// Answers requests of `method` (empty: any) whose path contains `path` with `fault`.
     pub fn on(&self, method: &str, path: &str, fault: Fault) -> &FaultProxy {
-        let rule = Rule { method: method.to_owned(), path: path.to_owned(), fault };
+        let rule = Rule { method: method.to_owned(), path: path.to_owned(), fault, left: None };
         self.shared.rules.lock().unwrap().push(rule);
         self
+    }
+
+    /// Like [`on`](Self::on), for the first `times` matching requests only.
+    pub fn on_times(&self, method: &str, path: &str, fault: Fault, times: usize) -> &FaultProxy {
+        let rule = Rule { method: method.to_owned(), path: path.to_owned(), fault, left: Some(times) };
+        self.shared.rules.lock().unwrap().push(rule);
+        self
+    }
+
+    /// Removes every rule: everything passes from now on.
+    pub fn clear(&self) {
+        self.shared.rules.lock().unwrap().clear();
     }
 
     pub fn host(&self) -> String {
@@ -113,19 +139,39 @@ fn serve(client: TcpStream, shared: &Shared) {
     let Some(request_line) = head.first().cloned() else { return };
     let mut parts = request_line.split_whitespace();
     let (method, path) = (parts.next().unwrap_or("").to_owned(), parts.next().unwrap_or("").to_owned());
-    let rule = shared
-        .rules
-        .lock()
-        .unwrap()
-        .iter()
-        .find(|r| (r.method.is_empty() || r.method == method) && path.contains(&r.path))
-        .cloned();
+    let rule = {
+        let mut rules = shared.rules.lock().unwrap();
+        let found = rules.iter_mut().find(|r| {
+            (r.method.is_empty() || r.method == method) && path.contains(&r.path) && r.left != Some(0)
+        });
+        found.map(|r| {
+            r.left = r.left.map(|n| n - 1);
+            r.clone()
+        })
+    };
     let mut client = client;
     let verdict = if rule.is_some() { "fault" } else { "pass" };
     shared.seen.lock().unwrap().push(format!("{method} {path} -> {verdict}"));
-    if let Some(rule) = rule {
+    if rule.is_some() {
         shared.faults.fetch_add(1, Ordering::SeqCst);
+    }
+    // Faults that pass the request through, badly.
+    let mut cut = None;
+    match rule.as_ref().map(|r| &r.fault) {
+        Some(Fault::Stall(d)) => std::thread::sleep(*d),
+        Some(Fault::Cut { after }) => cut = Some((*after, false)),
+        Some(Fault::Reset { after }) => cut = Some((*after, true)),
+        _ => {}
+    }
+    if let Some(rule) = rule.filter(|r| matches!(r.fault, Fault::Status(_) | Fault::Body { .. } | Fault::TooMany { .. })) {
         let answer = match rule.fault {
+            Fault::TooMany { retry_after } => {
+                let body = br#"{"errors":[{"code":"TOOMANYREQUESTS","message":"injected fault"}]}"#;
+                let mut a = response(429, "application/json", body, method == "HEAD", None);
+                let at = a.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(0) + 2;
+                a.splice(at..at, format!("Retry-After: {retry_after}\r\n").into_bytes());
+                a
+            }
             Fault::Status(status) => {
                 let body = r#"{"errors":[{"code":"UNAVAILABLE","message":"injected fault"}]}"#.as_bytes().to_vec();
                 response(status, "application/json", &body, method == "HEAD", None)
@@ -134,6 +180,7 @@ fn serve(client: TcpStream, shared: &Shared) {
                 let digest = format!("sha256:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&body)));
                 response(200, &content_type, &body, method == "HEAD", Some(&digest))
             }
+            _ => unreachable!("filtered above"),
         };
         let _ = client.write_all(&answer);
         let _ = client.shutdown(Shutdown::Both);
@@ -157,7 +204,24 @@ fn serve(client: TcpStream, shared: &Shared) {
     let up = std::thread::spawn(move || {
         let _ = std::io::copy(&mut from_client, &mut to_upstream);
     });
-    let _ = std::io::copy(&mut upstream, &mut client);
+    match cut {
+        None => {
+            let _ = std::io::copy(&mut upstream, &mut client);
+        }
+        Some((after, reset)) => {
+            let _ = std::io::copy(&mut (&mut upstream).take(after as u64), &mut client);
+            if reset {
+                // Linger 0 makes the close an RST; the copy thread holds a clone of the
+                // socket, so end its reads first and close the last handle after it.
+                let _ = socket2::SockRef::from(&client).set_linger(Some(Duration::ZERO));
+                let _ = client.shutdown(Shutdown::Read);
+                let _ = upstream.shutdown(Shutdown::Both);
+                let _ = up.join();
+                drop(client);
+                return;
+            }
+        }
+    }
     let _ = client.shutdown(Shutdown::Both);
     let _ = upstream.shutdown(Shutdown::Both);
     let _ = up.join();

@@ -10,9 +10,9 @@ use super::url::redact;
 use crate::{Error, Result};
 
 /// Attempts for a retryable request (the first one included).
-const MAX_ATTEMPTS: u32 = 4;
+pub(crate) const MAX_ATTEMPTS: u32 = 4;
 /// First backoff; doubled after each failed attempt.
-const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+pub(crate) const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 /// At most this much of an error body is read.
 const ERROR_BODY_LIMIT: u64 = 64 * 1024;
 

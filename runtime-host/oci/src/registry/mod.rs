@@ -10,12 +10,14 @@ mod auth;
 mod credentials;
 mod http;
 mod referrers;
+mod resume;
 mod upload;
 mod url;
 pub use url::query_escape as percent_encode;
 
 use std::collections::{BTreeSet, HashSet};
 use std::io::Read;
+use std::sync::Arc;
 
 use ::http::{Method, Response, StatusCode};
 use ureq::Body;
@@ -68,8 +70,8 @@ impl RegistryConfig {
 
 pub(crate) struct RegistryStore {
     base: BaseUrl,
-    http: Http,
-    auth: Auth,
+    http: Arc<Http>,
+    auth: Arc<Auth>,
     scope: Scope,
     insecure: bool,
 }
@@ -84,7 +86,7 @@ impl RegistryStore {
         };
         let http = Http::new(config.insecure, base.is_loopback());
         let auth = Auth::new(base.display(), base.authority().to_string(), credentials, config.insecure);
-        Ok(RegistryStore { base, http, auth, scope: scope.clone(), insecure: config.insecure })
+        Ok(RegistryStore { base, http: Arc::new(http), auth: Arc::new(auth), scope: scope.clone(), insecure: config.insecure })
     }
 
     /// `…/v2/<repo>/<tail>`.
@@ -100,30 +102,7 @@ impl RegistryStore {
 
     /// Send with authentication: answer a 401 challenge once, then give up with a clear error.
     fn send(&self, req: &Request<'_>, scopes: &[String]) -> Result<Response<Body>> {
-        let mut retried = false;
-        loop {
-            let (authorization, sent) = self.auth.authorization(&self.http, scopes)?;
-            let resp = self.http.send(req, authorization.as_deref())?;
-            match resp.status() {
-                StatusCode::UNAUTHORIZED => {
-                    let challenges: Vec<String> = resp
-                        .headers()
-                        .get_all("www-authenticate")
-                        .iter()
-                        .filter_map(|v| v.to_str().ok())
-                        .map(str::to_string)
-                        .collect();
-                    let message = format!("HTTP 401: {}", read_error_message(resp));
-                    self.auth.on_unauthorized(req, &challenges, &message, scopes, &sent, retried)?;
-                    retried = true;
-                }
-                StatusCode::FORBIDDEN => {
-                    let message = format!("HTTP 403: {}", read_error_message(resp));
-                    return Err(self.auth.refused(req, &message));
-                }
-                _ => return Ok(resp),
-            }
-        }
+        send_authenticated(&self.http, &self.auth, req, scopes)
     }
 
     /// Send once with a streamed body (it cannot be sent again): the token for `scopes` is
@@ -216,6 +195,34 @@ fn digest_header(resp: &Response<Body>) -> Option<Digest> {
     header(resp, "docker-content-digest").and_then(|d| d.trim().parse().ok())
 }
 
+/// Send with authentication: answer a 401 challenge once, then give up with a clear error.
+pub(crate) fn send_authenticated(http: &Http, auth: &Auth, req: &Request<'_>, scopes: &[String]) -> Result<Response<Body>> {
+    let mut retried = false;
+    loop {
+        let (authorization, sent) = auth.authorization(http, scopes)?;
+        let resp = http.send(req, authorization.as_deref())?;
+        match resp.status() {
+            StatusCode::UNAUTHORIZED => {
+                let challenges: Vec<String> = resp
+                    .headers()
+                    .get_all("www-authenticate")
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .map(str::to_string)
+                    .collect();
+                let message = format!("HTTP 401: {}", read_error_message(resp));
+                auth.on_unauthorized(req, &challenges, &message, scopes, &sent, retried)?;
+                retried = true;
+            }
+            StatusCode::FORBIDDEN => {
+                let message = format!("HTTP 403: {}", read_error_message(resp));
+                return Err(auth.refused(req, &message));
+            }
+            _ => return Ok(resp),
+        }
+    }
+}
+
 fn content_length(resp: &Response<Body>) -> Option<u64> {
     header(resp, "content-length").and_then(|v| v.trim().parse().ok())
 }
@@ -250,25 +257,41 @@ impl Backend for RegistryStore {
         check_reference(reference)?;
         let req = Request::new(Method::GET, self.url(repo, &format!("manifests/{reference}")))
             .header("accept", MANIFEST_ACCEPT);
-        let resp = self.send(&req, &self.access(repo))?;
-        match resp.status() {
-            StatusCode::OK => {}
-            StatusCode::NOT_FOUND => {
-                return Err(Error::NotFound {
-                    what: format!("manifest {repo}:{reference} in {}", self.base.display()),
-                });
+        // A connection dropped in the middle of the body is asked again, like one that failed.
+        let mut attempt = 1;
+        let (declared_type, declared_digest, bytes) = loop {
+            let resp = self.send(&req, &self.access(repo))?;
+            match resp.status() {
+                StatusCode::OK => {}
+                StatusCode::NOT_FOUND => {
+                    return Err(Error::NotFound {
+                        what: format!("manifest {repo}:{reference} in {}", self.base.display()),
+                    });
+                }
+                _ => return Err(status_error(&req, resp)),
             }
-            _ => return Err(status_error(&req, resp)),
-        }
-        let declared_type = media_type_of(&resp);
-        let declared_digest = digest_header(&resp);
-        let bytes = resp.into_body().into_with_config().limit(MANIFEST_LIMIT).read_to_vec().map_err(|e| match e {
-            ureq::Error::BodyExceedsLimit(_) => Error::InvalidManifest(format!(
-                "manifest {repo}:{reference} in {} is larger than {MANIFEST_LIMIT} bytes",
-                self.base.display()
-            )),
-            other => Self::transport(&req, other),
-        })?;
+            let declared_type = media_type_of(&resp);
+            let declared_digest = digest_header(&resp);
+            let length = content_length(&resp);
+            let read = resp.into_body().into_with_config().limit(MANIFEST_LIMIT).read_to_vec();
+            let short = matches!(&read, Ok(b) if length.is_some_and(|l| (b.len() as u64) < l));
+            match read {
+                Ok(bytes) if !short => break (declared_type, declared_digest, bytes),
+                Err(ureq::Error::BodyExceedsLimit(_)) => {
+                    return Err(Error::InvalidManifest(format!(
+                        "manifest {repo}:{reference} in {} is larger than {MANIFEST_LIMIT} bytes",
+                        self.base.display()
+                    )));
+                }
+                Err(e) if attempt >= http::MAX_ATTEMPTS => return Err(Self::transport(&req, e)),
+                Ok(_) if attempt >= http::MAX_ATTEMPTS => {
+                    return Err(Self::transport(&req, "the body ended before its Content-Length"));
+                }
+                _ => {}
+            }
+            std::thread::sleep(http::FIRST_BACKOFF * 2u32.pow(attempt - 1));
+            attempt += 1;
+        };
         let digest = Digest::of(&bytes);
         if let Some(expected) = declared_digest
             && expected != digest
@@ -309,9 +332,13 @@ impl Backend for RegistryStore {
     fn open_blob(&self, repo: &str, digest: &Digest) -> Result<Box<dyn Read + Send>> {
         check_repo(repo)?;
         let req = Request::new(Method::GET, self.url(repo, &format!("blobs/{digest}")));
-        let resp = self.send(&req, &self.access(repo))?;
+        let scopes = self.access(repo);
+        let resp = self.send(&req, &scopes)?;
         match resp.status() {
-            StatusCode::OK => Ok(Box::new(resp.into_body().into_reader())),
+            StatusCode::OK => Ok(Box::new(resume::Resuming::new(
+                resp,
+                resume::Reopen { http: self.http.clone(), auth: self.auth.clone(), url: req.url.clone(), scopes },
+            ))),
             StatusCode::NOT_FOUND => {
                 Err(Error::NotFound { what: format!("blob {repo}@{digest} in {}", self.base.display()) })
             }
