@@ -1277,7 +1277,9 @@ export interface components {
              * @description Handed to the extension as JSON (`validate-settings` and every check); at most 64 KiB.
              * @default {}
              */
-            settings: Record<string, never>;
+            settings: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
             /**
              * @description `enforce`: a `deny` finding (or the extension failing) fails the build and nothing is published. `warn`: findings are recorded in the build and its provenance only.
              * @default enforce
@@ -1291,7 +1293,9 @@ export interface components {
         ExtensionPatch: {
             name?: string | null;
             reference?: string | null;
-            settings?: Record<string, never> | null;
+            settings?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            } | null;
             mode?: ("enforce" | "warn") | null;
             applies_to?: string[] | null;
         };
@@ -1353,6 +1357,10 @@ export interface components {
             fuel: number;
             /** @description `timeout`, `out_of_fuel`, `memory_limit`, `trap`, `invalid_output`, `invalid` or `image`, then the detail. */
             error?: string;
+        };
+        /** @description Any JSON value whose numbers a 64-bit float holds. */
+        JsonValue: null | boolean | string | number | components["schemas"]["JsonValue"][] | {
+            [key: string]: components["schemas"]["JsonValue"];
         };
     };
     responses: {
