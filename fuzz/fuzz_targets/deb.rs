@@ -3,7 +3,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tailor_packages::deb::{ClearSigned, DebArchive, DebControl, Relation, Release, Version, parse_packages, parse_stanzas};
+use tailor_packages::deb::{
+    ClearSigned, DebArchive, DebControl, Relation, Release, Version, parse_packages, parse_stanzas,
+};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(deb) = DebArchive::parse("fuzz.deb", data, 1 << 20) {

@@ -29,7 +29,8 @@ fuzz_target!(|call: Call| {
     let checkpoint = if call.image { Checkpoint::CheckImage } else { Checkpoint::CheckCustomization };
     if let Ok(taken) = findings(returned, checkpoint, "linux/amd64", limits) {
         assert!(taken.len() <= limits.findings);
-        let bytes: usize = taken.iter().map(|f| f.rule.len() + f.message.len() + f.path.as_ref().map_or(0, String::len)).sum();
+        let bytes: usize =
+            taken.iter().map(|f| f.rule.len() + f.message.len() + f.path.as_ref().map_or(0, String::len)).sum();
         assert!(bytes <= limits.bytes);
         assert!(taken.iter().all(|f| !f.rule.trim().is_empty()));
     }

@@ -159,7 +159,8 @@ impl Loaded {
                     path: f.path,
                 })
                 .collect();
-            output::findings(returned, checkpoint, platform, limits).map_err(|why| Error::new(Failure::InvalidOutput, why))
+            output::findings(returned, checkpoint, platform, limits)
+                .map_err(|why| Error::new(Failure::InvalidOutput, why))
         });
         CallOutcome { value, fuel: outcome.fuel, log: outcome.log }
     }

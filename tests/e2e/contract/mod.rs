@@ -52,7 +52,12 @@ fn schemathesis_finds_nothing_against_the_api() {
     );
     let total = text
         .lines()
-        .find_map(|l| l.trim().strip_prefix("Operations:")?.split(" total").next()?.rsplit(' ').next()?.parse::<u32>().ok())
+        .find_map(|l| {
+            l.trim().strip_prefix("Operations:")?.split(" total").next()?.rsplit(' ').next()?.parse::<u32>().ok()
+        })
         .unwrap_or_else(|| panic!("no operation count:\n{text}"));
-    assert!(total >= 40 && text.contains(&format!("Tested: {total}")), "not all {total} operations were tested:\n{text}");
+    assert!(
+        total >= 40 && text.contains(&format!("Tested: {total}")),
+        "not all {total} operations were tested:\n{text}"
+    );
 }

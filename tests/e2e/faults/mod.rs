@@ -72,7 +72,8 @@ fn signature_tags(tags: &BTreeSet<String>, repo: &str) -> BTreeSet<String> {
 fn builds_retry_registry_faults_and_no_tag_ever_points_at_missing_content() {
     let work = tempfile::tempdir().unwrap();
     let registry = Registry::start();
-    let files: &[(&str, &[u8])] = &[("/etc/passwd", b"root:x:0:0::/root:/bin/sh\n"), ("/usr/bin/tool", &[7u8; 300_000])];
+    let files: &[(&str, &[u8])] =
+        &[("/etc/passwd", b"root:x:0:0::/root:/bin/sh\n"), ("/usr/bin/tool", &[7u8; 300_000])];
     push_files(&registry.url(), "acme/base:1", "linux/amd64,linux/arm64", files);
     push_files(&registry.url(), "acme/tools:1", "linux/amd64,linux/arm64", &[("/opt/tools/run", b"#!/bin/sh\n")]);
     let keys = work.path().join("keys");
@@ -95,7 +96,16 @@ fn builds_retry_registry_faults_and_no_tag_ever_points_at_missing_content() {
     let build = |suffix: &str| {
         let spec = spec(suffix);
         tailor(
-            &["build", "-f", spec.to_str().unwrap(), "--no-cache", "--registry", &proxy.url(), "--key", key.to_str().unwrap()],
+            &[
+                "build",
+                "-f",
+                spec.to_str().unwrap(),
+                "--no-cache",
+                "--registry",
+                &proxy.url(),
+                "--key",
+                key.to_str().unwrap(),
+            ],
             &[],
         )
     };

@@ -141,9 +141,9 @@ fn serve(client: TcpStream, shared: &Shared) {
     let (method, path) = (parts.next().unwrap_or("").to_owned(), parts.next().unwrap_or("").to_owned());
     let rule = {
         let mut rules = shared.rules.lock().unwrap();
-        let found = rules.iter_mut().find(|r| {
-            (r.method.is_empty() || r.method == method) && path.contains(&r.path) && r.left != Some(0)
-        });
+        let found = rules
+            .iter_mut()
+            .find(|r| (r.method.is_empty() || r.method == method) && path.contains(&r.path) && r.left != Some(0));
         found.map(|r| {
             r.left = r.left.map(|n| n - 1);
             r.clone()
@@ -163,7 +163,9 @@ fn serve(client: TcpStream, shared: &Shared) {
         Some(Fault::Reset { after }) => cut = Some((*after, true)),
         _ => {}
     }
-    if let Some(rule) = rule.filter(|r| matches!(r.fault, Fault::Status(_) | Fault::Body { .. } | Fault::TooMany { .. })) {
+    if let Some(rule) =
+        rule.filter(|r| matches!(r.fault, Fault::Status(_) | Fault::Body { .. } | Fault::TooMany { .. }))
+    {
         let answer = match rule.fault {
             Fault::TooMany { retry_after } => {
                 let body = br#"{"errors":[{"code":"TOOMANYREQUESTS","message":"injected fault"}]}"#;

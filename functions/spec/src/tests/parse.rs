@@ -207,7 +207,10 @@ fn integral_floats_are_integers_in_json_and_yaml() {
 
 #[test]
 fn yaml_null_booleans_and_numbers_are_not_text() {
-    for (yaml, field) in [("name: false\nreference: acme/p:1\n", "name"), ("name: x\nreference: acme/p:1\napplies_to: [1]\n", "applies_to[0]")] {
+    for (yaml, field) in [
+        ("name: false\nreference: acme/p:1\n", "name"),
+        ("name: x\nreference: acme/p:1\napplies_to: [1]\n", "applies_to[0]"),
+    ] {
         let err = crate::ExtensionSpec::from_yaml(yaml).unwrap_err();
         assert_eq!(err.problems()[0].field, field, "{err}");
         assert!(err.to_string().contains("quote it"), "{err}");

@@ -34,7 +34,9 @@ pub fn findings(
         return Err(format!("it returned {} findings; at most {} are taken", returned.len(), limits.findings));
     }
     let bytes = returned.iter().fold(0usize, |n, f| {
-        n.saturating_add(f.rule.len()).saturating_add(f.message.len()).saturating_add(f.path.as_ref().map_or(0, String::len))
+        n.saturating_add(f.rule.len())
+            .saturating_add(f.message.len())
+            .saturating_add(f.path.as_ref().map_or(0, String::len))
     });
     if bytes > limits.bytes {
         return Err(format!("its findings are {bytes} bytes; at most {} are taken", limits.bytes));

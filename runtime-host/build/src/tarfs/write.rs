@@ -95,7 +95,10 @@ mod tests {
             Entry { kind: Kind::Symlink("../hosts".into()), ..Entry::file("etc/alias", Vec::new(), 0o777, 0, 0, 1) },
             // Found by fuzzing: symlink targets are written as read, not normalized.
             Entry { kind: Kind::Symlink(".././b//c/".into()), ..Entry::file("etc/odd", Vec::new(), 0o777, 0, 0, 1) },
-            Entry { kind: Kind::Symlink(format!("./{}/x", "t".repeat(120))), ..Entry::file("etc/far", Vec::new(), 0o777, 0, 0, 1) },
+            Entry {
+                kind: Kind::Symlink(format!("./{}/x", "t".repeat(120))),
+                ..Entry::file("etc/far", Vec::new(), 0o777, 0, 0, 1)
+            },
             Entry { kind: Kind::Hardlink("etc/hosts".into()), ..Entry::file("etc/hosts2", Vec::new(), 0o644, 0, 0, 1) },
             Entry::file(&long, b"x".to_vec(), 0o600, 3_000_000, 3_000_000, 1),
             Entry { kind: Kind::Char(1, 3), ..Entry::file("dev/null", Vec::new(), 0o666, 0, 0, 1) },

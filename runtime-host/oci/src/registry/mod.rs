@@ -86,7 +86,13 @@ impl RegistryStore {
         };
         let http = Http::new(config.insecure, base.is_loopback());
         let auth = Auth::new(base.display(), base.authority().to_string(), credentials, config.insecure);
-        Ok(RegistryStore { base, http: Arc::new(http), auth: Arc::new(auth), scope: scope.clone(), insecure: config.insecure })
+        Ok(RegistryStore {
+            base,
+            http: Arc::new(http),
+            auth: Arc::new(auth),
+            scope: scope.clone(),
+            insecure: config.insecure,
+        })
     }
 
     /// `…/v2/<repo>/<tail>`.
@@ -196,7 +202,12 @@ fn digest_header(resp: &Response<Body>) -> Option<Digest> {
 }
 
 /// Send with authentication: answer a 401 challenge once, then give up with a clear error.
-pub(crate) fn send_authenticated(http: &Http, auth: &Auth, req: &Request<'_>, scopes: &[String]) -> Result<Response<Body>> {
+pub(crate) fn send_authenticated(
+    http: &Http,
+    auth: &Auth,
+    req: &Request<'_>,
+    scopes: &[String],
+) -> Result<Response<Body>> {
     let mut retried = false;
     loop {
         let (authorization, sent) = auth.authorization(http, scopes)?;

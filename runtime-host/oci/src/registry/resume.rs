@@ -73,9 +73,10 @@ impl Read for Resuming {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
             let result = match self.body.read(buf) {
-                Ok(0) if !buf.is_empty() && self.length.is_some_and(|l| self.read < l) => {
-                    Err(io::Error::new(io::ErrorKind::UnexpectedEof, format!("the body ended after {} bytes", self.read)))
-                }
+                Ok(0) if !buf.is_empty() && self.length.is_some_and(|l| self.read < l) => Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("the body ended after {} bytes", self.read),
+                )),
                 other => other,
             };
             match result {
