@@ -74,31 +74,36 @@ pub fn parsed<T>(
     parsed.map_err(|e| spec_error(&e, if yaml { "YAML" } else { "JSON" }))
 }
 
-/// A spec from a JSON document (a stored spec with a merge patch applied).
+/// A spec from a stored JSON document.
 pub fn spec_from_json(document: &Json) -> Result<Spec, HttpResponse> {
-    Spec::from_json(&document.to_string()).map_err(|e| patched_error(&e))
+    Spec::from_json(&document.to_string()).map_err(|e| errors::invalid_spec(e.problems()))
 }
 
-/// A merge patch that removes (`null`) a field the document does not have names an unknown
-/// field: 422 like one that sets it.
-pub fn unknown_removals(document: &Json, patch: &Json) -> Result<(), HttpResponse> {
-    let (Some(document), Some(patch)) = (document.as_object(), patch.as_object()) else { return Ok(()) };
-    let unknown: Vec<tailor_spec::Problem> = patch
-        .iter()
-        .filter(|(k, v)| v.is_null() && !document.contains_key(*k))
-        .map(|(k, _)| tailor_spec::Problem::new(k.as_str(), format!("unknown field `{k}`")))
-        .collect();
-    if unknown.is_empty() { Ok(()) } else { Err(errors::invalid_spec(unknown)) }
-}
-
-/// 422 `invalid_spec` for a merge patch whose result does not parse as a spec (a required
-/// field removed, a field of the wrong type): the patch itself is well-formed.
-pub fn patched_error(error: &SpecError) -> HttpResponse {
-    errors::invalid_spec(error.problems())
+/// The stored `document` with the merge patch `patch` applied, read by `parse`. 422
+/// `invalid_spec` when the patch removes (`null`) a field the document does not have, or when
+/// the result is no spec (a required field removed, a wrong type, an unknown field): the patch
+/// itself is well-formed.
+pub fn patched<T>(
+    mut document: Json,
+    patch: &Json,
+    parse: impl Fn(&str) -> Result<T, SpecError>,
+) -> Result<T, HttpResponse> {
+    if let (Some(fields), Some(changes)) = (document.as_object(), patch.as_object()) {
+        let unknown: Vec<tailor_spec::Problem> = changes
+            .iter()
+            .filter(|(k, v)| v.is_null() && !fields.contains_key(*k))
+            .map(|(k, _)| tailor_spec::Problem::new(k.as_str(), format!("unknown field `{k}`")))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(errors::invalid_spec(unknown));
+        }
+    }
+    apply_merge_patch(&mut document, patch);
+    parse(&document.to_string()).map_err(|e| errors::invalid_spec(e.problems()))
 }
 
 /// 400 `malformed_body` for a spec that does not parse.
-pub fn spec_error(error: &SpecError, what: &str) -> HttpResponse {
+fn spec_error(error: &SpecError, what: &str) -> HttpResponse {
     let details = error.problems().into_iter().map(|p| Detail::new(p.field, p.problem)).collect();
     errors::malformed_body(format!("the {what} spec does not parse: {error}; fix the field named in details"), details)
 }
@@ -125,7 +130,7 @@ pub fn merge_patch(req: &HttpRequest) -> Result<Option<Json>, HttpResponse> {
 
 /// Applies `patch` to `target` as RFC 7386 says: objects merge member by member, `null`
 /// removes a member, anything else replaces.
-pub fn apply_merge_patch(target: &mut Json, patch: &Json) {
+fn apply_merge_patch(target: &mut Json, patch: &Json) {
     let Json::Object(members) = patch else {
         *target = patch.clone();
         return;

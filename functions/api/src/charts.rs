@@ -66,10 +66,7 @@ pub async fn patch<D: Db>(ctx: &Ctx<'_, D>) -> Reply {
         {
             return Err(errors::revision_conflict(given, current.revision));
         }
-        let mut document = current.spec.clone();
-        body::unknown_removals(&document, &patch)?;
-        body::apply_merge_patch(&mut document, &patch);
-        let spec = ChartSpec::from_json(&document.to_string()).map_err(|e| body::patched_error(&e))?;
+        let spec = body::patched(current.spec.clone(), &patch, ChartSpec::from_json)?;
         spec.validate(ctx.org()).map_err(errors::invalid_spec)?;
         match replace_chart(ctx.db, ctx.org(), ctx.id(), &spec, Some(current.revision), ctx.now).await {
             Ok(Some((c, build))) => return Ok(saved(200, &c, &build)),

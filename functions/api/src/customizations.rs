@@ -123,10 +123,7 @@ fn saved(status: u16, c: &Customization, build: &Build) -> HttpResponse {
 
 /// The stored spec with `patch` merged in, parsed (not validated).
 fn patched(current: &Customization, patch: &serde_json::Value) -> Result<Spec, HttpResponse> {
-    let mut document = current.spec.clone();
-    body::unknown_removals(&document, patch)?;
-    body::apply_merge_patch(&mut document, patch);
-    body::spec_from_json(&document)
+    body::patched(current.spec.clone(), patch, Spec::from_json)
 }
 
 /// 422 `invalid_spec` with every problem: the spec's own, and a source or destination outside

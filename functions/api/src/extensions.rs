@@ -61,10 +61,8 @@ pub async fn patch<D: Db>(ctx: &Ctx<'_, D>) -> Reply {
         {
             return Err(errors::revision_conflict(given, current.revision));
         }
-        let mut document = serde_json::to_value(&current.spec).unwrap_or_default();
-        body::unknown_removals(&document, &patch)?;
-        body::apply_merge_patch(&mut document, &patch);
-        let spec = ExtensionSpec::from_json(&document.to_string()).map_err(|e| body::patched_error(&e))?;
+        let document = serde_json::to_value(&current.spec).unwrap_or_default();
+        let spec = body::patched(document, &patch, ExtensionSpec::from_json)?;
         spec.validate(ctx.org()).map_err(errors::invalid_spec)?;
         match replace_extension(ctx.db, ctx.org(), ctx.id(), &spec, Some(current.revision), ctx.now).await {
             Ok(Some(x)) => {

@@ -71,10 +71,7 @@ pub async fn patch<D: Db>(ctx: &Ctx<'_, D>) -> Reply {
         {
             return Err(errors::revision_conflict(given, current.revision));
         }
-        let mut document = current.spec.clone();
-        body::unknown_removals(&document, &patch)?;
-        body::apply_merge_patch(&mut document, &patch);
-        let spec = MirrorSpec::from_json(&document.to_string()).map_err(|e| body::patched_error(&e))?;
+        let spec = body::patched(current.spec.clone(), &patch, MirrorSpec::from_json)?;
         validate(ctx, &spec)?;
         let spec = spec.normalized(ctx.org());
         match replace_mirror(ctx.db, ctx.org(), ctx.id(), &spec, Some(current.revision), ctx.now).await {

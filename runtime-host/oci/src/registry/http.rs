@@ -12,7 +12,12 @@ use crate::{Error, Result};
 /// Attempts for a retryable request (the first one included).
 pub(crate) const MAX_ATTEMPTS: u32 = 4;
 /// First backoff; doubled after each failed attempt.
-pub(crate) const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+/// The wait before attempt `attempt + 1` (the first retry waits [`FIRST_BACKOFF`]).
+pub(crate) fn backoff(attempt: u32) -> Duration {
+    FIRST_BACKOFF * 2u32.pow(attempt.saturating_sub(1))
+}
+
 /// At most this much of an error body is read.
 const ERROR_BODY_LIMIT: u64 = 64 * 1024;
 
@@ -85,7 +90,6 @@ impl Http {
     /// answers of retryable requests. Any other answer is returned as it is.
     pub(crate) fn send(&self, req: &Request<'_>, authorization: Option<&str>) -> Result<Response<Body>> {
         let attempts = if req.retry { MAX_ATTEMPTS } else { 1 };
-        let mut backoff = FIRST_BACKOFF;
         let mut attempt = 1;
         loop {
             let last = attempt >= attempts;
@@ -96,15 +100,14 @@ impl Http {
                     if !transient || last {
                         return Ok(resp);
                     }
-                    let wait = retry_after(&resp).unwrap_or(backoff);
+                    let wait = retry_after(&resp).unwrap_or(backoff(attempt));
                     drop(resp);
                     std::thread::sleep(wait);
                 }
-                Err(e) if !last && is_transient(&e) => std::thread::sleep(backoff),
+                Err(e) if !last && is_transient(&e) => std::thread::sleep(backoff(attempt)),
                 Err(e) => return Err(transport_error(req, &e)),
             }
             attempt += 1;
-            backoff *= 2;
         }
     }
 

@@ -300,7 +300,7 @@ impl Backend for RegistryStore {
                 }
                 _ => {}
             }
-            std::thread::sleep(http::FIRST_BACKOFF * 2u32.pow(attempt - 1));
+            std::thread::sleep(http::backoff(attempt));
             attempt += 1;
         };
         let digest = Digest::of(&bytes);

@@ -11,7 +11,7 @@ use ::http::{Method, Response, StatusCode};
 use ureq::Body;
 
 use super::auth::Auth;
-use super::http::{FIRST_BACKOFF, Http, MAX_ATTEMPTS, Request, header, status_error};
+use super::http::{Http, MAX_ATTEMPTS, Request, backoff, header, status_error};
 use super::send_authenticated;
 use super::url::redact;
 
@@ -86,7 +86,7 @@ impl Read for Resuming {
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if self.attempts < MAX_ATTEMPTS => {
-                    std::thread::sleep(FIRST_BACKOFF * 2u32.pow(self.attempts - 1));
+                    std::thread::sleep(backoff(self.attempts));
                     self.attempts += 1;
                     if let Err(again) = self.reopen(&e)
                         && self.attempts >= MAX_ATTEMPTS
