@@ -10,6 +10,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+mod chart;
+mod mirror;
+
 use crate::build::fixtures::{stderr, tailor};
 use crate::harness::faults::{Fault, FaultProxy};
 use crate::harness::http;
@@ -22,7 +25,7 @@ const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.o
 
 /// Every tag of every repository: its manifest (and an index's manifests) readable, every blob
 /// they name present; every tag checked. The tags seen, as `repo:tag`.
-fn check_every_tag(registry: &Registry) -> BTreeSet<String> {
+pub fn check_every_tag(registry: &Registry) -> BTreeSet<String> {
     let host = registry.host();
     let catalog = http::request(&host, "GET", "/v2/_catalog?n=1000", &[], b"");
     assert_eq!(catalog.status, 200, "{}", catalog.text());

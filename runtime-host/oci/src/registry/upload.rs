@@ -278,10 +278,39 @@ fn too_long(repo: &str, digest: &Digest, size: u64) -> Error {
 }
 
 /// Transport failures and 5xx answers may go away on a second try.
+/// Whether a whole new upload may succeed. Besides network trouble and 5xx: the session is
+/// unknown (404 `BLOB_UPLOAD_UNKNOWN`) when an answer was lost after the registry completed
+/// the upload and the request was sent again — or the session expired. The next attempt first
+/// asks whether the blob arrived after all.
 fn retryable(e: &Error) -> bool {
     match e {
         Error::Transport { .. } => true,
-        Error::Http { status, .. } => *status >= 500,
+        Error::Http { status, message, .. } => {
+            *status >= 500 || (*status == 404 && message.contains("BLOB_UPLOAD_UNKNOWN"))
+        }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::retryable;
+    use crate::Error;
+
+    fn http(status: u16, message: &str) -> Error {
+        Error::Http {
+            method: "PUT".into(),
+            url: "http://r/v2/x/blobs/uploads/1".into(),
+            status,
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn a_lost_upload_session_is_uploaded_again() {
+        assert!(retryable(&http(404, "HTTP 404: BLOB_UPLOAD_UNKNOWN: blob upload unknown to registry")));
+        assert!(retryable(&http(503, "HTTP 503")));
+        assert!(!retryable(&http(404, "HTTP 404: NAME_UNKNOWN")));
+        assert!(!retryable(&http(400, "HTTP 400: DIGEST_INVALID")));
     }
 }
