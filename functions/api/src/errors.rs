@@ -129,7 +129,22 @@ pub fn invalid_spec(problems: Vec<tailor_spec::Problem>) -> HttpResponse {
     )
 }
 
-/// A store failure: a revision conflict is 412, a duplicate 409, anything else 500 `internal`.
+/// 507 `storage_full`: the service's database has no space left. `what` says what became of
+/// the request (nothing of a refused transaction is kept).
+pub fn storage_full(what: &str) -> HttpResponse {
+    HttpResponse::error(
+        507,
+        "storage_full",
+        format!(
+            "the service's storage is full: {what}. The operator must free space in the data directory \
+             (or on the database's disk); then send the request again"
+        ),
+        vec![],
+    )
+}
+
+/// A store failure: a revision conflict is 412, a duplicate 409, a full disk 507, anything else
+/// 500 `internal`.
 pub fn store(error: StoreError) -> HttpResponse {
     match error {
         StoreError::Conflict { given, current } => revision_conflict(given, current),
@@ -139,6 +154,7 @@ pub fn store(error: StoreError) -> HttpResponse {
             format!("{what} exists already: {id}; edit that one, or choose another destination"),
             vec![Detail::new("destination", format!("taken by {id}"))],
         ),
+        StoreError::Full(_) => storage_full("nothing was changed"),
         other => HttpResponse::error(
             500,
             "internal",

@@ -43,8 +43,15 @@ fn error(sql: &str, e: &SdkError) -> StoreError {
         e,
         SdkError::PgError(PgError::QueryFailed(QueryError::DbError(d))) if d.code == "40001" || d.code == "40P01"
     );
+    let full = matches!(e, SdkError::PgError(PgError::QueryFailed(QueryError::DbError(d))) if d.code == "53100");
     let text = format!("{sql}: {}", text(e));
-    if conflict { StoreError::Retry(text) } else { StoreError::Db(text) }
+    if conflict {
+        StoreError::Retry(text)
+    } else if full {
+        StoreError::Full(text)
+    } else {
+        StoreError::from_text(text)
+    }
 }
 
 fn param(v: &Value) -> ParameterValue {

@@ -81,7 +81,7 @@ fn is_begin(sql: &str) -> bool {
 impl Db for SqliteDb {
     async fn exec(&self, sql: &str, params: &[Value]) -> Result<Rows> {
         let params: Vec<SqlValue> = params.iter().map(to_sql).collect();
-        let err = |e| StoreError::Db(format!("{e:?}"));
+        let err = |e| StoreError::from_text(format!("{e:?}"));
         if is_begin(sql) {
             let (columns, rows, done) = self.0.execute_async(sql.to_owned(), params).await.map_err(err)?;
             let rows = rows.collect().await;

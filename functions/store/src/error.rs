@@ -20,7 +20,40 @@ pub enum StoreError {
     /// failure or deadlock); [`crate::in_tx`] runs it again.
     #[error("database: {0} (the transaction conflicted with another; try again)")]
     Retry(String),
+    /// The database's storage is full (SQLite's SQLITE_FULL, PostgreSQL's 53100 disk_full):
+    /// nothing of the statement's transaction was kept.
+    #[error("database: {0} (its storage is full)")]
+    Full(String),
     /// The database schema is newer than this program.
     #[error("the database schema is version {found}; this tailor knows up to {known}: upgrade tailor")]
     TooNew { found: i64, known: i64 },
+}
+
+impl StoreError {
+    /// A database's error text: [`StoreError::Full`] when it says the storage is full (the
+    /// words of SQLite, of PostgreSQL and of the OS; errors that cross the WIT boundary arrive
+    /// as text), else [`StoreError::Db`].
+    pub fn from_text(text: String) -> StoreError {
+        const FULL: [&str; 3] = ["database or disk is full", "No space left on device", "could not extend file"];
+        if FULL.iter().any(|w| text.contains(w)) { StoreError::Full(text) } else { StoreError::Db(text) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StoreError;
+
+    #[test]
+    fn a_full_storage_is_told_apart_from_other_failures() {
+        for text in [
+            "Io(\"database or disk is full\")",
+            "INSERT INTO builds …: could not extend file \"base/16384/2619\": No space left on device",
+            "write: No space left on device (os error 28)",
+        ] {
+            assert!(matches!(StoreError::from_text(text.into()), StoreError::Full(_)), "{text}");
+        }
+        for text in ["Io(\"disk I/O error\")", "UNIQUE constraint failed: builds.number", "database is locked"] {
+            assert!(matches!(StoreError::from_text(text.into()), StoreError::Db(_)), "{text}");
+        }
+    }
 }

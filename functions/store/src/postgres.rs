@@ -106,7 +106,8 @@ fn db_err(what: &str, e: &tokio_postgres::Error) -> StoreError {
         Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED => {
             StoreError::Retry(text)
         }
-        _ => StoreError::Db(text),
+        Some(c) if *c == SqlState::DISK_FULL => StoreError::Full(text),
+        _ => StoreError::from_text(text),
     }
 }
 

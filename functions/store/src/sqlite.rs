@@ -16,7 +16,10 @@ pub struct SqliteDb {
 }
 
 fn db_err(e: rusqlite::Error) -> StoreError {
-    StoreError::Db(e.to_string())
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DiskFull) => StoreError::Full(e.to_string()),
+        _ => StoreError::from_text(e.to_string()),
+    }
 }
 
 impl SqliteDb {

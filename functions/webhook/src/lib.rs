@@ -164,10 +164,17 @@ pub async fn handle<D: Db>(db: &D, endpoints: &Endpoints, req: HttpRequest, now:
             Ok(duplicate) => accepted.duplicates += usize::from(duplicate),
             Err(e) => {
                 eprintln!("webhook {name}: recording event {:?} failed: {e}", push.event_id);
+                let (status, code, why) = match e {
+                    tailor_store::StoreError::Full(_) => (507, "storage_full", "the service's storage is full"),
+                    _ => (500, "internal", "the store failed"),
+                };
                 return HttpResponse::error(
-                    500,
-                    "internal",
-                    "the delivery could not be recorded; deliver it again later",
+                    status,
+                    code,
+                    format!(
+                        "{why}: event {:?} and those after it were not recorded; deliver it again later",
+                        push.event_id
+                    ),
                     vec![],
                 );
             }

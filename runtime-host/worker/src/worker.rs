@@ -69,6 +69,9 @@ pub struct Worker {
     owner: String,
     stop: Arc<AtomicBool>,
     catalogs_failed: crate::catalog::Failed,
+    /// Claims that failed in a row (the store unreachable or full): they back off and are
+    /// logged when they start, at powers of two and when they end, not every time.
+    claim_failures: std::sync::atomic::AtomicU32,
 }
 
 /// Stops a running worker.
@@ -94,6 +97,7 @@ impl Worker {
             owner: owner.into(),
             stop: Arc::new(AtomicBool::new(false)),
             catalogs_failed: Default::default(),
+            claim_failures: Default::default(),
         })
     }
 
@@ -143,7 +147,14 @@ impl Worker {
 
     /// Claims and runs one build; `false` when there was nothing to do.
     pub fn step(&self) -> bool {
-        match block_on(claim(&self.db, &self.owner, now_ms(), self.cfg.lease_ms, self.cfg.max_attempts)) {
+        let claimed = block_on(claim(&self.db, &self.owner, now_ms(), self.cfg.lease_ms, self.cfg.max_attempts));
+        if claimed.is_ok() {
+            let failed = self.claim_failures.swap(0, Ordering::Relaxed);
+            if failed > 0 {
+                eprintln!("tailor worker: claiming works again (after {failed} failed attempts)");
+            }
+        }
+        match claimed {
             Ok(Some(c)) => {
                 let status = crate::job::run(&self.db, &self.cfg, &self.owner, &c);
                 if self.cfg.poll_interval.is_some() {
@@ -161,7 +172,11 @@ impl Worker {
             }
             Ok(None) => false,
             Err(e) => {
-                eprintln!("tailor worker: claiming: {e}");
+                let n = self.claim_failures.fetch_add(1, Ordering::Relaxed) + 1;
+                if n.is_power_of_two() {
+                    eprintln!("tailor worker: claiming failed ({n} in a row; retrying with backoff): {e}");
+                }
+                std::thread::sleep(claim_backoff(n));
                 false
             }
         }
@@ -170,5 +185,19 @@ impl Worker {
     /// Polls dependency tags once (also run by [`Worker::run`] every `poll_interval`).
     pub fn poll_now(&self) -> usize {
         crate::poll::poll(&self.db, &self.cfg, &self.catalogs_failed)
+    }
+}
+
+/// How long to wait after the `n`th claim in a row failed: 100 ms doubling, at most 5 s.
+fn claim_backoff(n: u32) -> Duration {
+    Duration::from_millis(100u64.saturating_mul(1 << n.saturating_sub(1).min(6)).min(5_000))
+}
+
+#[cfg(test)]
+mod backoff_tests {
+    #[test]
+    fn failed_claims_back_off_up_to_five_seconds() {
+        let ms: Vec<u128> = (1..=9).map(|n| super::claim_backoff(n).as_millis()).collect();
+        assert_eq!(ms, [100, 200, 400, 800, 1600, 3200, 5000, 5000, 5000]);
     }
 }

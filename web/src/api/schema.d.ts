@@ -1494,6 +1494,15 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description `storage_full`: the service's database has no space left; nothing of the request was kept. The operator must free space in the data directory (or on the database's disk); send the request again then (registries deliver webhook events again by themselves). */
+        StorageFull: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
     };
     parameters: {
         /** @description The org (registry namespace); the token's. */
@@ -1650,6 +1659,7 @@ export interface operations {
             422: components["responses"]["InvalidSpec"];
             429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
+            507: components["responses"]["StorageFull"];
         };
     };
     getCustomization: {
@@ -1726,6 +1736,7 @@ export interface operations {
             422: components["responses"]["InvalidSpec"];
             429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
+            507: components["responses"]["StorageFull"];
         };
     };
     deleteCustomization: {
@@ -1759,6 +1770,7 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
+            507: components["responses"]["StorageFull"];
         };
     };
     patchCustomization: {
@@ -1803,6 +1815,7 @@ export interface operations {
             422: components["responses"]["InvalidSpec"];
             429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
+            507: components["responses"]["StorageFull"];
         };
     };
     copyCustomization: {
@@ -1844,6 +1857,7 @@ export interface operations {
             422: components["responses"]["InvalidSpec"];
             429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
+            507: components["responses"]["StorageFull"];
         };
     };
     listBuilds: {
@@ -1906,6 +1920,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
+            507: components["responses"]["StorageFull"];
         };
     };
     getBuild: {
@@ -2234,6 +2249,7 @@ export interface operations {
             422: components["responses"]["InvalidSpec"];
             429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
+            507: components["responses"]["StorageFull"];
         };
     };
     getMirror: {
@@ -2297,6 +2313,7 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
+            507: components["responses"]["StorageFull"];
         };
     };
     patchMirror: {
@@ -2342,6 +2359,7 @@ export interface operations {
             422: components["responses"]["InvalidSpec"];
             429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
+            507: components["responses"]["StorageFull"];
         };
     };
     listSyncs: {
@@ -2405,6 +2423,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
+            507: components["responses"]["StorageFull"];
         };
     };
     getSync: {
@@ -2536,6 +2555,7 @@ export interface operations {
             422: components["responses"]["InvalidSpec"];
             429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
+            507: components["responses"]["StorageFull"];
         };
     };
     getChartCustomization: {
@@ -2613,6 +2633,7 @@ export interface operations {
             422: components["responses"]["InvalidSpec"];
             429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
+            507: components["responses"]["StorageFull"];
         };
     };
     deleteChartCustomization: {
@@ -2646,6 +2667,7 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
+            507: components["responses"]["StorageFull"];
         };
     };
     patchChartCustomization: {
@@ -2690,6 +2712,7 @@ export interface operations {
             422: components["responses"]["InvalidSpec"];
             429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
+            507: components["responses"]["StorageFull"];
         };
     };
     listChartBuilds: {
@@ -2752,6 +2775,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
+            507: components["responses"]["StorageFull"];
         };
     };
     getChartBuild: {
@@ -2872,6 +2896,8 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyFailures"];
+            500: components["responses"]["Internal"];
+            507: components["responses"]["StorageFull"];
         };
     };
     receiveHookWithPathSecret: {
@@ -2932,6 +2958,8 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyFailures"];
+            500: components["responses"]["Internal"];
+            507: components["responses"]["StorageFull"];
         };
     };
     listExtensions: {
@@ -3002,6 +3030,7 @@ export interface operations {
             422: components["responses"]["InvalidSpec"];
             429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
+            507: components["responses"]["StorageFull"];
         };
     };
     getExtension: {
@@ -3065,6 +3094,7 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
+            507: components["responses"]["StorageFull"];
         };
     };
     patchExtension: {
@@ -3111,6 +3141,7 @@ export interface operations {
             422: components["responses"]["InvalidSpec"];
             429: components["responses"]["TooManyFailures"];
             500: components["responses"]["Internal"];
+            507: components["responses"]["StorageFull"];
         };
     };
 }
