@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in docker-registry skopeo umoci apache2-utils openssl python3-venv gpg xz-utils zstd gzip apt-utils debootstrap chromium fonts-dejavu-core binutils postgresql; do
+for pkg in docker-registry skopeo umoci apache2-utils openssl python3-venv gpg xz-utils zstd gzip apt-utils debootstrap chromium fonts-dejavu-core binutils postgresql sqlite3; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo

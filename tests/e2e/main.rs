@@ -10,6 +10,7 @@ mod client;
 mod contract;
 mod extension;
 mod faults;
+mod floods;
 mod harness;
 mod mirror;
 mod packages;

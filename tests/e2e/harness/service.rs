@@ -113,6 +113,9 @@ pub struct Service {
     pub data: PathBuf,
     pub database: Option<String>,
     log: PathBuf,
+    /// The tokens made for this service and its webhook secrets: on drop, its log is checked
+    /// for each (RELIABILITY.md: secrets are never logged — over every e2e test's service).
+    secrets: std::sync::Mutex<Vec<String>>,
 }
 
 impl Service {
@@ -166,7 +169,15 @@ impl Service {
                 panic!("tailor {} did not start:\n{}", opts.command, std::fs::read_to_string(&log).unwrap_or_default());
             }
         };
-        Service { child: Some(child), addr, data: data.to_owned(), database: opts.database.clone(), log }
+        let secrets = opts.webhooks.iter().map(|(_, secret)| secret.clone()).collect();
+        Service {
+            child: Some(child),
+            addr,
+            data: data.to_owned(),
+            database: opts.database.clone(),
+            log,
+            secrets: std::sync::Mutex::new(secrets),
+        }
     }
 
     /// What the host wrote to stderr so far.
@@ -188,7 +199,9 @@ impl Service {
         }
         let out = run(&mut cmd);
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        text.lines().last().expect("a token on the last line").to_owned()
+        let token = text.lines().last().expect("a token on the last line").to_owned();
+        self.secrets.lock().unwrap().push(token.clone());
+        token
     }
 
     pub fn request(
@@ -258,6 +271,13 @@ impl Service {
 impl Drop for Service {
     fn drop(&mut self) {
         self.kill9();
+        if std::thread::panicking() {
+            return;
+        }
+        let log = self.log();
+        for secret in self.secrets.lock().unwrap().iter().filter(|s| s.len() >= 6) {
+            assert!(!log.contains(secret.as_str()), "a token or webhook secret is in the service log:\n{log}");
+        }
     }
 }
 
