@@ -20,7 +20,6 @@ Environment: TAILOR, BENCH_CACHE, FANOUT, SOAK_ROUNDS, SOAK_REQUESTS, BENCH_OUT 
 
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -148,12 +147,7 @@ def main():
         failed = db.execute("SELECT COUNT(*) FROM builds WHERE status = 'failed'").fetchone()[0]
         builds = db.execute("SELECT COUNT(*) FROM builds").fetchone()[0]
     finally:
-        procs.stop_all()
-        try:
-            os.remove(os.path.join(rootfs, "etc/bench-patch"))
-        except FileNotFoundError:
-            pass
-        shutil.rmtree(work, ignore_errors=True)
+        service.clean_up(procs, rootfs, work)
 
     mb = lambda kb: kb / 1024  # noqa: E731
     total_requests = loaded[4] + sum(r[3] for r in rounds)
@@ -170,10 +164,7 @@ def main():
 |---|---|---|---|---|
 {rows}
 """
-    print(report)
-    if BENCH_OUT != "/dev/null":
-        with open(BENCH_OUT, "a") as f:
-            f.write("\n" + report)
+    service.publish(report, BENCH_OUT)
 
 
 if __name__ == "__main__":

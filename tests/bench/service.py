@@ -257,6 +257,24 @@ REFERENCE = {
 }
 
 
+def clean_up(procs, rootfs, work):
+    """Stops the processes, removes the base's patch file and the work directory."""
+    procs.stop_all()
+    try:
+        os.remove(os.path.join(rootfs, "etc/bench-patch"))
+    except FileNotFoundError:
+        pass
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def publish(report, out):
+    """Prints the report and appends it to `out` (BENCHMARKS.md) unless that is /dev/null."""
+    print(report)
+    if out != "/dev/null":
+        with open(out, "a") as f:
+            f.write("\n" + report)
+
+
 def push_base(rootfs, registry, text):
     with open(os.path.join(rootfs, "etc/bench-patch"), "w") as f:
         f.write(text + "\n")
@@ -362,12 +380,7 @@ def main():
             fan = fanout(procs, work, rootfs)
             log(f"fan-out {fan}")
     finally:
-        procs.stop_all()
-        try:
-            os.remove(os.path.join(rootfs, "etc/bench-patch"))
-        except FileNotFoundError:
-            pass
-        shutil.rmtree(work, ignore_errors=True)
+        clean_up(procs, rootfs, work)
 
     if SECTIONS != ["throughput", "latency", "fanout"]:
         print(f"sections {SECTIONS}: " + ", ".join(f"{k}={v}" for k, v in
@@ -393,10 +406,7 @@ def main():
 
 Raw push → rebuilt (ms): artifact {' '.join(f'{x:.0f}' for x in art)}; base {' '.join(f'{x:.0f}' for x in base)}
 """
-    print(report)
-    if BENCH_OUT != "/dev/null":
-        with open(BENCH_OUT, "a") as f:
-            f.write("\n" + report)
+    publish(report, BENCH_OUT)
 
 
 if __name__ == "__main__":

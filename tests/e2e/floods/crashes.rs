@@ -44,7 +44,6 @@ fn crashes(database: Option<String>) {
     let token = host.token("acme", "owner");
     let ids = create(&host, &token, CUSTOMIZATIONS);
     let mut rng = Lcg::new(u64::from(database.is_some()) + 7);
-    let mut fan_outs = 0;
     for kill in 0..KILLS {
         if kill % 4 == 3 {
             // A new base, announced: every customization is queued again.
@@ -52,14 +51,12 @@ fn crashes(database: Option<String>) {
             let r = deliver(&host, &envelope(&[push_event(&format!("kill-{kill}"), "acme/base", "1", &last)]));
             assert_eq!(r.status, 202, "{}", r.text());
             assert_eq!(r.json()["builds"].as_array().unwrap().len(), CUSTOMIZATIONS, "{}", r.text());
-            fan_outs += 1;
         }
         std::thread::sleep(Duration::from_millis(50 + rng.below(1500)));
         host.kill9();
         check_integrity(&data, database.as_deref());
         host = Service::start(&data, &opts);
     }
-    assert_eq!(fan_outs, 5);
     let all = wait_all_idle(&host, &token, &ids, Duration::from_secs(600));
     for (id, builds) in ids.iter().zip(&all) {
         assert_numbered(id, builds);
