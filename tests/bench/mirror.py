@@ -238,12 +238,7 @@ def main():
             results["latency"] = latency_section(procs, work, rootfs)
             log(f"latency {results['latency']}")
     finally:
-        procs.stop_all()
-        try:
-            os.remove(os.path.join(rootfs, "etc/bench-patch"))
-        except FileNotFoundError:
-            pass
-        shutil.rmtree(work, ignore_errors=True)
+        svc.clean_up(procs, rootfs, work)
 
     med = statistics.median
     lines = [f"## Mirrors (issue E)\n",
