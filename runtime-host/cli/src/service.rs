@@ -421,6 +421,10 @@ fn webhook_variable(flags: &[String], file: &BTreeMap<String, String>) -> Result
     Ok(text)
 }
 
+/// How often a long-running process gives the allocator's free memory back (without it,
+/// glibc keeps what builds freed and the resident size creeps up with every fan-out).
+const TRIM_EVERY: Duration = Duration::from_secs(10);
+
 pub fn up(args: UpArgs) -> Result<()> {
     let workers = args.workers;
     serve_functions(args.serve, Role::Up, workers)
@@ -469,6 +473,7 @@ fn serve_functions(args: ServeArgs, role: Role, workers: Option<usize>) -> Resul
         &settings.database,
         if role == Role::Up { "up" } else { "serve" },
     )?));
+    tailor_trim::every(TRIM_EVERY)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let app = tailor_host::App::load(&opts).await?;
@@ -496,6 +501,7 @@ pub fn worker(args: WorkerArgs) -> Result<()> {
     if args.workers == 0 {
         bail!("--workers must be at least 1");
     }
+    tailor_trim::every(TRIM_EVERY)?;
     let running = start_workers(&settings.worker, "worker", args.workers)?;
     eprintln!(
         "tailor worker: {} worker(s); images in {}; store {}",
