@@ -15,7 +15,12 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let _ = DebControl::parse(text);
     let _ = parse_stanzas(text);
-    let _ = parse_packages(text);
+    if let Ok(packages) = parse_packages(text) {
+        // Relation fields are parsed when read.
+        for p in &packages {
+            let _ = (p.depends(), p.pre_depends(), p.conflicts(), p.breaks());
+        }
+    }
     let _ = Release::parse(text);
     let _ = Release::parse_inrelease(text);
     if let Ok(signed) = ClearSigned::parse(text) {

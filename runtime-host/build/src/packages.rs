@@ -69,9 +69,9 @@ fn resolve_error(requests: &[String], e: ResolveError) -> BuildError {
     let name = match &e {
         ResolveError::BadRequest { request, .. } => request.as_str(),
         ResolveError::Unknown { name, .. } | ResolveError::NoSuchVersion { name, .. } => name.as_str(),
-        ResolveError::Unsatisfiable { chain, .. } | ResolveError::Conflict { chain, .. } => {
-            chain.split([' ', '→']).next().unwrap_or("")
-        }
+        ResolveError::Unsatisfiable { chain, .. }
+        | ResolveError::Conflict { chain, .. }
+        | ResolveError::BadIndex { chain, .. } => chain.split([' ', '→']).next().unwrap_or(""),
     };
     let name_of = |r: &str| r.split(['=', '<', '>', '~', ' ']).next().unwrap_or("").to_owned();
     let i = requests.iter().position(|r| r == name || name_of(r) == name_of(name)).unwrap_or(0);

@@ -14,6 +14,10 @@ pub enum ResolveError {
     Unsatisfiable { chain: String, problem: String },
     #[error("{chain}: {package} conflicts with {other}")]
     Conflict { chain: String, package: String, other: String },
+    #[error(
+        "{chain}: the repositories' index is malformed here: {problem}; tell the repository's maintainer, or pin another version"
+    )]
+    BadIndex { chain: String, problem: String },
 }
 
 fn unknown_message(name: &str, close: &[String]) -> String {

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::control::{ControlError, Field, Stanza};
+use super::lazy::{Lazy, Parsed};
 use super::relation::{Dependency, Relation, RelationError, parse_dependencies, parse_provides, parse_relations};
 use super::version::{Version, VersionError};
 use crate::digest::DigestError;
@@ -165,6 +166,14 @@ impl<'s, 'a> Reader<'s, 'a> {
 
     pub(crate) fn dependencies(&self, name: &'static str) -> Result<Vec<Dependency>, PackageError> {
         Ok(self.optional(name, |value| Ok(parse_dependencies(value)?))?.unwrap_or_default())
+    }
+
+    /// The relation field `name` as written, parsed when first read.
+    pub(crate) fn lazy<T: Parsed>(&self, name: &'static str) -> Lazy<T> {
+        match self.stanza.field(name) {
+            Some(field) => Lazy::new(Some(&field.value), field.line),
+            None => Lazy::new(None, self.stanza.line),
+        }
     }
 
     pub(crate) fn relations(&self, name: &'static str) -> Result<Vec<Relation>, PackageError> {

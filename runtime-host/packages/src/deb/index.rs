@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::control::{Stanza, Stanzas};
 use super::fields::{MultiArch, PackageError, Reader, non_empty, number};
+use super::lazy::Lazy;
 use super::relation::{Dependency, Relation};
 use super::version::Version;
 use crate::digest::Sha256Digest;
@@ -25,11 +26,14 @@ pub struct Package {
     pub source: Option<String>,
     /// `Installed-Size`, in KiB.
     pub installed_size: Option<u64>,
-    pub depends: Vec<Dependency>,
-    pub pre_depends: Vec<Dependency>,
+    /// `Depends`, `Pre-Depends`, `Conflicts` and `Breaks` as written, parsed when read
+    /// ([`Package::depends`] …): a build follows the relations of a few dozen entries.
+    depends: Lazy<Vec<Dependency>>,
+    pre_depends: Lazy<Vec<Dependency>>,
+    /// Parsed up front: every entry's is needed to find what provides a virtual name.
     pub provides: Vec<Relation>,
-    pub conflicts: Vec<Relation>,
-    pub breaks: Vec<Relation>,
+    conflicts: Lazy<Vec<Relation>>,
+    breaks: Lazy<Vec<Relation>>,
     /// Path of the `.deb` relative to the repository root.
     pub filename: String,
     /// Size of the `.deb` in bytes.
@@ -58,16 +62,36 @@ impl Package {
             section: fields.text("Section")?,
             source: fields.text("Source")?,
             installed_size: fields.optional("Installed-Size", number)?,
-            depends: fields.dependencies("Depends")?,
-            pre_depends: fields.dependencies("Pre-Depends")?,
+            depends: fields.lazy("Depends"),
+            pre_depends: fields.lazy("Pre-Depends"),
             provides: fields.provides()?,
-            conflicts: fields.relations("Conflicts")?,
-            breaks: fields.relations("Breaks")?,
+            conflicts: fields.lazy("Conflicts"),
+            breaks: fields.lazy("Breaks"),
             filename: fields.required("Filename", non_empty)?,
             size: fields.required("Size", number)?,
             sha256: fields.required("SHA256", |value| Ok(Sha256Digest::parse(value.trim())?))?,
             description: fields.synopsis(),
         })
+    }
+
+    /// `Depends` (empty when the entry has none); a malformed field is an error naming it.
+    pub fn depends(&self) -> Result<&[Dependency], PackageError> {
+        self.depends.get(&self.package, "Depends").map(Vec::as_slice)
+    }
+
+    /// `Pre-Depends`.
+    pub fn pre_depends(&self) -> Result<&[Dependency], PackageError> {
+        self.pre_depends.get(&self.package, "Pre-Depends").map(Vec::as_slice)
+    }
+
+    /// `Conflicts`.
+    pub fn conflicts(&self) -> Result<&[Relation], PackageError> {
+        self.conflicts.get(&self.package, "Conflicts").map(Vec::as_slice)
+    }
+
+    /// `Breaks`.
+    pub fn breaks(&self) -> Result<&[Relation], PackageError> {
+        self.breaks.get(&self.package, "Breaks").map(Vec::as_slice)
     }
 
     /// The source package's name (`Source` without its version), or the package's own name.
@@ -227,25 +251,25 @@ Description: Debian base system miscellaneous files
         assert_eq!(curl.description, "command line tool for transferring data with URL syntax");
         assert_eq!((curl.priority.as_deref(), curl.section.as_deref()), (Some("optional"), Some("web")));
         assert_eq!(curl.installed_size, Some(500));
-        assert_eq!(curl.depends.len(), 3);
+        assert_eq!(curl.depends().unwrap().len(), 3);
         assert_eq!(curl.source_name(), "curl");
-        let libcurl_dep = &curl.depends[1].alternatives[0];
+        let libcurl_dep = &curl.depends().unwrap()[1].alternatives[0];
         assert_eq!(libcurl_dep.constraint.as_ref().unwrap().op, Op::Equal);
 
         let libcurl = &packages[1];
         assert_eq!(libcurl.multi_arch, MultiArch::Same);
-        assert_eq!(libcurl.depends.len(), 12);
-        assert_eq!(libcurl.depends[2].to_string(), "libgnutls30 (>= 3.7.0) | libssl3 (>= 3.0.0)");
+        assert_eq!(libcurl.depends().unwrap().len(), 12);
+        assert_eq!(libcurl.depends().unwrap()[2].to_string(), "libgnutls30 (>= 3.7.0) | libssl3 (>= 3.0.0)");
         assert!(libcurl_dep.satisfied_by(&libcurl.version));
         assert_eq!(libcurl.provides[0].to_string(), "libcurl-ssl (= 7.88.1-10+deb12u12)");
-        assert_eq!(libcurl.conflicts[0].name, "libcurl4-gnutls-dev");
-        assert_eq!(libcurl.breaks[0].constraint.as_ref().unwrap().version.as_str(), "7.58.0-2~");
+        assert_eq!(libcurl.conflicts().unwrap()[0].name, "libcurl4-gnutls-dev");
+        assert_eq!(libcurl.breaks().unwrap()[0].constraint.as_ref().unwrap().version.as_str(), "7.58.0-2~");
 
         let libc6 = &packages[2];
         assert_eq!(libc6.source_name(), "glibc");
-        assert_eq!(libc6.pre_depends[0].alternatives[0].name, "libgcc-s1");
-        assert_eq!(libc6.breaks.len(), 5);
-        assert!(curl.depends[0].alternatives[0].satisfied_by(&libc6.version));
+        assert_eq!(libc6.pre_depends().unwrap()[0].alternatives[0].name, "libgcc-s1");
+        assert_eq!(libc6.breaks().unwrap().len(), 5);
+        assert!(curl.depends().unwrap()[0].alternatives[0].satisfied_by(&libc6.version));
 
         let base_files = &packages[3];
         assert!(base_files.essential);
@@ -263,8 +287,15 @@ Description: Debian base system miscellaneous files
         assert_eq!(back, packages[0]);
     }
 
+    /// The error of parsing `text` or, for the relation fields checked when read, of reading them.
     fn error(text: &str) -> String {
-        parse_packages(text).unwrap_err().to_string()
+        let read = |p: &Package| {
+            p.depends().map(drop).and(p.pre_depends().map(drop)).and(p.conflicts().map(drop)).and(p.breaks().map(drop))
+        };
+        match parse_packages(text) {
+            Err(e) => e.to_string(),
+            Ok(packages) => packages.iter().find_map(|p| read(p).err()).expect("an error").to_string(),
+        }
     }
 
     const SHA: &str = "SHA256: 1c3a5e7d9b2f4a6c8e0d1f3b5a7c9e1d3f5b7a9c1e3d5f7b9a1c3e5d7f9b1a3c";

@@ -18,6 +18,7 @@ mod control;
 mod database;
 mod fields;
 mod index;
+mod lazy;
 mod relation;
 mod release;
 mod resolve;

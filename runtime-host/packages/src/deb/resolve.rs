@@ -11,7 +11,7 @@ pub use crate::resolution::ResolveError;
 use crate::resolution::close_names;
 use std::fmt;
 
-use super::{Dependency, InstalledPackage, Package, Relation, Version};
+use super::{Dependency, InstalledPackage, Package, PackageError, Relation, Version};
 
 /// One requested package: `name` or `name=version`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -237,7 +237,9 @@ impl<'a> State<'_, 'a, '_> {
         }
         self.check_conflicts(pkg, chain)?;
         self.chosen.insert(pkg.package.as_str(), pkg);
-        let groups: Vec<&Dependency> = pkg.pre_depends.iter().chain(&pkg.depends).collect();
+        let bad = |e: PackageError| ResolveError::BadIndex { chain: chain.join(" → "), problem: e.to_string() };
+        let groups: Vec<&Dependency> =
+            pkg.pre_depends().map_err(bad)?.iter().chain(pkg.depends().map_err(bad)?).collect();
         for group in groups {
             if group.alternatives.iter().any(|r| self.satisfied(r)) {
                 continue;
@@ -285,7 +287,11 @@ impl<'a> State<'_, 'a, '_> {
             package: format!("{} {}", pkg.package, pkg.version.as_str()),
             other: other.to_owned(),
         };
-        for r in pkg.conflicts.iter().chain(&pkg.breaks) {
+        let bad = |e: PackageError| ResolveError::BadIndex { chain: chain.join(" → "), problem: e.to_string() };
+        let relations = |p: &'a Package| -> Result<Vec<&'a Relation>, ResolveError> {
+            Ok(p.conflicts().map_err(bad)?.iter().chain(p.breaks().map_err(bad)?).collect())
+        };
+        for r in relations(pkg)? {
             if r.name == pkg.package {
                 continue;
             }
@@ -307,7 +313,7 @@ impl<'a> State<'_, 'a, '_> {
         // And the other way round: something chosen or installed conflicting with this package.
         let hits = |rels: &[Relation]| rels.iter().any(|r| r.name == pkg.package && r.satisfied_by(&pkg.version));
         for c in self.chosen.values() {
-            if hits(&c.conflicts) || hits(&c.breaks) {
+            if relations(c)?.into_iter().any(|r| r.name == pkg.package && r.satisfied_by(&pkg.version)) {
                 return Err(conflict(&format!("{} {}", c.package, c.version.as_str())));
             }
         }

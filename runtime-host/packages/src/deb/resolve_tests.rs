@@ -36,6 +36,10 @@ fn index() -> Vec<Package> {
         stanza("fights-zlib", "1", "Conflicts: zlib1g\n"),
         stanza("a-cycle", "1", "Depends: b-cycle\n"),
         stanza("b-cycle", "1", "Depends: a-cycle\n"),
+        // Relations are read when followed: these break only the builds that need them.
+        stanza("broken-depends", "1", "Depends: zlib1g (>= 1\n"),
+        stanza("needs-broken", "1", "Depends: zlib1g, broken-depends\n"),
+        stanza("broken-breaks", "1", "Breaks: a | b\n"),
     ]
     .concat();
     parse_packages(&text).unwrap()
@@ -94,6 +98,14 @@ fn every_failure_names_what_and_why() {
     assert!(err.contains("fights-zlib 1 conflicts with zlib1g 1:1.2.13-1"), "{err}");
     let err = plan(&["curl", "libcurl4=7.74.0-1"]).unwrap_err().to_string();
     assert!(err.contains("libcurl4=7.74.0-1") && err.contains("7.88.1-10 was chosen already"), "{err}");
+    let err = plan(&["needs-broken"]).unwrap_err().to_string();
+    let malformed = "the repositories' index is malformed here: line";
+    assert!(err.starts_with(&format!("needs-broken → needs-broken 1 → broken-depends: {malformed}")), "{err}");
+    assert!(err.contains("(package broken-depends): field Depends: \"zlib1g (>= 1\""), "{err}");
+    let err = plan(&["broken-breaks"]).unwrap_err().to_string();
+    assert!(err.starts_with(&format!("broken-breaks: {malformed}")), "{err}");
+    assert!(err.contains("field Breaks: \"a | b\": alternatives"), "{err}");
+    assert_eq!(plan(&["curl"]).unwrap().len(), 4, "malformed entries nothing needs do not matter");
     assert!(Request::parse("Curl").unwrap_err().to_string().contains("lowercase"));
     assert!(Request::parse("curl=").is_err());
 }
