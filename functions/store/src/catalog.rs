@@ -18,24 +18,19 @@ pub struct CatalogTag {
 /// Records that `repository:tag` now points at `digest` (unknown for senders that give
 /// none). Returns whether this is news: a new tag, another digest, or an unknown digest.
 pub async fn record_push<D: Db>(db: &D, repository: &str, tag: &str, digest: Option<&str>, now: i64) -> Result<bool> {
+    // One statement (it runs under the store's write lock on every webhook event): the row is
+    // written, and returned, only when this is news.
     let rows = db
-        .exec("SELECT digest FROM catalog WHERE repository = ? AND tag = ?", &[repository.into(), tag.into()])
-        .await?;
-    let before = rows.first().map(|r| r.opt_text("digest")).transpose()?;
-    let changed = match (&before, digest) {
-        (Some(Some(old)), Some(new)) => old != new,
-        _ => true,
-    };
-    if changed {
-        db.exec(
+        .exec(
             "INSERT INTO catalog (repository, tag, digest, platforms, updated_at) VALUES (?, ?, ?, NULL, ?) \
              ON CONFLICT (repository, tag) DO UPDATE SET digest = excluded.digest, platforms = NULL, kind = NULL, \
-             updated_at = excluded.updated_at",
+             updated_at = excluded.updated_at \
+             WHERE catalog.digest IS NULL OR excluded.digest IS NULL OR catalog.digest <> excluded.digest \
+             RETURNING tag",
             &[repository.into(), tag.into(), digest.into(), now.into()],
         )
         .await?;
-    }
-    Ok(changed)
+    Ok(!rows.rows.is_empty())
 }
 
 /// Records the digest and platforms of image `repository:tag` as resolved by a worker.
@@ -213,10 +208,12 @@ async fn notify<D: Db>(
         Some(d) => d,
         None => crate::settings::debounce_ms(db).await?,
     };
-    crate::db::in_tx(db, async |db| {
-        if !event_id.is_empty() && !crate::events::record_event(db, endpoint, event_id, now).await? {
-            return Ok(PushOutcome { duplicate: true, ..PushOutcome::default() });
-        }
+    // The event id is recorded before the write lock: its unique key decides a redelivery.
+    let dedup = async |db: &D| {
+        let seen = !event_id.is_empty() && !crate::events::record_event(db, endpoint, event_id, now).await?;
+        Ok(seen.then(|| PushOutcome { duplicate: true, ..PushOutcome::default() }))
+    };
+    crate::db::in_tx_staged(db, crate::db::Isolation::Exclusive, dedup, async |db| {
         let changed = record_push(db, repository, tag, digest, now).await?;
         let mut builds = Vec::new();
         if changed && delay.is_none() {

@@ -22,26 +22,35 @@ async fn build_row<D: Db>(db: &D, id: &str, number: i64) -> Result<Build> {
 /// the latest such request, but no later than `10 × delay_ms` after the build was queued, so a
 /// burst of pushes becomes one build. A request without delay (people) makes it claimable now.
 pub(crate) async fn enqueue_in<D: Db>(db: &D, id: &str, reason: &str, now: i64, delay_ms: i64) -> Result<Build> {
-    let request = db
-        .exec("SELECT queued_build, queued_not_before FROM requests WHERE customization_id = ?", &[id.into()])
-        .await?;
-    let current =
-        request.first().map(|r| Ok::<_, StoreError>((r.opt_int("queued_build")?, r.int("queued_not_before")?)));
-    if let Some((Some(queued), not_before)) = current.transpose()? {
-        // Coalesced: counted, and the build as it is now (one statement on both backends).
-        let b = crate::builds::returning_build(
-            db,
-            "UPDATE builds SET requests = requests + 1 WHERE customization_id = ? AND number = ? RETURNING",
-            &[id.into(), queued.into()],
+    // Coalesced into the queued build, if there is one: counted, and the build as it is now
+    // (one statement on both backends; it runs under the store's write lock on every push).
+    let coalesced = db
+        .exec(
+            &format!(
+                "UPDATE builds SET requests = requests + 1 WHERE customization_id = ? \
+                 AND number = (SELECT queued_build FROM requests WHERE customization_id = ?) RETURNING {}",
+                crate::builds::BUILD_COLUMNS
+            ),
+            &[id.into(), id.into()],
         )
         .await?;
-        let not_before =
-            if delay_ms <= 0 { now } else { not_before.max((now + delay_ms).min(b.created_at + 10 * delay_ms)) };
-        db.exec(
-            "UPDATE requests SET queued_not_before = ? WHERE customization_id = ?",
-            &[not_before.into(), id.into()],
-        )
-        .await?;
+    if let Some(row) = coalesced.first() {
+        let b = crate::builds::build_from(&row)?;
+        // A request without delay makes it claimable now; a push waits for quiet, but no
+        // longer than 10 × the delay after the build was queued (never earlier than before).
+        let sql = if delay_ms <= 0 {
+            "UPDATE requests SET queued_not_before = ? WHERE customization_id = ?"
+        } else {
+            "UPDATE requests SET queued_not_before = CASE WHEN queued_not_before > ? THEN queued_not_before ELSE ? END \
+             WHERE customization_id = ?"
+        };
+        let not_before = if delay_ms <= 0 { now } else { (now + delay_ms).min(b.created_at + 10 * delay_ms) };
+        let params: Vec<Value> = if delay_ms <= 0 {
+            vec![not_before.into(), id.into()]
+        } else {
+            vec![not_before.into(), not_before.into(), id.into()]
+        };
+        db.exec(sql, &params).await?;
         return Ok(b);
     }
     let subject = crate::subject::find(db, id).await?.ok_or_else(|| StoreError::Corrupt(format!("{id} missing")))?;
@@ -62,20 +71,14 @@ pub(crate) async fn enqueue_in<D: Db>(db: &D, id: &str, reason: &str, now: i64, 
         // Wakes listening workers when the transaction commits (DESIGN.md §12).
         db.exec("SELECT pg_notify(?, '')", &[crate::QUEUE_CHANNEL_NAME.into()]).await?;
     }
-    if request.rows.is_empty() {
-        db.exec(
-            "INSERT INTO requests (customization_id, org, queued_build, queued_not_before, requested_at) \
-             VALUES (?, ?, ?, ?, ?)",
-            &[id.into(), org.into(), number.into(), not_before.into(), now.into()],
-        )
-        .await?;
-    } else {
-        db.exec(
-            "UPDATE requests SET queued_build = ?, queued_not_before = ?, requested_at = ? WHERE customization_id = ?",
-            &[number.into(), not_before.into(), now.into(), id.into()],
-        )
-        .await?;
-    }
+    // The customization's request row, new or holding a running build (its org never changes).
+    db.exec(
+        "INSERT INTO requests (customization_id, org, queued_build, queued_not_before, requested_at) \
+         VALUES (?, ?, ?, ?, ?) ON CONFLICT (customization_id) DO UPDATE SET queued_build = excluded.queued_build, \
+         queued_not_before = excluded.queued_not_before, requested_at = excluded.requested_at",
+        &[id.into(), org.into(), number.into(), not_before.into(), now.into()],
+    )
+    .await?;
     Ok(build)
 }
 

@@ -233,6 +233,49 @@ fn pushes_wait_for_quiet_but_not_forever_and_people_do_not_wait() {
 }
 
 #[test]
+fn racing_redeliveries_count_each_event_once() {
+    // The event id is recorded before the store's write lock is taken: four connections
+    // delivering the same 30 events in different orders still see each exactly once.
+    let location = crate::test_db::shared();
+    let db = NativeDb::open(&location).unwrap();
+    block_on(migrate(&db)).unwrap();
+    block_on(create_customization(&db, "acme", "c1", &spec("a", "acme/debian:12", &[]), 0)).unwrap();
+    block_on(claim(&db, "w", 1, 100_000, 3)).unwrap().unwrap();
+    block_on(finish(&db, "c1", 1, "w", BuildStatus::Succeeded, &Outcome::default(), "", 2)).unwrap();
+    let firsts: usize = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4_usize)
+            .map(|t| {
+                let location = location.clone();
+                scope.spawn(move || {
+                    let db = NativeDb::open(&location).unwrap();
+                    let mut firsts = 0;
+                    for k in 0..30_usize {
+                        let i = (k * (2 * t + 1) + t) % 30;
+                        let digest = format!("sha256:{i:064}");
+                        let out =
+                            block_on(notify_push(&db, "reg", &format!("e{i}"), "acme/debian", "12", Some(&digest), 10))
+                                .unwrap();
+                        if !out.duplicate {
+                            assert!(out.changed, "e{i}: every event carries a new digest");
+                            assert_eq!(out.builds, [("c1".to_string(), 2)], "e{i}");
+                            firsts += 1;
+                        }
+                    }
+                    firsts
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    assert_eq!(firsts, 30, "each event is news exactly once");
+    let n = db.exec_now("SELECT COUNT(*) AS n FROM events", &[]).unwrap();
+    assert_eq!(n.first().unwrap().int("n").unwrap(), 30);
+    let b = block_on(get_build(&db, "c1", 2)).unwrap().unwrap();
+    assert_eq!((b.status, b.requests), (BuildStatus::Queued, 30), "one build, every push counted once");
+    assert!(block_on(get_build(&db, "c1", 3)).unwrap().is_none());
+}
+
+#[test]
 fn concurrent_workers_claim_each_build_exactly_once() {
     use std::sync::atomic::{AtomicBool, Ordering};
     let location = crate::test_db::shared();
