@@ -30,9 +30,14 @@ pub async fn create<D: Db>(ctx: &Ctx<'_, D>) -> Reply {
     insert(ctx, &spec).await
 }
 
-/// `GET …/customizations/{id}`
+/// `GET …/customizations/{id}` (lib.rs reads it alongside the token: [`show`]).
 pub async fn get<D: Db>(ctx: &Ctx<'_, D>) -> Reply {
-    let c = load(ctx).await?;
+    show(get_customization(ctx.db, ctx.org(), ctx.id()).await, ctx.org(), ctx.id())
+}
+
+/// The answer to `GET …/customizations/{id}` of `org` once it was read.
+pub fn show(found: Result<Option<Customization>, StoreError>, org: &str, id: &str) -> Reply {
+    let c = found.map_err(errors::store)?.ok_or_else(|| errors::customization_not_found(org, id))?;
     Ok(HttpResponse::json(200, &views::customization(&c, None)).with_header("etag", etag(c.revision)))
 }
 

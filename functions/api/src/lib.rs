@@ -18,6 +18,7 @@ mod component;
 mod customizations;
 mod errors;
 mod extensions;
+mod join;
 mod listings;
 mod mirrors;
 mod openapi;
@@ -75,6 +76,14 @@ async fn serve<D: Db>(db: &D, settings: &Settings, req: &HttpRequest, now: i64) 
     body::check_size(req)?;
     if endpoint == Endpoint::OpenApi {
         return Ok(openapi::document());
+    }
+    if endpoint == Endpoint::GetCustomization {
+        // The hottest read (UIs and clients poll it): the token and the customization are read
+        // together, and the customization is shown only to a token of its org.
+        let found = tailor_store::get_customization(db, params.get("org"), params.get("id"));
+        let (caller, found) = join::join(auth::authenticate(db, req), found).await;
+        auth::check_org(&caller?, &params, endpoint.resource())?;
+        return customizations::show(found, params.get("org"), params.get("id"));
     }
     let caller = auth::authenticate(db, req).await?;
     auth::check_org(&caller, &params, endpoint.resource())?;

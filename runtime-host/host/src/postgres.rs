@@ -4,7 +4,8 @@
 //! (`postgres://HOST:PORT`) can be reached. Connections are pooled per address, at most
 //! `max_connections` open at once across all components; each keeps its prepared statements.
 //! A connection dropped inside a transaction (a trapped or timed-out request) is closed, not
-//! reused, so PostgreSQL rolls the transaction back.
+//! reused, so PostgreSQL rolls the transaction back. A plain `BEGIN` is not sent on its own: it
+//! goes out pipelined with the transaction's first statement, one round trip instead of two.
 
 // The error type is the interface's own (a WIT variant carrying PostgreSQL's error record).
 #![allow(clippy::result_large_err)]
@@ -12,7 +13,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{Client, Config, NoTls, Statement};
 use wasmtime::component::{Accessor, FutureReader, HasData, Resource, ResourceTable, StreamReader};
@@ -69,12 +70,18 @@ pub struct Connection {
     held: Option<(Arc<Pooled>, OwnedSemaphorePermit)>,
     pool: Arc<Pool>,
     in_tx: bool,
+    /// A `BEGIN` answered but not sent yet: it goes out with the next statement.
+    begin_pending: bool,
+    /// Set (true) once the deferred `BEGIN` went through: statements the component issues
+    /// while it is still in flight wait for it, so none can run outside the transaction.
+    begin_gate: Option<watch::Receiver<bool>>,
 }
 
 impl Drop for Connection {
     fn drop(&mut self) {
+        // Nothing was sent after a deferred BEGIN: the connection is as clean as before it.
         if let Some((pooled, permit)) = self.held.take()
-            && !self.in_tx
+            && (!self.in_tx || self.begin_pending)
             && !pooled.client.is_closed()
         {
             self.pool.idle.lock().unwrap_or_else(|p| p.into_inner()).push((pooled, permit));
@@ -140,7 +147,9 @@ async fn connect(pools: Arc<Pools>, pool: Arc<Pool>) -> Result<Connection, Error
         let reused = pool.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         match reused {
             Some((pooled, _)) if pooled.client.is_closed() => continue, // dropped with its permit
-            Some(held) => return Ok(Connection { held: Some(held), pool, in_tx: false }),
+            Some(held) => {
+                return Ok(Connection { held: Some(held), pool, in_tx: false, begin_pending: false, begin_gate: None });
+            }
             None => break,
         }
     }
@@ -150,7 +159,7 @@ async fn connect(pools: Arc<Pools>, pool: Arc<Pool>) -> Result<Connection, Error
         let _ = connection.await;
     });
     let pooled = Arc::new(Pooled { client, statements: Mutex::new(HashMap::new()) });
-    Ok(Connection { held: Some((pooled, permit)), pool, in_tx: false })
+    Ok(Connection { held: Some((pooled, permit)), pool, in_tx: false, begin_pending: false, begin_gate: None })
 }
 
 fn message(e: &tokio_postgres::Error) -> String {
@@ -252,6 +261,9 @@ fn value(row: &tokio_postgres::Row, i: usize) -> Result<DbValue, Error> {
 
 #[derive(Clone, Copy, PartialEq)]
 enum Control {
+    /// Exactly `BEGIN` (any case, spaces around, an optional `;`): it cannot fail on a live
+    /// connection, so it can wait for the next statement.
+    PlainBegin,
     Begin,
     End,
     Other,
@@ -259,7 +271,9 @@ enum Control {
 
 fn control(statement: &str) -> Control {
     let first = statement.trim_start().split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("");
+    let plain = statement.trim().trim_end_matches(';').trim_end().eq_ignore_ascii_case("BEGIN");
     match first.to_ascii_uppercase().as_str() {
+        "BEGIN" if plain => Control::PlainBegin,
         "BEGIN" | "START" => Control::Begin,
         "COMMIT" | "END" | "ROLLBACK" | "ABORT" => Control::End,
         _ => Control::Other,
@@ -276,18 +290,79 @@ async fn prepare(pooled: &Pooled, statement: &str) -> Result<Statement, Error> {
     Ok(s)
 }
 
+/// What to do for one statement of a component.
+enum Step {
+    /// A plain `BEGIN`, deferred: answered at once.
+    Deferred,
+    /// Run the statement, ordered after the deferred `BEGIN` as `order` says.
+    Run { pooled: Arc<Pooled>, order: Order },
+}
+
+/// Where a statement stands to a deferred `BEGIN`.
+enum Order {
+    /// Nothing deferred: run it.
+    Free,
+    /// The first statement after it: send the `BEGIN` first, then report it sent.
+    Begin(watch::Sender<bool>),
+    /// Issued while that first statement is in flight: wait until the `BEGIN` went through.
+    After(watch::Receiver<bool>),
+}
+
+/// `work` in its place after a deferred `BEGIN`. The first statement sends both requests
+/// together (tokio-postgres pipelines requests in the order they are first polled, and
+/// `batch_execute` sends on its first poll), so PostgreSQL answers both in one round trip. A
+/// failed `BEGIN` (only a broken connection fails it, and then the statement fails too) is
+/// the error reported.
+async fn in_order<T>(pooled: &Pooled, order: Order, work: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+    match order {
+        Order::Free => work.await,
+        Order::After(mut sent) => {
+            // An error means the first statement is gone: its BEGIN was sent or never will be.
+            let _ = sent.wait_for(|sent| *sent).await;
+            work.await
+        }
+        Order::Begin(sent) => {
+            let begin = async {
+                let began = pooled.client.batch_execute("BEGIN").await;
+                let _ = sent.send(true);
+                began
+            };
+            let (began, result) = tokio::join!(begin, work);
+            began.map_err(|e| query_error(&e))?;
+            result
+        }
+    }
+}
+
 /// Runs a command; the number of rows it changed.
-async fn execute(pooled: Arc<Pooled>, statement: String, params: Vec<ParameterValue>) -> Result<u64, Error> {
+async fn execute(
+    pooled: Arc<Pooled>,
+    order: Order,
+    statement: String,
+    params: Vec<ParameterValue>,
+) -> Result<u64, Error> {
     let params = params.into_iter().map(param).collect::<Result<Vec<_>, _>>()?;
-    let prepared = prepare(&pooled, &statement).await?;
-    let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect();
-    pooled.client.execute(&prepared, &refs).await.map_err(|e| query_error(&e))
+    in_order(&pooled, order, async {
+        let prepared = prepare(&pooled, &statement).await?;
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect();
+        pooled.client.execute(&prepared, &refs).await.map_err(|e| query_error(&e))
+    })
+    .await
 }
 
 /// The statement's columns and rows.
-async fn run(pooled: Arc<Pooled>, statement: String, params: Vec<ParameterValue>) -> Result<RowSet, Error> {
+async fn run(
+    pooled: Arc<Pooled>,
+    order: Order,
+    statement: String,
+    params: Vec<ParameterValue>,
+) -> Result<RowSet, Error> {
+    in_order(&pooled, order, run_one(&pooled, statement, params)).await
+}
+
+async fn run_one(pooled: &Pooled, statement: String, params: Vec<ParameterValue>) -> Result<RowSet, Error> {
     let params = params.into_iter().map(param).collect::<Result<Vec<_>, _>>()?;
-    let prepared = prepare(&pooled, &statement).await?;
+    let prepared = prepare(pooled, &statement).await?;
     let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect();
     let rows = pooled.client.query(&prepared, &refs).await.map_err(|e| query_error(&e))?;
     let columns = prepared
@@ -302,15 +377,35 @@ async fn run(pooled: Arc<Pooled>, statement: String, params: Vec<ParameterValue>
     Ok(RowSet { columns, rows: out })
 }
 
-/// The connection's client, and the transaction state after `statement`.
-fn take(table: &mut ResourceTable, r: &Resource<Connection>, statement: &str) -> Result<Arc<Pooled>, Error> {
+/// What to do with `statement` on the connection, and the transaction state after it.
+fn take(table: &mut ResourceTable, r: &Resource<Connection>, statement: &str) -> Result<Step, Error> {
     let c = table.get_mut(r).map_err(|_| failed("no such connection".into()))?;
-    match control(statement) {
-        Control::Begin => c.in_tx = true,
+    let pooled = c.held.as_ref().map(|(p, _)| p.clone()).ok_or_else(|| failed("the connection is closed".into()))?;
+    let control = control(statement);
+    if control == Control::PlainBegin && !c.in_tx {
+        c.in_tx = true;
+        c.begin_pending = true;
+        return Ok(Step::Deferred);
+    }
+    let order = if std::mem::take(&mut c.begin_pending) {
+        let (sent, gate) = watch::channel(false);
+        c.begin_gate = Some(gate);
+        Order::Begin(sent)
+    } else {
+        match c.begin_gate.take() {
+            Some(gate) if !*gate.borrow() => {
+                c.begin_gate = Some(gate.clone());
+                Order::After(gate)
+            }
+            _ => Order::Free,
+        }
+    };
+    match control {
+        Control::PlainBegin | Control::Begin => c.in_tx = true,
         Control::End => c.in_tx = false,
         Control::Other => {}
     }
-    c.held.as_ref().map(|(p, _)| p.clone()).ok_or_else(|| failed("the connection is closed".into()))
+    Ok(Step::Run { pooled, order })
 }
 
 fn block<F: Future>(f: F) -> F::Output {
@@ -357,11 +452,11 @@ impl postgres::HostConnection for PgView<'_> {
         statement: String,
         params: Vec<ParameterValue>,
     ) -> wasmtime::Result<Result<RowSet, Error>> {
-        let pooled = match take(self.table, &r, &statement) {
-            Ok(p) => p,
-            Err(e) => return Ok(Err(e)),
-        };
-        Ok(block(run(pooled, statement, params)))
+        match take(self.table, &r, &statement) {
+            Ok(Step::Deferred) => Ok(Ok(RowSet { columns: Vec::new(), rows: Vec::new() })),
+            Ok(Step::Run { pooled, order }) => Ok(block(run(pooled, order, statement, params))),
+            Err(e) => Ok(Err(e)),
+        }
     }
 
     fn execute(
@@ -370,11 +465,11 @@ impl postgres::HostConnection for PgView<'_> {
         statement: String,
         params: Vec<ParameterValue>,
     ) -> wasmtime::Result<Result<u64, Error>> {
-        let pooled = match take(self.table, &r, &statement) {
-            Ok(p) => p,
-            Err(e) => return Ok(Err(e)),
-        };
-        Ok(block(execute(pooled, statement, params)))
+        match take(self.table, &r, &statement) {
+            Ok(Step::Deferred) => Ok(Ok(0)),
+            Ok(Step::Run { pooled, order }) => Ok(block(execute(pooled, order, statement, params))),
+            Err(e) => Ok(Err(e)),
+        }
     }
 
     fn drop(&mut self, r: Resource<Connection>) -> wasmtime::Result<()> {
@@ -427,11 +522,12 @@ impl<T> postgres::HostConnectionWithStore<T> for SpinPostgres {
         statement: String,
         params: Vec<ParameterValue>,
     ) -> wasmtime::Result<Result<Streamed, Error>> {
-        let pooled = match accessor.with(|mut access| take(access.get().table, &r, &statement)) {
-            Ok(p) => p,
-            Err(e) => return Ok(Err(e)),
+        let set = match accessor.with(|mut access| take(access.get().table, &r, &statement)) {
+            Ok(Step::Deferred) => Ok(RowSet { columns: Vec::new(), rows: Vec::new() }),
+            Ok(Step::Run { pooled, order }) => run(pooled, order, statement, params).await,
+            Err(e) => Err(e),
         };
-        let set = match run(pooled, statement, params).await {
+        let set = match set {
             Ok(set) => set,
             Err(e) => return Ok(Err(e)),
         };
@@ -448,17 +544,31 @@ impl<T> postgres::HostConnectionWithStore<T> for SpinPostgres {
         statement: String,
         params: Vec<ParameterValue>,
     ) -> wasmtime::Result<Result<u64, Error>> {
-        let pooled = match accessor.with(|mut access| take(access.get().table, &r, &statement)) {
-            Ok(p) => p,
-            Err(e) => return Ok(Err(e)),
-        };
-        Ok(execute(pooled, statement, params).await)
+        match accessor.with(|mut access| take(access.get().table, &r, &statement)) {
+            Ok(Step::Deferred) => Ok(Ok(0)),
+            Ok(Step::Run { pooled, order }) => Ok(execute(pooled, order, statement, params).await),
+            Err(e) => Ok(Err(e)),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::{Pools, admit};
+
+    #[test]
+    fn only_a_plain_begin_waits_for_the_next_statement() {
+        use super::{Control, control};
+        for plain in ["BEGIN", "begin", "  Begin ;", "BEGIN;"] {
+            assert!(control(plain) == Control::PlainBegin, "{plain}");
+        }
+        for other in ["BEGIN ISOLATION LEVEL SERIALIZABLE", "BEGIN garbage", "START TRANSACTION", "BEGINX"] {
+            assert!(control(other) != Control::PlainBegin, "{other}");
+        }
+        assert!(control("begin read only") == Control::Begin);
+        assert!(control("commit") == Control::End && control("ROLLBACK") == Control::End);
+        assert!(control("SELECT 1") == Control::Other);
+    }
 
     #[test]
     fn only_allowed_hosts_are_reached() {

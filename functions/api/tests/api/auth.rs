@@ -15,6 +15,9 @@ fn no_token_or_an_unknown_one_is_401_with_a_challenge() {
         HttpRequest::new("GET", CUSTOMIZATIONS),
         HttpRequest::new("POST", CUSTOMIZATIONS).with_body(spec("a").to_string()),
         request("GET", CUSTOMIZATIONS, "tlr_unknown"),
+        // A customization is read alongside the token: still 401 first, never 404.
+        HttpRequest::new("GET", &format!("{CUSTOMIZATIONS}/cus_0123456789")),
+        request("GET", &format!("{CUSTOMIZATIONS}/cus_0123456789"), "tlr_unknown"),
         request("GET", "/v1/token", ""),
         HttpRequest::new("GET", CUSTOMIZATIONS).with_header("Authorization", &format!("Basic {OWNER}")),
         HttpRequest::new("GET", CUSTOMIZATIONS).with_header("Authorization", OWNER),
