@@ -38,17 +38,15 @@ pub(crate) async fn enqueue_in<D: Db>(db: &D, id: &str, reason: &str, now: i64, 
         let b = crate::builds::build_from(&row)?;
         // A request without delay makes it claimable now; a push waits for quiet, but no
         // longer than 10 × the delay after the build was queued (never earlier than before).
-        let sql = if delay_ms <= 0 {
-            "UPDATE requests SET queued_not_before = ? WHERE customization_id = ?"
+        let (sql, params): (&str, Vec<Value>) = if delay_ms <= 0 {
+            ("UPDATE requests SET queued_not_before = ? WHERE customization_id = ?", vec![now.into(), id.into()])
         } else {
-            "UPDATE requests SET queued_not_before = CASE WHEN queued_not_before > ? THEN queued_not_before ELSE ? END \
-             WHERE customization_id = ?"
-        };
-        let not_before = if delay_ms <= 0 { now } else { (now + delay_ms).min(b.created_at + 10 * delay_ms) };
-        let params: Vec<Value> = if delay_ms <= 0 {
-            vec![not_before.into(), id.into()]
-        } else {
-            vec![not_before.into(), not_before.into(), id.into()]
+            let latest = (now + delay_ms).min(b.created_at + 10 * delay_ms);
+            (
+                "UPDATE requests SET queued_not_before = CASE WHEN queued_not_before > ? THEN queued_not_before \
+                 ELSE ? END WHERE customization_id = ?",
+                vec![latest.into(), latest.into(), id.into()],
+            )
         };
         db.exec(sql, &params).await?;
         return Ok(b);
