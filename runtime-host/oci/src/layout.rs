@@ -5,6 +5,7 @@
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use serde_json::{Value, json};
 
@@ -16,11 +17,14 @@ const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
 pub(crate) struct LayoutStore {
     root: PathBuf,
+    /// Tags are a read-modify-write of a repository's `index.json`: one at a time, or two
+    /// tags written at once (an image's signature and attestation carriers) lose one.
+    tagging: Mutex<()>,
 }
 
 impl LayoutStore {
     pub(crate) fn new(root: PathBuf) -> LayoutStore {
-        LayoutStore { root }
+        LayoutStore { root, tagging: Mutex::new(()) }
     }
 
     fn repo_dir(&self, repo: &str) -> Result<PathBuf> {
@@ -184,6 +188,7 @@ impl Backend for LayoutStore {
         if Digest::is_valid(reference) {
             return Ok(digest);
         }
+        let _tagging = self.tagging.lock().unwrap_or_else(|p| p.into_inner());
         let mut index = self.read_index(repo)?.unwrap_or_else(|| json!({"schemaVersion": 2, "manifests": []}));
         if index.get("mediaType").is_none() {
             index["mediaType"] = json!(crate::media::OCI_INDEX);
@@ -278,5 +283,23 @@ mod tests {
         assert_eq!(c.referrers("acme/a", &d, Some("application/spdx+json")).unwrap(), None);
         assert!(matches!(c.referrers("other/x", &d, None), Err(Error::OutOfScope { .. })));
         assert!(c.referrers("acme/../x", &d, None).is_err());
+    }
+
+    #[test]
+    fn tags_written_at_once_are_all_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Client::layout(dir.path(), Scope::new(["acme"], ["acme/a"]));
+        std::thread::scope(|s| {
+            for i in 0..8 {
+                let c = &c;
+                s.spawn(move || {
+                    let m = format!(r#"{{"schemaVersion":2,"mediaType":"{}","n":{i}}}"#, crate::media::OCI_MANIFEST);
+                    c.put_manifest("acme/a", &format!("t{i}"), crate::media::OCI_MANIFEST, m.as_bytes()).unwrap();
+                });
+            }
+        });
+        let mut tags = c.list_tags("acme/a").unwrap();
+        tags.sort();
+        assert_eq!(tags, (0..8).map(|i| format!("t{i}")).collect::<Vec<_>>());
     }
 }
