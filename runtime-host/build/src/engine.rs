@@ -377,24 +377,22 @@ fn publish_built(
     let dest = spec.destination_repository();
     let tag = spec.result_tag();
     log(&format!("publishing {dest}:{tag}"));
-    let statements = match &opts.signer {
-        Some(_) => {
-            let subject = match &opts.registry_host {
-                Some(h) => format!("{h}/{dest}"),
-                None => dest.clone(),
-            };
-            let invocation = opts.invocation.clone().unwrap_or_else(crate::provenance::Invocation::cli);
-            let host = opts.registry_host.as_deref();
-            let parts = crate::provenance::Parts {
-                spec,
-                base: &base,
-                artifacts: &artifacts,
-                built: &built,
-                extensions: &extensions,
-            };
-            crate::provenance::statements(&parts, &subject, host, &invocation, started_at)
-        }
-        None => Vec::new(),
+    // What to attest is worked out while the image goes up (only when signing).
+    let statements = || {
+        let subject = match &opts.registry_host {
+            Some(h) => format!("{h}/{dest}"),
+            None => dest.clone(),
+        };
+        let invocation = opts.invocation.clone().unwrap_or_else(crate::provenance::Invocation::cli);
+        let host = opts.registry_host.as_deref();
+        let parts = crate::provenance::Parts {
+            spec,
+            base: &base,
+            artifacts: &artifacts,
+            built: &built,
+            extensions: &extensions,
+        };
+        crate::provenance::statements(&parts, &subject, host, &invocation, started_at)
     };
     let t = publish(opts, client, &dest, &base.repo, &built, &index, &tag, &statements)?;
     let mut overridden: Vec<String> = built.iter().flat_map(|b| b.overridden.iter().cloned()).collect();

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tailor_oci::{BlobSource, Client, Digest, media};
+use tailor_sign::Gate;
 
 use crate::layer::Layer;
 use crate::platform::Built;
@@ -61,7 +62,10 @@ fn put_image_manifest(opts: &Options, client: &Client, dest: &str, b: &Built) ->
 }
 
 /// `statements`: what to attest about each platform manifest (provenance, SBOM) when
-/// `opts.signer` is set. Whether the registry takes referrers is asked while the image goes up.
+/// `opts.signer` is set, called then only. Signing runs alongside the image's push (whether
+/// the registry takes referrers is asked, the statements are made, payloads, envelopes and
+/// carrier configs go up); the carrier manifests wait until the image is in, and the tag
+/// moves last.
 #[allow(clippy::too_many_arguments)]
 pub fn publish(
     opts: &Options,
@@ -71,21 +75,47 @@ pub fn publish(
     built: &[Built],
     index: &[u8],
     tag: &str,
-    statements: &[Statement],
+    statements: &(dyn Fn() -> Vec<Statement> + Sync),
 ) -> Result<Transferred> {
     let index_digest = Digest::of(index);
-    let (pushed, storage) = std::thread::scope(|s| {
-        let storage = opts.signer.as_ref().map(|_| s.spawn(|| storage_of(client, dest, &index_digest)));
+    let gate = Gate::closed();
+    let (pushed, signed) = std::thread::scope(|s| {
+        let signing = opts.signer.as_ref().map(|key| {
+            s.spawn(|| {
+                let (storage, statements) = std::thread::scope(|s| {
+                    let storage = s.spawn(|| storage_of(client, dest, &index_digest));
+                    let statements = statements();
+                    let panicked = || Err(BuildError::Internal("referrers check thread panicked".into()));
+                    (storage.join().unwrap_or_else(|_| panicked()), statements)
+                });
+                sign_and_attest(opts, key, client, dest, built, index, &statements, storage?, &gate)
+            })
+        });
+        // Turns the signing away if the push ends early (an error, or a panic unwinding).
+        let settle = Settle(&gate);
         let pushed = push_image(opts, client, dest, source, built, index);
-        let panicked = || Err(BuildError::Internal("referrers check thread panicked".into()));
-        (pushed, storage.map(|h| h.join().unwrap_or_else(|_| panicked())))
+        gate.release(pushed.is_ok());
+        drop(settle);
+        let panicked = || Err(BuildError::Internal("signing thread panicked".into()));
+        (pushed, signing.map(|h| h.join().unwrap_or_else(|_| panicked())))
     });
     let mut t = pushed?;
-    if let (Some(key), Some(storage)) = (&opts.signer, storage) {
-        sign_and_attest(opts, key, client, dest, built, index, statements, storage?, &mut t)?;
+    if let Some(signed) = signed {
+        let written = signed?;
+        t.signatures = written.signatures;
+        t.attestations = written.attestations;
     }
     client.put_manifest(dest, tag, media::OCI_INDEX, index)?;
     Ok(t)
+}
+
+/// Releases a gate as "not pushed" when dropped before it was settled.
+struct Settle<'a>(&'a Gate);
+
+impl Drop for Settle<'_> {
+    fn drop(&mut self) {
+        self.0.release(false);
+    }
 }
 
 /// Every blob, the platform manifests and the index by digest.

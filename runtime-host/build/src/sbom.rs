@@ -180,7 +180,7 @@ pub fn document(c: &Contents) -> Value {
             relationships.push(relationship(&id, "GENERATED_FROM", from));
         }
     }
-    json!({
+    let mut doc = json!({
         "spdxVersion": "SPDX-2.3",
         "dataLicense": "CC0-1.0",
         "SPDXID": "SPDXRef-DOCUMENT",
@@ -190,10 +190,12 @@ pub fn document(c: &Contents) -> Value {
             "created": c.created,
             "creators": [concat!("Tool: tailor-", env!("CARGO_PKG_VERSION"))],
         },
-        "packages": packages,
-        "files": files,
-        "relationships": relationships,
-    })
+    });
+    // Moved in, not copied by `json!`; keys are sorted either way.
+    doc["packages"] = Value::Array(packages);
+    doc["files"] = Value::Array(files);
+    doc["relationships"] = Value::Array(relationships);
+    doc
 }
 
 #[cfg(test)]

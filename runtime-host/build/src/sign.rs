@@ -7,10 +7,9 @@ use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
 use tailor_oci::{Client, Digest, media};
-use tailor_sign::{Envelope, IN_TOTO_PAYLOAD_TYPE, PrivateKey, Storage, Subject};
+use tailor_sign::{Envelope, Gate, IN_TOTO_PAYLOAD_TYPE, PrivateKey, Storage, Subject};
 
 use crate::platform::Built;
-use crate::publish::Transferred;
 use crate::{BuildError, Options, Result};
 
 /// An in-toto statement to attest about one manifest.
@@ -38,9 +37,17 @@ pub(crate) fn storage_of(client: &Client, dest: &str, digest: &Digest) -> Result
     Ok(s)
 }
 
+/// Where signatures and attestations were written: tags, or referrer digests.
+#[derive(Debug, Default)]
+pub(crate) struct Written {
+    pub signatures: Vec<String>,
+    pub attestations: Vec<String>,
+}
+
 /// Signs the index and every platform manifest and attests each platform manifest's
 /// statements, all in parallel (each is its own small write), in the storage the registry
-/// supports (OCI 1.1 referrers, else cosign's tags).
+/// supports (OCI 1.1 referrers, else cosign's tags). Payloads, envelopes and carrier configs
+/// go up at once; the manifests that make them visible wait for `gate` (the image pushed).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn sign_and_attest(
     opts: &Options,
@@ -51,8 +58,8 @@ pub(crate) fn sign_and_attest(
     index: &[u8],
     statements: &[Statement],
     storage: Storage,
-    t: &mut Transferred,
-) -> Result<()> {
+    gate: &Gate,
+) -> Result<Written> {
     let index_subject = Subject::of(media::OCI_INDEX, index);
     let reference = match &opts.registry_host {
         Some(host) => format!("{host}/{dest}"),
@@ -73,7 +80,7 @@ pub(crate) fn sign_and_attest(
     }
     let run = |job: &Job| -> Result<(bool, Vec<String>)> {
         match job {
-            Job::Sign(subject) => tailor_sign::sign_image(client, dest, subject, &reference, key, storage)
+            Job::Sign(subject) => tailor_sign::sign_image_gated(client, dest, subject, &reference, key, storage, gate)
                 .map(|w| (true, vec![w]))
                 .map_err(|source| BuildError::Sign { what: format!("signing {dest}@{}", subject.digest), source }),
             Job::Attest(subject, statements) => {
@@ -81,7 +88,7 @@ pub(crate) fn sign_and_attest(
                     .iter()
                     .map(|s| (s.predicate_type, Envelope::sign(key, IN_TOTO_PAYLOAD_TYPE, &s.bytes)))
                     .collect();
-                tailor_sign::attach_attestations(client, dest, subject, &envelopes, storage)
+                tailor_sign::attach_attestations_gated(client, dest, subject, &envelopes, storage, gate)
                     .map(|w| (false, w))
                     .map_err(|source| BuildError::Sign { what: format!("attesting {dest}@{}", subject.digest), source })
             }
@@ -94,10 +101,11 @@ pub(crate) fn sign_and_attest(
             .map(|h| h.join().unwrap_or_else(|_| Err(BuildError::Internal("signing thread panicked".into()))))
             .collect()
     });
+    let mut written = Written::default();
     for r in done {
         match r? {
-            (true, w) => t.signatures.extend(w),
-            (false, w) => t.attestations.extend(w),
+            (true, w) => written.signatures.extend(w),
+            (false, w) => written.attestations.extend(w),
         }
     }
     (opts.log)(&format!(
@@ -109,5 +117,5 @@ pub(crate) fn sign_and_attest(
             Storage::Referrers => "OCI referrers",
         }
     ));
-    Ok(())
+    Ok(written)
 }

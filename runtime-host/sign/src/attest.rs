@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use tailor_oci::{Client, Digest};
 
 use crate::carrier::{
-    CARRIER_LIMIT, Kind, Storage, Subject, all_layers, panicked, put, rewrite_tagged, store, write_referrer,
+    CARRIER_LIMIT, Gate, Kind, Storage, Subject, all_layers, panicked, put, rewrite_tagged, store, write_referrer,
 };
 use crate::cosign::{DSSE_MEDIA_TYPE, PREDICATE_TYPE_ANNOTATION, attestation_tag};
 use crate::dsse::Envelope;
@@ -23,6 +23,19 @@ pub fn attach_attestations(
     subject: &Subject,
     envelopes: &[(&str, Envelope)],
     storage: Storage,
+) -> Result<Vec<String>> {
+    attach_attestations_gated(client, repo, subject, envelopes, storage, &Gate::open())
+}
+
+/// [`attach_attestations`] for an image that may still be going up: the envelopes and the
+/// carrier's config are uploaded at once, the manifests that make them visible wait for `gate`.
+pub fn attach_attestations_gated(
+    client: &Client,
+    repo: &str,
+    subject: &Subject,
+    envelopes: &[(&str, Envelope)],
+    storage: Storage,
+    gate: &Gate,
 ) -> Result<Vec<String>> {
     let digest = &subject.digest;
     let bodies: Vec<(&str, Vec<u8>)> =
@@ -54,19 +67,21 @@ pub fn attach_attestations(
                 .into_iter()
                 .map(|(predicate_type, layer)| {
                     let annotations = Map::from_iter([(PREDICATE_TYPE_ANNOTATION.to_string(), json!(predicate_type))]);
-                    write_referrer(client, repo, Kind::Attestation, subject, layer, annotations).map(|d| d.to_string())
+                    write_referrer(client, repo, Kind::Attestation, subject, layer, annotations, gate)
+                        .map(|d| d.to_string())
                 })
                 .collect()
         }
         Storage::Tags => {
-            let tag = rewrite_tagged(client, repo, Kind::Attestation, digest, upload_all, |existing| {
+            let edit = |existing: Vec<Value>| {
                 let mut layers: Vec<Value> = existing
                     .into_iter()
                     .filter(|l| !new_layers.iter().any(|(p, _)| l["annotations"][PREDICATE_TYPE_ANNOTATION] == *p))
                     .collect();
                 layers.extend(new_layers.iter().map(|(_, l)| l.clone()));
                 Some(layers)
-            })?;
+            };
+            let tag = rewrite_tagged(client, repo, Kind::Attestation, digest, upload_all, edit, gate)?;
             Ok(vec![tag])
         }
     }

@@ -8,6 +8,8 @@
 //! Writing uses the scheme [`Storage::detect`] found; reading looks in both, so images signed
 //! before a registry gained the referrers API still verify.
 
+use std::sync::{Condvar, Mutex};
+
 use serde_json::{Map, Value, json};
 use tailor_oci::{BlobSource, Client, Digest, Quiet, media};
 
@@ -81,6 +83,54 @@ impl Subject {
     }
 }
 
+/// Holds back the manifests that make a signature or an attestation visible (a carrier under
+/// its tag, a referrer) until the image they are about is in the registry, so that payloads,
+/// envelopes and carrier configs go up while the image itself is still being pushed, and a
+/// registry never shows a signature of an image it does not have. [`Gate::open`] lets them
+/// through at once.
+#[derive(Debug)]
+pub struct Gate {
+    /// None: the image is still being pushed; Some(pushed) once it is settled.
+    state: Mutex<Option<bool>>,
+    settled: Condvar,
+}
+
+impl Gate {
+    /// A gate for an image that is in the registry already.
+    pub fn open() -> Gate {
+        Gate { state: Mutex::new(Some(true)), settled: Condvar::new() }
+    }
+
+    /// A gate for an image still being pushed: manifests wait for [`Gate::release`].
+    pub fn closed() -> Gate {
+        Gate { state: Mutex::new(None), settled: Condvar::new() }
+    }
+
+    /// Settles the gate: the image is in the registry (`pushed`), or it will not be and what
+    /// waits is turned away. Only the first call counts.
+    pub fn release(&self, pushed: bool) {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if state.is_none() {
+            *state = Some(pushed);
+        }
+        self.settled.notify_all();
+    }
+
+    /// Waits until the gate is settled; an error when the image was not pushed.
+    pub(crate) fn pass(&self) -> Result<()> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            match *state {
+                Some(true) => return Ok(()),
+                Some(false) => {
+                    return Err(SignError::Invalid("the image was not pushed, so nothing was signed".into()));
+                }
+                None => state = self.settled.wait(state).unwrap_or_else(|p| p.into_inner()),
+            }
+        }
+    }
+}
+
 pub(crate) fn store(e: tailor_oci::Error) -> SignError {
     SignError::Store(e)
 }
@@ -143,8 +193,8 @@ pub(crate) fn all_layers(
 /// as possible: the carrier is read while `upload` sends the new layers' blobs and while the
 /// config of the likely result — no carrier yet, so just the new layers — goes up; `edit`
 /// turns the layers found into the new list (None: nothing to change), and only when that
-/// differs from the guess is another config sent. Once `upload` is done the manifest is
-/// pushed. Returns the tag.
+/// differs from the guess is another config sent. Once `upload` is done and `gate` lets it
+/// through, the manifest is pushed. Returns the tag.
 pub(crate) fn rewrite_tagged(
     client: &Client,
     repo: &str,
@@ -152,6 +202,7 @@ pub(crate) fn rewrite_tagged(
     digest: &Digest,
     upload: impl FnOnce() -> Result<()> + Send,
     edit: impl Fn(Vec<Value>) -> Option<Vec<Value>> + Sync,
+    gate: &Gate,
 ) -> Result<String> {
     let tag = kind.tag(digest);
     std::thread::scope(|s| {
@@ -171,6 +222,7 @@ pub(crate) fn rewrite_tagged(
         let manifest = manifest?;
         uploaded?;
         if let Some(m) = manifest {
+            gate.pass()?;
             client.put_manifest(repo, &tag, media::OCI_MANIFEST, &m).map_err(store)?;
         }
         Ok(tag)
@@ -178,7 +230,8 @@ pub(crate) fn rewrite_tagged(
 }
 
 /// Writes the tag-scheme carrier of `kind` for `digest` holding `layers`: its config goes up
-/// while `upload` sends the new layers' blobs, then the manifest. Returns the tag.
+/// while `upload` sends the new layers' blobs, then (once `gate` lets it through) the
+/// manifest. Returns the tag.
 pub(crate) fn write_tagged(
     client: &Client,
     repo: &str,
@@ -186,6 +239,7 @@ pub(crate) fn write_tagged(
     digest: &Digest,
     layers: Vec<Value>,
     upload: impl FnOnce() -> Result<()> + Send,
+    gate: &Gate,
 ) -> Result<String> {
     let tag = kind.tag(digest);
     let (manifest, uploaded) = std::thread::scope(|s| {
@@ -195,6 +249,7 @@ pub(crate) fn write_tagged(
     });
     let manifest = manifest?;
     uploaded?;
+    gate.pass()?;
     client.put_manifest(repo, &tag, media::OCI_MANIFEST, &manifest).map_err(store)?;
     Ok(tag)
 }
@@ -225,8 +280,9 @@ fn carrier_manifest(client: &Client, repo: &str, layers: &[Value]) -> Result<Vec
 }
 
 /// Pushes one referrer manifest of `kind` about `subject` holding `layer` (its blob already
-/// uploaded), by digest; returns the referrer's digest. The config is the OCI empty
-/// descriptor; `annotations` (e.g. the predicate type) let readers filter without fetching.
+/// uploaded), by digest, once `gate` lets it through; returns the referrer's digest. The
+/// config is the OCI empty descriptor; `annotations` (e.g. the predicate type) let readers
+/// filter without fetching.
 pub(crate) fn write_referrer(
     client: &Client,
     repo: &str,
@@ -234,6 +290,7 @@ pub(crate) fn write_referrer(
     subject: &Subject,
     layer: Value,
     annotations: Map<String, Value>,
+    gate: &Gate,
 ) -> Result<Digest> {
     let empty = b"{}";
     put(client, repo, &Digest::of(empty), empty)?;
@@ -250,6 +307,7 @@ pub(crate) fn write_referrer(
     }
     let bytes = serde_json::to_vec(&manifest).unwrap_or_default();
     let digest = Digest::of(&bytes);
+    gate.pass()?;
     client.put_manifest(repo, digest.as_str(), media::OCI_MANIFEST, &bytes).map_err(store)?;
     Ok(digest)
 }

@@ -8,7 +8,7 @@ use serde_json::{Map, json};
 use tailor_oci::{Client, Digest};
 
 use crate::carrier::{
-    CARRIER_LIMIT, Kind, Storage, Subject, all_layers, put, store, tagged_layers, write_referrer, write_tagged,
+    CARRIER_LIMIT, Gate, Kind, Storage, Subject, all_layers, put, store, tagged_layers, write_referrer, write_tagged,
 };
 use crate::error::{Result, SignError};
 use crate::keys::{PrivateKey, PublicKey};
@@ -66,6 +66,20 @@ pub fn sign_image(
     key: &PrivateKey,
     storage: Storage,
 ) -> Result<String> {
+    sign_image_gated(client, repo, subject, docker_reference, key, storage, &Gate::open())
+}
+
+/// [`sign_image`] for an image that may still be going up: the payload and the carrier's
+/// config are uploaded at once, the manifest that makes the signature visible waits for `gate`.
+pub fn sign_image_gated(
+    client: &Client,
+    repo: &str,
+    subject: &Subject,
+    docker_reference: &str,
+    key: &PrivateKey,
+    storage: Storage,
+    gate: &Gate,
+) -> Result<String> {
     let digest = &subject.digest;
     let body = payload(docker_reference, digest.as_str(), &Map::new());
     let signature = key.sign_base64(&body);
@@ -80,7 +94,7 @@ pub fn sign_image(
         Storage::Referrers => {
             // The same signature is the same manifest: pushing it again changes nothing.
             put(client, repo, &body_digest, &body)?;
-            Ok(write_referrer(client, repo, Kind::Signature, subject, layer, Map::new())?.to_string())
+            Ok(write_referrer(client, repo, Kind::Signature, subject, layer, Map::new(), gate)?.to_string())
         }
         Storage::Tags => {
             // Read first: a signature already there (a rebuild of the same image) needs no write.
@@ -91,7 +105,8 @@ pub fn sign_image(
                 return Ok(signature_tag(digest));
             }
             layers.push(layer);
-            write_tagged(client, repo, Kind::Signature, digest, layers, || put(client, repo, &body_digest, &body))
+            let upload = || put(client, repo, &body_digest, &body);
+            write_tagged(client, repo, Kind::Signature, digest, layers, upload, gate)
         }
     }
 }

@@ -14,12 +14,14 @@ pub const CHART_BUILD_TYPE: &str = "https://tailor.dev/chart-customization/v1";
 
 /// A statement about one image (`name`, `sha256` hex digest).
 pub fn statement(subject_name: &str, sha256_hex: &str, predicate_type: &str, predicate: Value) -> Value {
-    json!({
+    let mut s = json!({
         "_type": STATEMENT_TYPE,
         "subject": [{"name": subject_name, "digest": {"sha256": sha256_hex}}],
         "predicateType": predicate_type,
-        "predicate": predicate,
-    })
+    });
+    // Moved in, not copied by `json!` (an SBOM predicate is large); keys are sorted either way.
+    s["predicate"] = predicate;
+    s
 }
 
 /// One resolved dependency (SLSA ResourceDescriptor).

@@ -16,11 +16,11 @@ mod referrers_tests;
 #[cfg(test)]
 mod tests;
 
-pub use attest::{attach_attestations, verify_attestations};
-pub use carrier::{Kind, Storage, Subject};
+pub use attest::{attach_attestations, attach_attestations_gated, verify_attestations};
+pub use carrier::{Gate, Kind, Storage, Subject};
 pub use cosign::{
     DSSE_MEDIA_TYPE, FoundSignature, PREDICATE_TYPE_ANNOTATION, SIGNATURE_ANNOTATION, SIMPLESIGNING_MEDIA_TYPE,
-    attestation_tag, sign_image, signature_tag, signatures, verify_image,
+    attestation_tag, sign_image, sign_image_gated, signature_tag, signatures, verify_image,
 };
 pub use dsse::{Envelope, EnvelopeSignature, IN_TOTO_PAYLOAD_TYPE, pae};
 pub use error::{Result, SignError};

@@ -275,3 +275,48 @@ fn attestations_are_stored_replaced_by_type_and_checked_against_their_subject() 
 fn subject(digest: &tailor_oci::Digest) -> Subject {
     Subject { digest: digest.clone(), media_type: tailor_oci::media::OCI_MANIFEST.into(), size: 2 }
 }
+
+#[test]
+fn carriers_wait_for_their_image_and_are_not_written_without_it() {
+    use crate::intoto::{SLSA_PROVENANCE_V1, statement};
+    let (_dir, client) = layout();
+    let key = PrivateKey::generate().unwrap();
+    let digest = tailor_oci::Digest::of(b"an image still going up");
+    let s = statement("acme/app", digest.hex(), SLSA_PROVENANCE_V1, serde_json::json!({}));
+    let envelope = Envelope::sign(&key, IN_TOTO_PAYLOAD_TYPE, &serde_json::to_vec(&s).unwrap());
+    let visible = |tag: &str| client.get_manifest("acme/app", tag).is_ok();
+    let gate = Gate::closed();
+    std::thread::scope(|s| {
+        let signing = s
+            .spawn(|| sign_image_gated(&client, "acme/app", &subject(&digest), "acme/app", &key, Storage::Tags, &gate));
+        let attesting = s.spawn(|| {
+            let envelopes = [(SLSA_PROVENANCE_V1, envelope.clone())];
+            attach_attestations_gated(&client, "acme/app", &subject(&digest), &envelopes, Storage::Tags, &gate)
+        });
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert!(!signing.is_finished() && !attesting.is_finished(), "both wait at the gate");
+        assert!(!visible(&signature_tag(&digest)) && !visible(&attestation_tag(&digest)), "nothing shown yet");
+        gate.release(true);
+        gate.release(false); // only the first settling counts
+        signing.join().unwrap().unwrap();
+        attesting.join().unwrap().unwrap();
+    });
+    verify_image(&client, "acme/app", &digest, &key.public()).unwrap();
+    verify_attestations(&client, "acme/app", &digest, SLSA_PROVENANCE_V1, &key.public()).unwrap();
+
+    // The image did not go up: nothing is shown, and the caller is told why.
+    let other = tailor_oci::Digest::of(b"an image that failed to go up");
+    let gate = Gate::closed();
+    gate.release(false);
+    let err = sign_image_gated(&client, "acme/app", &subject(&other), "acme/app", &key, Storage::Tags, &gate)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not pushed"), "{err}");
+    let envelopes = [(SLSA_PROVENANCE_V1, envelope)];
+    assert!(
+        attach_attestations_gated(&client, "acme/app", &subject(&other), &envelopes, Storage::Tags, &gate).is_err()
+    );
+    let referrers = Storage::Referrers;
+    assert!(sign_image_gated(&client, "acme/app", &subject(&other), "acme/app", &key, referrers, &gate).is_err());
+    assert!(!visible(&signature_tag(&other)) && !visible(&attestation_tag(&other)));
+}
