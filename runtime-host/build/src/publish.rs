@@ -1,7 +1,7 @@
 //! Publish in crash-safe order: every blob, then the platform manifests and the index by
-//! digest, then (with a key) their signatures and attestations (`crate::sign`), and only then
-//! the tag. A failure at any step
-//! leaves the old tag as it was.
+//! digest, then (with a key) the manifests that show their signatures and attestations
+//! (`crate::sign`; their blobs go up alongside the image), and only then the tag. A failure
+//! at any step leaves the old tag as it was.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
