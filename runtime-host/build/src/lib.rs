@@ -25,6 +25,7 @@ pub mod provenance;
 pub mod publish;
 #[cfg(test)]
 mod publish_tests;
+mod readahead;
 pub mod resolve;
 pub mod sbom;
 pub mod scratch;

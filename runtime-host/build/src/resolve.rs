@@ -9,8 +9,10 @@ use tailor_oci::{Client, Digest, media};
 use tailor_spec::{Platform, Reference};
 
 use crate::compress::gunzip;
+use crate::readahead::read_ahead;
 use crate::tarfs::{Limits, TarReader};
 use crate::{BuildError, Result};
+use flate2::bufread::MultiGzDecoder;
 
 pub use tailor_spec::platform_key;
 
@@ -136,6 +138,10 @@ pub fn read_blob_cached(
     Ok(bytes)
 }
 
+/// Layers at least this large (compressed) are fetched and verified on a thread of their own
+/// while they are decompressed.
+const READ_AHEAD_FROM: u64 = 1 << 20;
+
 /// A tar reader over a layer blob: digest verified while streaming, decompressed by media type.
 pub fn open_layer(
     client: &Client,
@@ -147,8 +153,13 @@ pub fn open_layer(
     let mt = layer.media_type().to_string();
     let digest = Digest::try_from(layer.digest())?;
     let raw = client.open_blob(repo, &digest, Some(layer.size()))?;
+    let ahead = layer.size() >= READ_AHEAD_FROM;
     let reader: Box<dyn Read + Send> = match media::layer_compression(&mt) {
+        Some(media::Compression::Gzip) if ahead => {
+            Box::new(std::io::BufReader::with_capacity(128 << 10, MultiGzDecoder::new(read_ahead(raw))))
+        }
         Some(media::Compression::Gzip) => Box::new(gunzip(raw)),
+        Some(media::Compression::None) if ahead => Box::new(read_ahead(raw)),
         Some(media::Compression::None) => raw,
         Some(media::Compression::Zstd) => {
             return Err(BuildError::Unsupported(format!("{name}: zstd-compressed layer {digest}")));
