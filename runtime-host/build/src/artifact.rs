@@ -106,6 +106,45 @@ pub fn filtered(client: &Client, cache: &Cache, i: &Input, limits: Limits, paren
     Ok(Filtered { summary, entries: Some(out.entries) })
 }
 
+/// An artifact's layer compressed ahead of time, on the guess that every parent directory the
+/// filter added is one the filesystem below has already (so all of them are dropped), while the
+/// base is still being indexed. [`layer`] uses it only when the guess turns out right.
+pub struct Guess {
+    dropped: BTreeSet<String>,
+    ahead: crate::compress::Ahead,
+}
+
+/// Start the guessed layers of `filtered` (those not cached already), on one thread.
+pub fn guess(cache: &Cache, filtered: &[Filtered]) -> Vec<Option<Guess>> {
+    let mut tars = Vec::new();
+    let mut slots = Vec::new();
+    for f in filtered {
+        let Some(entries) = &f.entries else {
+            slots.push(None);
+            continue;
+        };
+        let dropped = &f.summary.added_parents;
+        if cache.get_json::<Option<crate::layer::LayerMeta>>("layers", &layer_key(&f.summary.tar, dropped)).is_some() {
+            slots.push(None);
+            continue;
+        }
+        let kept: Vec<Entry> = entries.iter().filter(|e| !dropped.contains(&e.path)).cloned().collect();
+        match write_tar(&kept) {
+            Ok(tar) if !kept.is_empty() => {
+                slots.push(Some(dropped.clone()));
+                tars.push(tar);
+            }
+            _ => slots.push(None),
+        }
+    }
+    let mut ahead = crate::compress::Ahead::start(tars).into_iter();
+    slots.into_iter().map(|d| d.and_then(|dropped| Some(Guess { dropped, ahead: ahead.next()? }))).collect()
+}
+
+fn layer_key<'a>(tar: &Digest, dropped: impl IntoIterator<Item = &'a String>) -> String {
+    key(std::iter::once(format!("artifact-layer {tar}")).chain(dropped.into_iter().map(|p| p.to_string())))
+}
+
 /// The artifact's layer given what lies below it (`dir_below` says whether a directory exists).
 /// Returns the layer (None when empty) and the parents dropped.
 pub fn layer(
@@ -117,13 +156,15 @@ pub fn layer(
     limits: Limits,
     parent_mtime: u64,
     threads: usize,
+    guess: Option<Guess>,
 ) -> Result<(Option<Layer>, Summary)> {
-    let dropped: Vec<&String> = f.summary.added_parents.iter().filter(|p| dir_below(p)).collect();
-    let k =
-        key(std::iter::once(format!("artifact-layer {}", f.summary.tar)).chain(dropped.iter().map(|p| p.to_string())));
-    let dropped: BTreeSet<String> = dropped.into_iter().cloned().collect();
+    let dropped: BTreeSet<String> = f.summary.added_parents.iter().filter(|p| dir_below(p)).cloned().collect();
+    let k = layer_key(&f.summary.tar, &dropped);
     let summary = f.summary.clone();
     let layer = Layer::cached(cache, &k, || {
+        if let Some(g) = guess.filter(|g| g.dropped == dropped) {
+            return Ok(Some(Layer::from_ahead(g.ahead, threads)));
+        }
         let entries = match f.entries {
             Some(e) => e,
             None => match cache.get_blob(&f.summary.tar) {
@@ -158,4 +199,54 @@ pub fn overrides<'a>(
         })
         .map(|(p, _)| format!("/{p}"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+    use tailor_oci::Scope;
+
+    fn filtered() -> Filtered {
+        let mut entries = vec![Entry::dir("opt", 0o755, 0, 0, 0), Entry::dir("opt/app", 0o755, 0, 0, 0)];
+        let data: Vec<u8> = (0..3 * crate::compress::CHUNK).map(|i| (i * 7 % 256) as u8 ^ (i >> 13) as u8).collect();
+        entries.push(Entry::file("opt/app/bin", data, 0o755, 0, 0, 0));
+        let tar = write_tar(&entries).unwrap();
+        let summary = Summary {
+            tar: Digest::of(&tar),
+            kinds: entries.iter().map(|e| (e.path.clone(), kind_letter(&e.kind))).collect(),
+            added_parents: ["opt".to_string()].into(),
+            passwd: None,
+            group: None,
+            files: Vec::new(),
+        };
+        Filtered { summary, entries: Some(entries) }
+    }
+
+    fn made(guess: Option<Guess>, dir_below: &dyn Fn(&str) -> bool) -> (Digest, Digest) {
+        let dir = tempfile::tempdir().unwrap();
+        let client = Client::layout(dir.path(), Scope::default());
+        let image =
+            Image { name: "art".into(), repo: "acme/art".into(), digest: Digest::of(b""), platforms: BTreeMap::new() };
+        let spec = ArtifactSpec { reference: "acme/art:1".into(), includes: vec!["/opt/app".into()], excludes: vec![] };
+        let manifest = Digest::of(b"m");
+        let input = Input { image: &image, manifest: &manifest, spec: &spec, index: 0, platform: "linux/amd64" };
+        let (layer, _) =
+            layer(&client, &Cache::disabled(), &input, filtered(), dir_below, Limits::default(), 0, 2, guess).unwrap();
+        let l = layer.unwrap();
+        (l.digest, l.diff_id)
+    }
+
+    #[test]
+    fn a_layer_guessed_ahead_is_the_layer_made_after_whether_the_guess_holds_or_not() {
+        for below in [true, false] {
+            let dir_below = move |p: &str| below && p == "opt";
+            let plain = made(None, &dir_below);
+            let guess = guess(&Cache::disabled(), &[filtered()]).pop().flatten();
+            assert!(guess.is_some());
+            assert_eq!(made(guess, &dir_below), plain, "base has /opt: {below}");
+        }
+        // The parent the base lacks stays in the layer; the one it has is dropped.
+        assert_ne!(made(None, &|_| true), made(None, &|_| false));
+    }
 }

@@ -46,6 +46,14 @@ impl Layer {
         Ok(Some(Layer { digest: Digest::of(&blob), diff_id, size: blob.len() as u64, blob: Blob::Memory(blob) }))
     }
 
+    /// The layer of a tar compressed ahead of time (see [`compress::Ahead`]); the same layer as
+    /// [`Layer::from_entries`] of the entries that tar holds.
+    pub fn from_ahead(ahead: compress::Ahead, threads: usize) -> Layer {
+        let diff_id = Digest::of(ahead.tar());
+        let blob: Arc<[u8]> = ahead.finish(threads).into();
+        Layer { digest: Digest::of(&blob), diff_id, size: blob.len() as u64, blob: Blob::Memory(blob) }
+    }
+
     /// Look a layer up in the cache by `key`, or make it with `make` and remember it.
     pub fn cached(
         cache: &Cache,

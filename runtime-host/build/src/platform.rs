@@ -111,10 +111,16 @@ pub fn build_platform(
         let ix = s.spawn(|| file_index(client, &base.repo, &base.name, &base_manifest, &opts.cache, opts.limits));
         let filtered: Result<Vec<_>> =
             inputs.iter().map(|i| artifact::filtered(client, &opts.cache, i, opts.limits, mtime)).collect();
+        // Cores the base's index leaves idle compress the artifacts' layers meanwhile.
+        let guesses = match &filtered {
+            Ok(f) if !ix.is_finished() => artifact::guess(&opts.cache, f),
+            _ => Vec::new(),
+        };
         let ix = ix.join().unwrap_or_else(|_| Err(BuildError::Internal("base index thread panicked".into())));
-        (ix, filtered)
+        (ix, filtered.map(|f| (f, guesses)))
     });
-    let (index, filtered) = (index?, filtered?);
+    let (index, (filtered, guesses)) = (index?, filtered?);
+    let mut guesses = guesses.into_iter();
 
     let mut below = Below { base: &index, added: BTreeMap::new() };
     let mut layers = Vec::new();
@@ -158,8 +164,17 @@ pub fn build_platform(
 
     for (i, f) in inputs.iter().zip(filtered) {
         let dir_below = |p: &str| below.is_dir(p);
-        let (layer, summary) =
-            artifact::layer(client, &opts.cache, i, f, &dir_below, opts.limits, mtime, opts.threads)?;
+        let (layer, summary) = artifact::layer(
+            client,
+            &opts.cache,
+            i,
+            f,
+            &dir_below,
+            opts.limits,
+            mtime,
+            opts.threads,
+            guesses.next().flatten(),
+        )?;
         overridden.extend(overrides(summary.kinds.iter().map(|(p, k)| (p.as_str(), *k)), &index, &BTreeSet::new()));
         if let Some(p) = summary.passwd.clone() {
             passwd = p;
