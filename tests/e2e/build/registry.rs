@@ -166,3 +166,46 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest as _;
     hex::encode(sha2::Sha256::digest(bytes))
 }
+
+/// A base large enough to be read ahead (a layer over 1 MiB) is still being indexed while the
+/// artifact's layer is compressed ahead, on the guess that the base has every parent directory
+/// the artifact adds. Without /opt and /etc/ssl/certs the guess is wrong and the added parents
+/// must be in the layer; with them it holds and the base's directories keep their modes. Cold
+/// (`--no-cache`) and warm builds give the same image.
+#[test]
+fn a_large_base_gives_the_same_image_whether_its_parents_were_guessed_or_known() {
+    use std::io::Read;
+    let reg = Registry::start();
+    let work = tempfile::tempdir().unwrap();
+    let mut big = vec![0u8; 6 << 20];
+    std::fs::File::open("/dev/urandom").unwrap().read_exact(&mut big).unwrap();
+    let art = umoci_image(work.path(), "art", "amd64", &[&artifact_layer1, &artifact_layer2]);
+    skopeo_copy(&format!("oci:{art}"), &format!("docker://{}/acme/tools:2", reg.host()), None);
+    for (n, has_opt) in [(1, false), (2, true)] {
+        let layer = |r: &std::path::Path| {
+            base_layer(r);
+            put(r, "usr/lib/big.bin", &big, 0o644, 0, 0);
+            if has_opt {
+                mkdir(r, "opt", 0o711);
+                mkdir(r, "etc/ssl/certs", 0o751);
+            }
+        };
+        let base = umoci_image(work.path(), &format!("big{n}"), "amd64", &[&layer]);
+        skopeo_copy(&format!("oci:{base}"), &format!("docker://{}/acme/big:{n}", reg.host()), None);
+        let dir = work.path().join(format!("spec{n}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let spec = full_spec(&dir, &format!("acme/big:{n}"), "acme/tools:2", "linux/amd64");
+        let cold = build_json(&spec, &["--registry", &reg.url(), "--no-cache"], &[]);
+        let image = format!("docker://{}/acme/big:{n}_custom", reg.host());
+        let root = unpack(&image, "amd64", work.path(), &format!("big{n}"));
+        check_rootfs(&root);
+        let (opt, certs) = if has_opt { (0o711, 0o751) } else { (0o755, 0o755) };
+        assert_eq!(stat(&root, "opt"), (opt, 0, 0), "/opt of base {n} (has /opt: {has_opt})");
+        assert_eq!(stat(&root, "etc/ssl/certs"), (certs, 0, 0), "/etc/ssl/certs of base {n}");
+        assert_eq!(std::fs::read(root.join("usr/lib/big.bin")).unwrap(), big);
+        let cache = dir.join("cache");
+        let warm = ["--registry", &reg.url(), "--cache", cache.to_str().unwrap()];
+        build_json(&spec, &warm, &[]);
+        assert_eq!(build_json(&spec, &warm, &[])["index_digest"], cold["index_digest"], "base {n}");
+    }
+}
