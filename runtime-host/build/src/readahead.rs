@@ -3,7 +3,7 @@
 //! turns with it on one core. The bytes, their order and every error reach the consumer
 //! unchanged; a digest mismatch still arrives as the error at the end of the stream.
 
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, Read};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 /// Bytes read per message.
@@ -14,42 +14,20 @@ const DEPTH: usize = 8;
 /// A reader whose bytes another thread reads (a [`BufRead`]: decompressors read its chunks in
 /// place).
 pub struct ReadAhead {
-    source: Source,
+    rx: Receiver<io::Result<Vec<u8>>>,
+    /// Chunks given back for the reading thread to fill again.
+    back: SyncSender<Vec<u8>>,
+    current: Vec<u8>,
+    at: usize,
+    done: bool,
 }
 
-enum Source {
-    Thread {
-        rx: Receiver<io::Result<Vec<u8>>>,
-        /// Chunks given back for the reading thread to fill again.
-        back: SyncSender<Vec<u8>>,
-        current: Vec<u8>,
-        at: usize,
-        done: bool,
-    },
-    /// No thread could be started: read in place.
-    Here(BufReader<Box<dyn Read + Send>>),
-}
-
-/// `inner`, read by a thread of its own.
-pub fn read_ahead(inner: Box<dyn Read + Send>) -> ReadAhead {
+/// `inner`, read by a thread of its own; an error when no thread can be started.
+pub fn read_ahead(inner: Box<dyn Read + Send>) -> io::Result<ReadAhead> {
     let (tx, rx) = sync_channel(DEPTH);
     let (back, spare) = sync_channel(DEPTH + 2);
-    let slot = std::sync::Arc::new(std::sync::Mutex::new(Some(inner)));
-    let taken = slot.clone();
-    let spawned = std::thread::Builder::new().name("read-ahead".into()).spawn(move || {
-        if let Some(inner) = taken.lock().ok().and_then(|mut s| s.take()) {
-            pump(inner, tx, spare);
-        }
-    });
-    let source = match spawned {
-        Ok(_) => Source::Thread { rx, back, current: Vec::new(), at: 0, done: false },
-        // The closure was dropped unrun: the reader is still in the slot.
-        Err(_) => {
-            let inner = slot.lock().ok().and_then(|mut s| s.take()).unwrap_or_else(|| Box::new(io::empty()));
-            Source::Here(BufReader::with_capacity(CHUNK, inner))
-        }
-    };
-    ReadAhead { source }
+    std::thread::Builder::new().name("read-ahead".into()).spawn(move || pump(inner, tx, spare))?;
+    Ok(ReadAhead { rx, back, current: Vec::new(), at: 0, done: false })
 }
 
 fn pump(mut inner: Box<dyn Read + Send>, tx: SyncSender<io::Result<Vec<u8>>>, spare: Receiver<Vec<u8>>) {
@@ -88,38 +66,31 @@ fn pump(mut inner: Box<dyn Read + Send>, tx: SyncSender<io::Result<Vec<u8>>>, sp
 
 impl BufRead for ReadAhead {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        let (rx, back, current, at, done) = match &mut self.source {
-            Source::Here(r) => return r.fill_buf(),
-            Source::Thread { rx, back, current, at, done } => (rx, back, current, at, done),
-        };
-        while *at == current.len() && !*done {
-            match rx.recv() {
-                Ok(Ok(chunk)) if chunk.is_empty() => *done = true,
+        while self.at == self.current.len() && !self.done {
+            match self.rx.recv() {
+                Ok(Ok(chunk)) if chunk.is_empty() => self.done = true,
                 Ok(Ok(chunk)) => {
-                    let used = std::mem::replace(current, chunk);
-                    *at = 0;
+                    let used = std::mem::replace(&mut self.current, chunk);
+                    self.at = 0;
                     if used.capacity() > 0 {
-                        let _ = back.try_send(used);
+                        let _ = self.back.try_send(used);
                     }
                 }
                 Ok(Err(e)) => {
-                    *done = true;
+                    self.done = true;
                     return Err(e);
                 }
                 Err(_) => {
-                    *done = true;
+                    self.done = true;
                     return Err(io::Error::other("the blob's reader thread ended early"));
                 }
             }
         }
-        Ok(&current[*at..])
+        Ok(&self.current[self.at..])
     }
 
     fn consume(&mut self, n: usize) {
-        match &mut self.source {
-            Source::Here(r) => r.consume(n),
-            Source::Thread { current, at, .. } => *at = (*at + n).min(current.len()),
-        }
+        self.at = (self.at + n).min(self.current.len());
     }
 }
 
@@ -167,7 +138,7 @@ mod tests {
         for len in [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 12345] {
             let d = data(len);
             let mut back = Vec::new();
-            read_ahead(Box::new(io::Cursor::new(d.clone()))).read_to_end(&mut back).unwrap();
+            read_ahead(Box::new(io::Cursor::new(d.clone()))).unwrap().read_to_end(&mut back).unwrap();
             assert_eq!(back, d, "length {len}");
         }
     }
@@ -177,14 +148,16 @@ mod tests {
         let d = data(5 * CHUNK + 999);
         let gz = crate::compress::gzip(&d, 2); // several gzip members
         let mut back = Vec::new();
-        flate2::bufread::MultiGzDecoder::new(read_ahead(Box::new(io::Cursor::new(gz)))).read_to_end(&mut back).unwrap();
+        flate2::bufread::MultiGzDecoder::new(read_ahead(Box::new(io::Cursor::new(gz))).unwrap())
+            .read_to_end(&mut back)
+            .unwrap();
         assert_eq!(back, d);
     }
 
     #[test]
     fn an_error_arrives_after_the_bytes_before_it() {
         let d = data(2 * CHUNK + 100);
-        let mut r = read_ahead(Box::new(Failing { data: d.clone(), at: 0, fail_at: CHUNK + 50 }));
+        let mut r = read_ahead(Box::new(Failing { data: d.clone(), at: 0, fail_at: CHUNK + 50 })).unwrap();
         let mut back = Vec::new();
         let e = r.read_to_end(&mut back).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::InvalidData);
@@ -212,7 +185,7 @@ mod tests {
     #[test]
     fn a_consumer_that_stops_early_lets_the_thread_end() {
         let dropped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let mut r = read_ahead(Box::new(Endless(dropped.clone())));
+        let mut r = read_ahead(Box::new(Endless(dropped.clone()))).unwrap();
         let mut first = [0u8; 1000];
         r.read_exact(&mut first).unwrap();
         assert!(first.iter().all(|b| *b == 7));

@@ -153,13 +153,20 @@ pub fn open_layer(
     let mt = layer.media_type().to_string();
     let digest = Digest::try_from(layer.digest())?;
     let raw = client.open_blob(repo, &digest, Some(layer.size()))?;
-    let ahead = layer.size() >= READ_AHEAD_FROM;
+    let ahead = |raw: Box<dyn Read + Send>| {
+        read_ahead(raw).map_err(|e| {
+            BuildError::Internal(format!(
+                "{name}: starting a thread to read layer {digest}: {e} (out of threads or memory here; try again)"
+            ))
+        })
+    };
+    let large = layer.size() >= READ_AHEAD_FROM;
     let reader: Box<dyn Read + Send> = match media::layer_compression(&mt) {
-        Some(media::Compression::Gzip) if ahead => {
-            Box::new(std::io::BufReader::with_capacity(128 << 10, MultiGzDecoder::new(read_ahead(raw))))
+        Some(media::Compression::Gzip) if large => {
+            Box::new(std::io::BufReader::with_capacity(128 << 10, MultiGzDecoder::new(ahead(raw)?)))
         }
         Some(media::Compression::Gzip) => Box::new(gunzip(raw)),
-        Some(media::Compression::None) if ahead => Box::new(read_ahead(raw)),
+        Some(media::Compression::None) if large => Box::new(ahead(raw)?),
         Some(media::Compression::None) => raw,
         Some(media::Compression::Zstd) => {
             return Err(BuildError::Unsupported(format!("{name}: zstd-compressed layer {digest}")));
