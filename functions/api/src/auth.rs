@@ -13,16 +13,19 @@ pub const CHALLENGE: &str = "Bearer realm=\"tailor\"";
 /// The caller's token, from `Authorization: Bearer <token>`; 401 `unauthorized` without a
 /// known one.
 pub async fn authenticate<D: Db>(db: &D, req: &HttpRequest) -> Result<TokenInfo, HttpResponse> {
-    let Some(secret) = bearer(req) else {
-        return Err(unauthorized(
-            "this route needs a token: send `Authorization: Bearer <token>` with a token of your org",
-        ));
-    };
-    match lookup_token(db, secret).await {
-        Ok(Some(info)) => Ok(info),
-        Ok(None) => Err(unauthorized("the bearer token is not known: check it, or ask an owner of your org for one")),
-        Err(e) => Err(errors::store(e)),
-    }
+    lookup_token(db, secret(req)?).await.map_err(errors::store)?.ok_or_else(unknown_token)
+}
+
+/// The secret of the request's `Authorization: Bearer <token>`; 401 `unauthorized` without one.
+pub fn secret(req: &HttpRequest) -> Result<&str, HttpResponse> {
+    bearer(req).ok_or_else(|| {
+        unauthorized("this route needs a token: send `Authorization: Bearer <token>` with a token of your org")
+    })
+}
+
+/// The 401 for a token the store does not know.
+pub fn unknown_token() -> HttpResponse {
+    unauthorized("the bearer token is not known: check it, or ask an owner of your org for one")
 }
 
 /// The token of an `Authorization: Bearer …` header (scheme in any case).

@@ -30,7 +30,7 @@ pub async fn create<D: Db>(ctx: &Ctx<'_, D>) -> Reply {
     insert(ctx, &spec).await
 }
 
-/// `GET …/customizations/{id}` (lib.rs reads it alongside the token: [`show`]).
+/// `GET …/customizations/{id}` (lib.rs reads it with the token in one statement: [`show`]).
 pub async fn get<D: Db>(ctx: &Ctx<'_, D>) -> Reply {
     show(get_customization(ctx.db, ctx.org(), ctx.id()).await, ctx.org(), ctx.id())
 }

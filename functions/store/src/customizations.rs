@@ -9,6 +9,7 @@ use crate::builds::Build;
 use crate::db::{Db, Row, Value, in_tx};
 use crate::error::{Result, StoreError};
 use crate::queue::enqueue_in;
+use crate::tokens::{TokenInfo, hash_token, token_from_row};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Customization {
@@ -117,6 +118,33 @@ pub async fn create_customization<D: Db>(
 
 pub async fn get_customization<D: Db>(db: &D, org: &str, id: &str) -> Result<Option<Customization>> {
     fetch(db, org, id).await
+}
+
+/// Who `secret` belongs to and, when that is someone of `org`, its customization `id`, in one
+/// statement (the API's hottest read). `None` when the token is not known; a customization of
+/// another org is never read.
+pub async fn get_customization_for_token<D: Db>(
+    db: &D,
+    secret: &str,
+    org: &str,
+    id: &str,
+) -> Result<Option<(TokenInfo, Option<Customization>)>> {
+    let rows = db
+        .exec(
+            "SELECT t.org AS token_org, t.role AS token_role, t.name AS token_name, c.id, c.org, c.name, \
+             c.source_repository, c.revision, c.spec, c.created_at, c.updated_at \
+             FROM tokens t LEFT JOIN customizations c ON c.org = t.org AND c.org = ? AND c.id = ? \
+             WHERE t.hash = ?",
+            &[org.into(), id.into(), hash_token(secret).into()],
+        )
+        .await?;
+    let Some(row) = rows.first() else { return Ok(None) };
+    let Some(token) = token_from_row(&row)? else { return Ok(None) };
+    let found = match row.opt_text("id")? {
+        Some(_) => Some(from_row(&row)?),
+        None => None,
+    };
+    Ok(Some((token, found)))
 }
 
 /// Customizations of `org`, oldest first, optionally only those of one source repository.

@@ -58,8 +58,8 @@ pub use charts::{
     set_chart_images,
 };
 pub use customizations::{
-    Customization, create_customization, delete_customization, get_customization, list_customizations,
-    replace_customization,
+    Customization, create_customization, delete_customization, get_customization, get_customization_for_token,
+    list_customizations, replace_customization,
 };
 pub use db::{Db, Dialect, Row, Rows, Value, in_tx};
 pub use error::{Result, StoreError};

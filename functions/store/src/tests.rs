@@ -167,6 +167,28 @@ fn tokens_are_stored_hashed_and_events_deduplicate() {
 }
 
 #[test]
+fn a_customization_is_read_with_its_token_only_within_the_tokens_org() {
+    let db = db();
+    block_on(create_token(&db, "tlr_acme", "acme", Role::Owner, "ops", 0)).unwrap();
+    block_on(create_token(&db, "tlr_globex", "globex", Role::Member, "ci", 0)).unwrap();
+    block_on(create_customization(&db, "acme", "c1", &spec("a", "acme/debian:12", &[]), 5)).unwrap();
+    let read = |secret: &str, org: &str, id: &str| block_on(get_customization_for_token(&db, secret, org, id)).unwrap();
+
+    let (token, found) = read("tlr_acme", "acme", "c1").unwrap();
+    assert_eq!((token.org.as_str(), token.role, token.name.as_str()), ("acme", Role::Owner, "ops"));
+    assert_eq!(found, block_on(get_customization(&db, "acme", "c1")).unwrap(), "the same customization as alone");
+    assert!(found.is_some());
+    let (_, found) = read("tlr_acme", "acme", "c2").unwrap();
+    assert!(found.is_none(), "no such id");
+    let (token, found) = read("tlr_globex", "acme", "c1").unwrap();
+    assert_eq!(token.org, "globex");
+    assert!(found.is_none(), "another org's customization is not read");
+    let (_, found) = read("tlr_globex", "globex", "c1").unwrap();
+    assert!(found.is_none(), "ids are per org");
+    assert!(read("tlr_unknown", "acme", "c1").is_none(), "an unknown token reads nothing");
+}
+
+#[test]
 fn a_failed_transaction_leaves_nothing() {
     let db = db();
     block_on(create_customization(&db, "acme", "c1", &spec("a", "acme/debian:12", &[]), 0)).unwrap();

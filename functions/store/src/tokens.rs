@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::db::Db;
+use crate::db::{Db, Row};
 use crate::error::Result;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,12 +55,22 @@ pub async fn create_token<D: Db>(db: &D, secret: &str, org: &str, role: Role, na
 
 /// Who `secret` belongs to, if anyone.
 pub async fn lookup_token<D: Db>(db: &D, secret: &str) -> Result<Option<TokenInfo>> {
-    let rows = db.exec("SELECT org, role, name FROM tokens WHERE hash = ?", &[hash_token(secret).into()]).await?;
-    let Some(row) = rows.first() else { return Ok(None) };
-    let role = row.text("role")?;
+    let rows = db
+        .exec(
+            "SELECT org AS token_org, role AS token_role, name AS token_name FROM tokens WHERE hash = ?",
+            &[hash_token(secret).into()],
+        )
+        .await?;
+    rows.first().map(|row| token_from_row(&row)).transpose().map(Option::flatten)
+}
+
+/// The token of a row with the columns `token_org`, `token_role` and `token_name`; `None` for
+/// a role this version does not know.
+pub(crate) fn token_from_row(row: &Row) -> Result<Option<TokenInfo>> {
+    let role = row.text("token_role")?;
     Ok(Role::parse(&role).map(|role| TokenInfo {
-        org: row.text("org").unwrap_or_default(),
+        org: row.text("token_org").unwrap_or_default(),
         role,
-        name: row.text("name").unwrap_or_default(),
+        name: row.text("token_name").unwrap_or_default(),
     }))
 }
