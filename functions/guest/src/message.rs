@@ -133,6 +133,15 @@ impl HttpResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
+
+    /// The `content-length` to send with this response to a `method` request: the body's
+    /// length, unless the response has one, or must not have one (1xx, 204, 304), or answers a
+    /// HEAD (whose length is the GET's).
+    pub fn content_length(&self, method: &str) -> Option<usize> {
+        let bodiless = matches!(self.status, 100..=199 | 204 | 304);
+        (!bodiless && self.header("content-length").is_none() && !method.eq_ignore_ascii_case("HEAD"))
+            .then_some(self.body.len())
+    }
 }
 
 /// Milliseconds since the Unix epoch (the WASI wall clock in a component).
@@ -170,6 +179,17 @@ mod tests {
         assert_eq!(r.query_param("y"), None);
         assert_eq!(percent_decode("a%2"), "a%2");
         assert_eq!(percent_decode("%zz%41"), "%zzA");
+    }
+
+    #[test]
+    fn the_content_length_is_the_bodys_where_one_may_be_sent() {
+        let ok = HttpResponse::text(200, "hello");
+        assert_eq!(ok.content_length("GET"), Some(5));
+        assert_eq!(HttpResponse::empty(201).content_length("POST"), Some(0));
+        assert_eq!(ok.content_length("HEAD"), None, "a HEAD's length is the GET's");
+        assert_eq!(HttpResponse::empty(204).content_length("DELETE"), None);
+        assert_eq!(HttpResponse::empty(304).content_length("GET"), None);
+        assert_eq!(ok.clone().with_header("Content-Length", "5").content_length("GET"), None, "given already");
     }
 
     #[test]

@@ -122,6 +122,11 @@ where
     for (name, value) in &response.headers {
         builder = builder.header(name.as_str(), value.as_str());
     }
+    if let Some(length) = response.content_length(parts.method.as_str()) {
+        // The whole body is here: its length lets the host send it without chunked encoding
+        // (head and body in one write, no closing chunk after).
+        builder = builder.header(http::header::CONTENT_LENGTH, length);
+    }
     builder.body(FullBody::new(Bytes::from(response.body))).unwrap_or_else(|_| {
         let mut r = http::Response::new(FullBody::new(Bytes::from_static(b"{\"error\":{\"code\":\"internal\"}}")));
         *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
