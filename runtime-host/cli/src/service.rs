@@ -123,6 +123,11 @@ pub struct ServeArgs {
     /// limit (behind a proxy every client has the proxy's address: limit there instead).
     #[arg(long, value_name = "N", default_value_t = 30)]
     pub auth_failures: u32,
+    /// Threads that answer requests [default: the CPUs this process may use, a container's CPU
+    /// limit included]. Where replicas share a machine's cores, one thread each (`--threads 1`,
+    /// one replica per core) saves the wake-ups between threads (BENCHMARKS.md, issue I).
+    #[arg(long, value_name = "N", env = "TAILOR_THREADS")]
+    pub threads: Option<std::num::NonZeroUsize>,
 }
 
 #[derive(Args, Debug)]
@@ -474,7 +479,11 @@ fn serve_functions(args: ServeArgs, role: Role, workers: Option<usize>) -> Resul
         if role == Role::Up { "up" } else { "serve" },
     )?));
     tailor_trim::every(TRIM_EVERY)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = args.threads {
+        runtime.worker_threads(threads.get());
+    }
+    let runtime = runtime.enable_all().build()?;
     runtime.block_on(async {
         let app = tailor_host::App::load(&opts).await?;
         let (listener, addr) = tailor_host::bind(listen).await?;

@@ -89,7 +89,10 @@ fn two_serves_and_three_workers_share_one_postgres() {
         ..ServiceOptions::default()
     };
     let mut serve_a = Service::start(&work.path().join("serve-a"), &options("serve", Some(hook_port)));
-    let serve_b = Service::start(&work.path().join("serve-b"), &options("serve", None));
+    // One replica on one thread (`--threads 1`, as replicas sharing cores run): the same answers.
+    let mut single = options("serve", None);
+    single.extra.extend(["--threads".into(), "1".into()]);
+    let serve_b = Service::start(&work.path().join("serve-b"), &single);
     let mut workers: Vec<Service> =
         (0..3).map(|i| Service::start(&work.path().join(format!("worker-{i}")), &options("worker", None))).collect();
     for p in workers.iter().chain([&serve_a, &serve_b]) {
