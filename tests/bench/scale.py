@@ -124,13 +124,14 @@ def wrk_many(targets, headers, script=None, runs=3):
     results = []
     for _ in range(runs):
         procs = []
-        for url in targets:
+        for i, url in enumerate(targets):
             args = ["wrk", "-t1", "-c8", "-d10s", "--latency"]
             for k, v in headers.items():
                 args += ["-H", f"{k}: {v}"]
             if script:
                 args += ["-s", script]
-            procs.append(subprocess.Popen(args + [url], stdout=subprocess.PIPE, text=True))
+            # The script's argument keeps each process's event ids its own.
+            procs.append(subprocess.Popen(args + [url, "--", str(i + 1)], stdout=subprocess.PIPE, text=True))
         outs = [p.communicate()[0] for p in procs]
         parsed = [S.parse_wrk(o) for o in outs]
         results.append((sum(r[0] for r in parsed), max(r[1] for r in parsed), max(r[2] for r in parsed),

@@ -162,7 +162,7 @@ def wrk_once(url, headers, script=None):
         args += ["-H", f"{k}: {v}"]
     if script:
         args += ["-s", script]
-    out = subprocess.run(args + [url], check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(args + [url, "--", "0"], check=True, capture_output=True, text=True).stdout
     return parse_wrk(out)
 
 
@@ -190,14 +190,22 @@ def throughput(procs, work):
 
 
 def hook_script(work):
-    """A wrk script POSTing Distribution push events, each with a new id and digest."""
+    """A wrk script POSTing Distribution push events, each with a new id and digest. Ids are
+    unique across wrk threads (`setup`), wrk processes (the script argument after `--`) and runs
+    (the time): Lua's random numbers start from the same seed in every thread, so ids made from
+    them alone repeat, and repeats are answered as cheap duplicates."""
     lua = os.path.join(work, "hook.lua")
     with open(lua, "w") as f:
-        f.write('local n = 0\nrequest = function()\n  n = n + 1\n'
-                '  local id = string.format("%d-%d", math.random(1, 1000000000), n)\n'
+        f.write('local threads = 0\n'
+                'function setup(thread)\n  thread:set("tid", threads)\n  threads = threads + 1\nend\n'
+                'function init(args)\n'
+                '  prefix = string.format("%08x%04x%04x", os.time() % 4294967296, tonumber(args[1]) or 0, tid or 0)\n'
+                'end\n'
+                'local n = 0\nrequest = function()\n  n = n + 1\n'
+                '  local id = prefix .. "-" .. n\n'
                 '  local body = \'{"events":[{"id":"\' .. id .. \'","action":"push","target":{"mediaType":'
                 '"application/vnd.oci.image.index.v1+json","repository":"acme/base","tag":"1","digest":"sha256:'
-                + "a" * 56 + '\' .. string.format("%08x", n % 4294967295) .. \'"}}]}\'\n'
+                + "a" * 40 + '\' .. prefix .. string.format("%08x", n % 4294967295) .. \'"}}]}\'\n'
                 '  return wrk.format("POST", nil, {["Authorization"]="Bearer ' + SECRET + '", '
                 '["Content-Type"]="application/vnd.docker.distribution.events.v1+json"}, body)\nend\n')
     return lua
