@@ -6,10 +6,11 @@ use tailor_guest::{Detail, HttpRequest, HttpResponse, random_hex};
 use tailor_spec::{Customization as Spec, Problem, Reference};
 use tailor_store::{
     Build, Customization, Db, StoreError, create_customization, delete_customization, get_customization,
-    list_customizations, replace_customization,
+    get_customization_for_token, list_customizations, replace_customization,
 };
 
 use crate::errors::{self, Reply, etag};
+use crate::router::{Params, Resource};
 use crate::{Ctx, auth, body, views};
 
 /// How often a PATCH without If-Match is re-applied when a concurrent edit got in between.
@@ -30,14 +31,17 @@ pub async fn create<D: Db>(ctx: &Ctx<'_, D>) -> Reply {
     insert(ctx, &spec).await
 }
 
-/// `GET …/customizations/{id}` (lib.rs reads it with the token in one statement: [`show`]).
-pub async fn get<D: Db>(ctx: &Ctx<'_, D>) -> Reply {
-    show(get_customization(ctx.db, ctx.org(), ctx.id()).await, ctx.org(), ctx.id())
-}
-
-/// The answer to `GET …/customizations/{id}` of `org` once it was read.
-pub fn show(found: Result<Option<Customization>, StoreError>, org: &str, id: &str) -> Reply {
-    let c = found.map_err(errors::store)?.ok_or_else(|| errors::customization_not_found(org, id))?;
+/// `GET …/customizations/{id}`, the hottest read (UIs and clients poll it), answered before the
+/// usual authentication (lib.rs): the token and the customization in one statement, which reads
+/// a customization only for a token of its org.
+pub async fn get<D: Db>(db: &D, req: &HttpRequest, params: &Params) -> Reply {
+    let (org, id) = (params.get("org"), params.get("id"));
+    let (caller, found) = get_customization_for_token(db, auth::secret(req)?, org, id)
+        .await
+        .map_err(errors::store)?
+        .ok_or_else(auth::unknown_token)?;
+    auth::check_org(&caller, params, Resource::Customization)?;
+    let c = found.ok_or_else(|| errors::customization_not_found(org, id))?;
     Ok(HttpResponse::json(200, &views::customization(&c, None)).with_header("etag", etag(c.revision)))
 }
 

@@ -77,15 +77,7 @@ async fn serve<D: Db>(db: &D, settings: &Settings, req: &HttpRequest, now: i64) 
         return Ok(openapi::document());
     }
     if endpoint == Endpoint::GetCustomization {
-        // The hottest read (UIs and clients poll it): the token and the customization in one
-        // statement, which reads a customization only for a token of its org.
-        let (org, id) = (params.get("org"), params.get("id"));
-        let (caller, found) = tailor_store::get_customization_for_token(db, auth::secret(req)?, org, id)
-            .await
-            .map_err(errors::store)?
-            .ok_or_else(auth::unknown_token)?;
-        auth::check_org(&caller, &params, endpoint.resource())?;
-        return customizations::show(Ok(found), org, id);
+        return customizations::get(db, req, &params).await;
     }
     let caller = auth::authenticate(db, req).await?;
     auth::check_org(&caller, &params, endpoint.resource())?;
@@ -95,7 +87,7 @@ async fn serve<D: Db>(db: &D, settings: &Settings, req: &HttpRequest, now: i64) 
         Endpoint::Token => Ok(auth::whoami(&ctx.caller)),
         Endpoint::ListCustomizations => customizations::list(&ctx).await,
         Endpoint::CreateCustomization => customizations::create(&ctx).await,
-        Endpoint::GetCustomization => customizations::get(&ctx).await,
+        Endpoint::GetCustomization => customizations::get(ctx.db, ctx.req, &ctx.params).await,
         Endpoint::ReplaceCustomization => customizations::replace(&ctx).await,
         Endpoint::PatchCustomization => customizations::patch(&ctx).await,
         Endpoint::DeleteCustomization => customizations::delete(&ctx).await,
