@@ -84,7 +84,7 @@ impl RegistryStore {
             (None, true) => None,
             (None, false) => Credentials::lookup(base.authority()),
         };
-        let http = Http::new(config.insecure, base.is_loopback());
+        let http = Http::shared(config.insecure, base.is_loopback());
         let auth = Auth::new(base.display(), base.authority().to_string(), credentials, config.insecure);
         Ok(RegistryStore {
             base,
