@@ -26,16 +26,22 @@ pub struct Transferred {
     pub attestations: Vec<String>,
 }
 
-/// Pushes a platform manifest by digest. The Distribution registry can refuse it as
-/// referencing an unknown blob while another build's upload of the same blob is being
-/// committed: then the blobs are checked again, what is missing is sent, and the push is tried
-/// once more.
-fn put_image_manifest(opts: &Options, client: &Client, dest: &str, b: &Built) -> Result<()> {
+/// Pushes a platform manifest by digest. The registry can refuse it as referencing an unknown
+/// blob: the Distribution registry does while another build's upload of the same blob is being
+/// committed, and any registry does when a blob this process remembered seeing
+/// ([`Client::blob_known`]) was deleted since. Then every blob is asked about again, what is
+/// missing is sent, and the push is tried once more.
+fn put_image_manifest(opts: &Options, client: &Client, dest: &str, source: &str, b: &Built) -> Result<()> {
     let put = || client.put_manifest(dest, b.manifest.0.as_str(), media::OCI_MANIFEST, &b.manifest.1);
     match put() {
         Err(tailor_oci::Error::Http { status: 400, message, .. }) if message.contains("BLOB_UNKNOWN") => {
             (opts.log)(&format!("{dest}@{}: the registry did not know a blob yet ({message}); again", b.manifest.0));
             std::thread::sleep(Duration::from_millis(200));
+            for (digest, size) in b.base_layers.iter() {
+                if client.blob_exists(dest, digest)?.is_none() {
+                    put_base_layer(opts, client, dest, source, digest, *size)?;
+                }
+            }
             for l in &b.layers {
                 if client.blob_exists(dest, &l.digest)?.is_none() {
                     client.put_blob(
@@ -59,6 +65,25 @@ fn put_image_manifest(opts: &Options, client: &Client, dest: &str, b: &Built) ->
         }
     }
     Ok(())
+}
+
+/// Makes a base layer that `dest` does not have available there: mounted from `source`, or
+/// copied through us when the registry will not mount it. Whether bytes were copied.
+fn put_base_layer(
+    opts: &Options,
+    client: &Client,
+    dest: &str,
+    source: &str,
+    digest: &Digest,
+    size: u64,
+) -> Result<bool> {
+    if dest != source && client.mount_blob(dest, source, digest)? {
+        return Ok(false);
+    }
+    (opts.log)(&format!("base layer {digest} could not be mounted into {dest}: copying it"));
+    let bytes = client.read_blob(source, digest, u64::MAX - 1)?;
+    client.put_blob(dest, digest, size, &BlobSource::Bytes(bytes.into()), opts.progress.as_ref())?;
+    Ok(true)
 }
 
 /// `statements`: what to attest about each platform manifest (provenance, SBOM) when
@@ -134,16 +159,15 @@ fn push_image(
         base.extend(b.base_layers.iter().map(|(d, s)| (d, *s)));
     }
     for (digest, size) in base {
-        if client.blob_exists(dest, digest)?.is_some() || (dest != source && client.mount_blob(dest, source, digest)?) {
+        if client.blob_known(dest, digest)? || !put_base_layer(opts, client, dest, source, digest, size)? {
             t.reused += size;
-            continue;
+        } else {
+            t.uploaded += size;
         }
-        (opts.log)(&format!("base layer {digest} could not be mounted into {dest}: copying it"));
-        let bytes = client.read_blob(source, digest, u64::MAX - 1)?;
-        client.put_blob(dest, digest, size, &BlobSource::Bytes(bytes.into()), opts.progress.as_ref())?;
-        t.uploaded += size;
     }
-    // New blobs: layers and configs, each once. A cached layer is read only to be uploaded.
+    // New blobs: layers and configs, each once. A cached layer is read only to be uploaded. A
+    // layer is asked about first (the builds of a fan-out share most of theirs, and then only the
+    // first asks: `blob_known`); a config, small and new with every change of input, is sent.
     enum New<'a> {
         Layer(&'a Layer),
         Config(&'a Arc<[u8]>),
@@ -164,7 +188,9 @@ fn push_image(
                         New::Layer(l) => l.size(),
                         New::Config(c) => c.len() as u64,
                     };
-                    if client.blob_exists(dest, digest)?.is_some() {
+                    if let New::Layer(_) = new
+                        && client.blob_known(dest, digest)?
+                    {
                         return Ok(Transferred { uploaded: 0, reused: size, ..Transferred::default() });
                     }
                     let bytes = match new {
@@ -188,7 +214,7 @@ fn push_image(
         t.reused += r.reused;
     }
     for b in built {
-        put_image_manifest(opts, client, dest, b)?;
+        put_image_manifest(opts, client, dest, source, b)?;
     }
     client.put_manifest(dest, Digest::of(index).as_str(), media::OCI_INDEX, index)?;
     Ok(t)

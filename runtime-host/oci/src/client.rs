@@ -12,17 +12,20 @@ use crate::{BlobSource, Digest, Error, ManifestHead, Progress, RawManifest, Refe
 pub struct Client {
     backend: Box<dyn Backend>,
     scope: Scope,
+    /// Remember blobs seen in repositories ([`crate::known`]): for registries, where asking costs
+    /// a round trip and the registry's CPU; not for layout directories.
+    remembers: bool,
 }
 
 impl Client {
     /// A client for a Distribution (OCI) registry.
     pub fn registry(config: RegistryConfig, scope: Scope) -> Result<Client> {
-        Ok(Client { backend: Box::new(RegistryStore::new(config, &scope)?), scope })
+        Ok(Client { backend: Box::new(RegistryStore::new(config, &scope)?), scope, remembers: true })
     }
 
     /// A client for a directory of OCI image layouts, one per repository (`DIR/acme/x`).
     pub fn layout(root: impl Into<PathBuf>, scope: Scope) -> Client {
-        Client { backend: Box::new(LayoutStore::new(root.into())), scope }
+        Client { backend: Box::new(LayoutStore::new(root.into())), scope, remembers: false }
     }
 
     pub fn scope(&self) -> &Scope {
@@ -73,9 +76,29 @@ impl Client {
         Ok(out)
     }
 
+    /// Whether the store has `digest` in `repo`, and its size: always asks the store.
     pub fn blob_exists(&self, repo: &str, digest: &Digest) -> Result<Option<u64>> {
         self.scope.check_read(repo)?;
-        self.backend.blob_exists(repo, digest)
+        let found = self.backend.blob_exists(repo, digest)?;
+        if self.remembers {
+            match found {
+                Some(_) => crate::known::remember(&self.backend.describe(), repo, digest),
+                None => crate::known::forget(&self.backend.describe(), repo, digest),
+            }
+        }
+        Ok(found)
+    }
+
+    /// Whether `digest` is in `repo`, answered from what this process saw there in the last
+    /// minutes when it can (no round trip), else asked. For blobs a manifest about to be pushed
+    /// names: if one was deleted since, the registry refuses the manifest as naming an unknown
+    /// blob, and the pusher checks again with [`Client::blob_exists`].
+    pub fn blob_known(&self, repo: &str, digest: &Digest) -> Result<bool> {
+        self.scope.check_read(repo)?;
+        if self.remembers && crate::known::recalls(&self.backend.describe(), repo, digest) {
+            return Ok(true);
+        }
+        Ok(self.blob_exists(repo, digest)?.is_some())
     }
 
     /// Upload a blob. It is sent even when the store has it already (one round trip fewer
@@ -90,14 +113,26 @@ impl Client {
         progress: &dyn Progress,
     ) -> Result<()> {
         self.scope.check_write(repo)?;
-        self.backend.put_blob(repo, digest, size, source, progress)
+        self.backend.put_blob(repo, digest, size, source, progress)?;
+        self.seen(repo, digest);
+        Ok(())
+    }
+
+    fn seen(&self, repo: &str, digest: &Digest) {
+        if self.remembers {
+            crate::known::remember(&self.backend.describe(), repo, digest);
+        }
     }
 
     /// Make `digest` of repository `from` available in `repo` without moving bytes through us.
     pub fn mount_blob(&self, repo: &str, from: &str, digest: &Digest) -> Result<bool> {
         self.scope.check_write(repo)?;
         self.scope.check_read(from)?;
-        self.backend.mount_blob(repo, from, digest)
+        let mounted = self.backend.mount_blob(repo, from, digest)?;
+        if mounted {
+            self.seen(repo, digest);
+        }
+        Ok(mounted)
     }
 
     pub fn put_manifest(&self, repo: &str, reference: &str, media_type: &str, bytes: &[u8]) -> Result<Digest> {

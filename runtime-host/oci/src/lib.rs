@@ -4,6 +4,7 @@
 mod client;
 mod digest;
 mod error;
+mod known;
 mod layout;
 pub mod media;
 mod referrers;

@@ -3,6 +3,7 @@
 
 mod api;
 mod crash;
+mod deleted_blob;
 mod limits;
 mod listings;
 mod rebuild;

@@ -14,7 +14,7 @@ use crate::harness::service::{Service, ServiceOptions};
 use crate::harness::{Registry, RegistryOptions, free_port, run, skopeo_inspect_raw};
 
 /// Pushes directory content as `acme/<name>:<tag>` through an OCI layout and `skopeo copy`.
-fn skopeo_push(work: &Path, registry: &Registry, name: &str, tag: &str, files: &[(&str, String)]) -> String {
+pub(super) fn skopeo_push(work: &Path, registry: &Registry, name: &str, tag: &str, files: &[(&str, String)]) -> String {
     let src = tempfile::tempdir_in(work).unwrap();
     for (path, content) in files {
         let p = src.path().join(path.trim_start_matches('/'));
@@ -49,12 +49,12 @@ fn skopeo_push(work: &Path, registry: &Registry, name: &str, tag: &str, files: &
     digest_of(registry, &reference)
 }
 
-fn digest_of(registry: &Registry, reference: &str) -> String {
+pub(super) fn digest_of(registry: &Registry, reference: &str) -> String {
     let raw = skopeo_inspect_raw(&format!("{}/{reference}", registry.host()), None);
     format!("sha256:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&raw)))
 }
 
-fn base_files(version: &str) -> Vec<(&'static str, String)> {
+pub(super) fn base_files(version: &str) -> Vec<(&'static str, String)> {
     vec![
         ("/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n".into()),
         ("/etc/group", "root:x:0:\n".into()),
