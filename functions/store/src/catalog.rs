@@ -214,24 +214,41 @@ async fn notify<D: Db>(
         Ok(seen.then(|| PushOutcome { duplicate: true, ..PushOutcome::default() }))
     };
     crate::db::in_tx_staged(db, crate::db::Isolation::Exclusive, dedup, async |db| {
-        let changed = record_push(db, repository, tag, digest, now).await?;
+        // Under the write lock, on every event: the dependents are read alongside the catalog's
+        // upsert, and the listing request goes alongside the first enqueue (`join::both`: one
+        // round trip for two statements on PostgreSQL). The dependents are read even when the
+        // digest did not change; a cheap read, needed then too when tailor moved the tag.
+        let (changed, affected) =
+            crate::join::both(record_push(db, repository, tag, digest, now), affected_by(db, repository, tag)).await;
+        let (changed, affected) = (changed?, affected?);
         let mut builds = Vec::new();
-        if changed && delay.is_none() {
-            // Someone pushed: learn the tag's platforms now, for people picking it as a source.
-            let kind = crate::listings::ListingKind::Platforms;
-            crate::listings::request_listing(db, repository, tag, "", kind, now).await?;
-        }
         if changed {
-            let short = digest.map(|d| format!(" ({})", d.chars().take(19).collect::<String>())).unwrap_or_default();
-            for id in affected_by(db, repository, tag).await? {
+            let listing = async {
+                if delay.is_none() {
+                    // Someone pushed: learn the tag's platforms now, for people picking it as a source.
+                    let kind = crate::listings::ListingKind::Platforms;
+                    crate::listings::request_listing(db, repository, tag, "", kind, now).await?;
+                }
+                Ok::<_, crate::StoreError>(())
+            };
+            let enqueue = async {
+                let short =
+                    digest.map(|d| format!(" ({})", d.chars().take(19).collect::<String>())).unwrap_or_default();
                 let reason = format!("push of {repository}:{tag}{short}");
-                let b = crate::queue::enqueue_in(db, &id, &reason, now, debounce).await?;
-                builds.push((id, b.number));
-            }
+                let mut queued = Vec::new();
+                for id in affected {
+                    let b = crate::queue::enqueue_in(db, &id, &reason, now, debounce).await?;
+                    queued.push((id, b.number));
+                }
+                Ok::<_, crate::StoreError>(queued)
+            };
+            let (listed, queued) = crate::join::both(listing, enqueue).await;
+            listed?;
+            builds = queued?;
         } else if delay == Some(0) {
             // tailor moved the tag and the registry's notification of it was first (it queued
             // the builds, waiting out the debounce): the move ended the burst, start them now.
-            for id in affected_by(db, repository, tag).await? {
+            for id in affected {
                 db.exec(
                     "UPDATE requests SET queued_not_before = ? WHERE customization_id = ? AND queued_build IS NOT NULL \
                      AND queued_not_before > ?",

@@ -18,6 +18,7 @@ mod db;
 mod error;
 mod events;
 mod extensions;
+mod join;
 mod listings;
 mod metrics;
 mod mirrors;
