@@ -22,34 +22,39 @@ async fn build_row<D: Db>(db: &D, id: &str, number: i64) -> Result<Build> {
 /// the latest such request, but no later than `10 × delay_ms` after the build was queued, so a
 /// burst of pushes becomes one build. A request without delay (people) makes it claimable now.
 pub(crate) async fn enqueue_in<D: Db>(db: &D, id: &str, reason: &str, now: i64, delay_ms: i64) -> Result<Build> {
-    // Coalesced into the queued build, if there is one: counted, and the build as it is now
-    // (one statement on both backends; it runs under the store's write lock on every push).
-    let coalesced = db
-        .exec(
-            &format!(
-                "UPDATE builds SET requests = requests + 1 WHERE customization_id = ? \
-                 AND number = (SELECT queued_build FROM requests WHERE customization_id = ?) RETURNING {}",
-                crate::builds::BUILD_COLUMNS
-            ),
-            &[id.into(), id.into()],
+    // Coalesced into the queued build, if there is one: counted, and the build as it is now;
+    // alongside (`join::both`: one round trip on PostgreSQL, under the write lock on every
+    // push), the request's time: a request without delay makes the build claimable now; a push
+    // waits for quiet, but no longer than 10 × the delay after the build was queued (never
+    // earlier than before). Both change nothing when no build is queued.
+    let count_sql = format!(
+        "UPDATE builds SET requests = requests + 1 WHERE customization_id = ? \
+         AND number = (SELECT queued_build FROM requests WHERE customization_id = ?) RETURNING {}",
+        crate::builds::BUILD_COLUMNS
+    );
+    let count_params = [id.into(), id.into()];
+    let (sql, params): (String, Vec<Value>) = if delay_ms <= 0 {
+        (
+            "UPDATE requests SET queued_not_before = ? WHERE customization_id = ? AND queued_build IS NOT NULL".into(),
+            vec![now.into(), id.into()],
         )
-        .await?;
-    if let Some(row) = coalesced.first() {
-        let b = crate::builds::build_from(&row)?;
-        // A request without delay makes it claimable now; a push waits for quiet, but no
-        // longer than 10 × the delay after the build was queued (never earlier than before).
-        let (sql, params): (&str, Vec<Value>) = if delay_ms <= 0 {
-            ("UPDATE requests SET queued_not_before = ? WHERE customization_id = ?", vec![now.into(), id.into()])
-        } else {
-            let latest = (now + delay_ms).min(b.created_at + 10 * delay_ms);
-            (
-                "UPDATE requests SET queued_not_before = CASE WHEN queued_not_before > ? THEN queued_not_before \
-                 ELSE ? END WHERE customization_id = ?",
-                vec![latest.into(), latest.into(), id.into()],
-            )
-        };
-        db.exec(sql, &params).await?;
-        return Ok(b);
+    } else {
+        // latest = min(now + delay, created_at + 10 × delay); the new time is max(old, latest).
+        let latest = "(SELECT CASE WHEN ? < b.created_at + ? THEN ? ELSE b.created_at + ? END FROM builds b \
+                      WHERE b.customization_id = requests.customization_id AND b.number = requests.queued_build)";
+        let (soon, cap) = (Value::from(now + delay_ms), Value::from(10 * delay_ms));
+        let latest_params = [soon.clone(), cap.clone(), soon, cap];
+        let params = latest_params.iter().chain(&latest_params).cloned().chain([id.into()]).collect();
+        let sql = format!(
+            "UPDATE requests SET queued_not_before = CASE WHEN queued_not_before > {latest} THEN queued_not_before \
+             ELSE {latest} END WHERE customization_id = ? AND queued_build IS NOT NULL"
+        );
+        (sql, params)
+    };
+    let (coalesced, timed) = crate::join::both(db.exec(&count_sql, &count_params), db.exec(&sql, &params)).await;
+    if let Some(row) = coalesced?.first() {
+        timed?;
+        return crate::builds::build_from(&row);
     }
     let subject = crate::subject::find(db, id).await?.ok_or_else(|| StoreError::Corrupt(format!("{id} missing")))?;
     let (org, revision) = (subject.org, subject.revision);
