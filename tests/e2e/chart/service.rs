@@ -41,20 +41,8 @@ fn head(registry: &Registry, reference: &str) -> Option<String> {
 fn a_chart_is_customized_rendered_by_helm_and_rebuilt_when_its_images_move() {
     let work = tempfile::tempdir().unwrap();
     let port = free_port();
-    let registry = Registry::start_with(RegistryOptions {
-        notifications_url: Some(format!("http://127.0.0.1:{port}/v1/hooks/reg")),
-        notifications_headers: vec![("Authorization".into(), "Bearer reg-secret".into())],
-        ..RegistryOptions::default()
-    });
-    let host = Service::start(
-        &work.path().join("data"),
-        &ServiceOptions {
-            registry: Some(registry.url()),
-            port: Some(port),
-            webhooks: vec![("reg".into(), "reg-secret".into())],
-            ..ServiceOptions::default()
-        },
-    );
+    let registry = Registry::start_with(RegistryOptions::notifying(port));
+    let host = Service::start(&work.path().join("data"), &ServiceOptions::notified_by(&registry, port));
     let token = host.token("acme", "owner");
     let targets = push_targets(&registry, "1");
     let digest_of = |repo: &str| targets.iter().find(|(r, _)| r.starts_with(repo)).unwrap().1.clone();

@@ -32,6 +32,18 @@ pub struct RegistryOptions {
     pub notifications_headers: Vec<(String, String)>,
 }
 
+impl RegistryOptions {
+    /// Notifications of every push to the `reg` webhook (secret `reg-secret`) of a service
+    /// listening on `port`.
+    pub fn notifying(port: u16) -> RegistryOptions {
+        RegistryOptions {
+            notifications_url: Some(format!("http://127.0.0.1:{port}/v1/hooks/reg")),
+            notifications_headers: vec![("Authorization".into(), "Bearer reg-secret".into())],
+            ..RegistryOptions::default()
+        }
+    }
+}
+
 pub struct Registry {
     port: u16,
     // Declared before `dir` so the process stops before its storage is deleted.

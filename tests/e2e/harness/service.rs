@@ -91,6 +91,19 @@ pub struct ServiceOptions {
     pub extra: Vec<String>,
 }
 
+impl ServiceOptions {
+    /// `tailor up` on `port` storing images in `registry`, whose notifications arrive at the
+    /// `reg` webhook (secret `reg-secret`, see [`crate::harness::RegistryOptions::notifying`]).
+    pub fn notified_by(registry: &crate::harness::Registry, port: u16) -> ServiceOptions {
+        ServiceOptions {
+            registry: Some(registry.url()),
+            webhooks: vec![("reg".into(), "reg-secret".into())],
+            port: Some(port),
+            ..ServiceOptions::default()
+        }
+    }
+}
+
 impl Default for ServiceOptions {
     fn default() -> Self {
         ServiceOptions {

@@ -16,11 +16,7 @@ fn a_pushed_image_lists_its_platforms_and_packages_without_a_build() {
     let debs = env_dir("TAILOR_TEST_DEBS");
     let work = tempfile::tempdir().unwrap();
     let port = free_port();
-    let registry = Registry::start_with(RegistryOptions {
-        notifications_url: Some(format!("http://127.0.0.1:{port}/v1/hooks/reg")),
-        notifications_headers: vec![("Authorization".into(), "Bearer reg-secret".into())],
-        ..RegistryOptions::default()
-    });
+    let registry = Registry::start_with(RegistryOptions::notifying(port));
     let root = work.path().join("repo");
     let key = repository(&root, &debs, "pushed");
     let server = RepoServer::start(&root);
@@ -28,12 +24,9 @@ fn a_pushed_image_lists_its_platforms_and_packages_without_a_build() {
     let host = Service::start(
         &work.path().join("data"),
         &ServiceOptions {
-            registry: Some(registry.url()),
-            webhooks: vec![("reg".into(), "reg-secret".into())],
-            port: Some(port),
             poll_interval: Some("1h".into()),
             extra: vec!["--repositories".into(), repos.display().to_string()],
-            ..ServiceOptions::default()
+            ..ServiceOptions::notified_by(&registry, port)
         },
     );
     let token = host.token("acme", "owner");

@@ -71,11 +71,7 @@ fn two_serves_and_three_workers_share_one_postgres() {
     let pg = Cluster::start();
     let database = pg.database("tailor");
     let hook_port = free_port();
-    let registry = Registry::start_with(RegistryOptions {
-        notifications_url: Some(format!("http://127.0.0.1:{hook_port}/v1/hooks/reg")),
-        notifications_headers: vec![("Authorization".into(), "Bearer reg-secret".into())],
-        ..RegistryOptions::default()
-    });
+    let registry = Registry::start_with(RegistryOptions::notifying(hook_port));
     let keys = work.path().join("keys");
     run(Command::new(crate::build::fixtures::tailor_bin()).args(["key", "generate", "--out"]).arg(&keys));
     let key = keys.join("tailor.key").display().to_string();

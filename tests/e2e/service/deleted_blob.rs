@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::rebuild::{base_files, digest_of, skopeo_push};
-use super::{builds, wait_idle};
+use super::builds;
+use super::rebuild::{base_files, create_and_build, digest_of, skopeo_push};
 use crate::harness::http::request;
 use crate::harness::service::{Service, ServiceOptions};
 use crate::harness::{Registry, RegistryOptions, free_port, run, skopeo_inspect_raw};
@@ -22,20 +22,8 @@ fn manifest(registry: &Registry, reference: &str) -> Value {
 fn a_layer_deleted_from_the_repository_after_a_build_is_uploaded_again_by_the_next() {
     let work = tempfile::tempdir().unwrap();
     let port = free_port();
-    let registry = Registry::start_with(RegistryOptions {
-        notifications_url: Some(format!("http://127.0.0.1:{port}/v1/hooks/reg")),
-        notifications_headers: vec![("Authorization".into(), "Bearer reg-secret".into())],
-        ..RegistryOptions::default()
-    });
-    let host = Service::start(
-        &work.path().join("data"),
-        &ServiceOptions {
-            registry: Some(registry.url()),
-            webhooks: vec![("reg".into(), "reg-secret".into())],
-            port: Some(port),
-            ..ServiceOptions::default()
-        },
-    );
+    let registry = Registry::start_with(RegistryOptions::notifying(port));
+    let host = Service::start(&work.path().join("data"), &ServiceOptions::notified_by(&registry, port));
     let token = host.token("acme", "owner");
     skopeo_push(work.path(), &registry, "base", "1", &base_files("1"));
     skopeo_push(work.path(), &registry, "art", "1", &[("/opt/app/bin/app", "v1".into())]);
@@ -43,11 +31,7 @@ fn a_layer_deleted_from_the_repository_after_a_build_is_uploaded_again_by_the_ne
         "name": "app", "source": "acme/base:1", "tag_suffix": "custom", "platforms": ["linux/amd64"],
         "contents": {"artifacts": [{"reference": "acme/art:1", "includes": ["/opt/app"]}]},
     });
-    let r = host.post_json("/v1/orgs/acme/customizations", &token, &spec);
-    assert_eq!(r.status, 201, "{}", r.text());
-    let id = r.json()["id"].as_str().unwrap().to_owned();
-    let first = wait_idle(&host, &token, &id);
-    assert_eq!(first[0]["status"], "succeeded", "{first:#?}");
+    let (id, _) = create_and_build(&host, &token, &spec);
 
     // The artifact's layer (the image's last one) goes from acme/base; its manifest stays.
     let tag = "acme/base:1_custom";

@@ -62,23 +62,27 @@ pub(super) fn base_files(version: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// Creates customization `spec` in acme and waits for its first build, which must succeed: its
+/// id and builds.
+pub(super) fn create_and_build(host: &Service, token: &str, spec: &Value) -> (String, Vec<Value>) {
+    let r = host.post_json("/v1/orgs/acme/customizations", token, spec);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    let first = wait_idle(host, token, &id);
+    assert_eq!(first[0]["status"], "succeeded", "{first:#?}");
+    (id, first)
+}
+
 #[test]
 fn pushes_rebuild_exactly_when_an_input_changed() {
     let work = tempfile::tempdir().unwrap();
     let port = free_port();
-    let registry = Registry::start_with(RegistryOptions {
-        notifications_url: Some(format!("http://127.0.0.1:{port}/v1/hooks/reg")),
-        notifications_headers: vec![("Authorization".into(), "Bearer reg-secret".into())],
-        ..RegistryOptions::default()
-    });
+    let registry = Registry::start_with(RegistryOptions::notifying(port));
     let host = Service::start(
         &work.path().join("data"),
         &ServiceOptions {
-            registry: Some(registry.url()),
-            webhooks: vec![("reg".into(), "reg-secret".into())],
-            port: Some(port),
             extra: vec!["--debounce".into(), "1s".into()],
-            ..ServiceOptions::default()
+            ..ServiceOptions::notified_by(&registry, port)
         },
     );
     let token = host.token("acme", "owner");
@@ -95,11 +99,7 @@ fn pushes_rebuild_exactly_when_an_input_changed() {
         "contents": {"artifacts": [{"reference": "acme/art:1", "includes": ["/opt/app"]}]},
         "environment": {"APP": "1"}
     });
-    let r = host.post_json("/v1/orgs/acme/customizations", &token, &spec);
-    assert_eq!(r.status, 201, "{}", r.text());
-    let id = r.json()["id"].as_str().unwrap().to_owned();
-    let first = wait_idle(&host, &token, &id);
-    assert_eq!(first[0]["status"], "succeeded", "{first:#?}");
+    let (id, first) = create_and_build(&host, &token, &spec);
     let tag = "acme/base:1_custom";
     let result1 = digest_of(&registry, tag);
     assert_eq!(first[0]["outputs"]["index_digest"], result1.as_str());
