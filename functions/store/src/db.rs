@@ -176,12 +176,18 @@ pub(crate) async fn in_tx_staged<D: Db, T>(
         let result = async {
             let v = match unlocked(db).await? {
                 Some(v) => v,
-                None => {
-                    if let Some(sql) = lock {
-                        db.exec(sql, &[Value::Integer(WRITE_LOCK)]).await?;
+                // The lock goes out together with `f`'s first statements: executors send
+                // statements in the order issued, so PostgreSQL runs them once it holds the
+                // lock, one round trip under it fewer. Its failure (a deadlock, a lost
+                // connection) is the cause of theirs: reported first.
+                None => match lock {
+                    Some(sql) => {
+                        let (locked, v) = crate::join::both(db.exec(sql, &[Value::Integer(WRITE_LOCK)]), f(db)).await;
+                        locked?;
+                        v?
                     }
-                    f(db).await?
-                }
+                    None => f(db).await?,
+                },
             };
             db.exec("COMMIT", &[]).await?;
             Ok(v)

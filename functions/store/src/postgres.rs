@@ -3,7 +3,9 @@
 //! in the workers) and async ones can use it. Statements are prepared once per connection;
 //! `?` placeholders become `$1…`; values convert to whatever type PostgreSQL inferred.
 //! A lost connection is made again at the next statement, except inside a transaction,
-//! which fails instead (its earlier statements are gone with the connection).
+//! which fails instead (its earlier statements are gone with the connection). Statements
+//! issued together are pipelined, and sent in the order issued, also when one of them has to
+//! be prepared first: a lock and the statements that need it can be issued together.
 
 use std::collections::HashMap;
 use std::error::Error as StdError;
@@ -92,6 +94,9 @@ pub struct PgDb {
     notified: Mutex<Receiver<String>>,
     notify_to: Sender<String>,
     listening: Mutex<Vec<String>>,
+    /// Held by a statement from when it is issued until its request is sent (tokio's lock is
+    /// first come, first served; tokio-postgres sends a request on its future's first poll).
+    sending: tokio::sync::Mutex<()>,
 }
 
 fn db_err(what: &str, e: &tokio_postgres::Error) -> StoreError {
@@ -134,6 +139,7 @@ impl PgDb {
             notified: Mutex::new(notified),
             notify_to,
             listening: Mutex::new(Vec::new()),
+            sending: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -301,6 +307,9 @@ fn cell(row: &tokio_postgres::Row, i: usize) -> Result<Value> {
 
 impl Db for PgDb {
     async fn exec(&self, sql: &str, params: &[Value]) -> Result<Rows> {
+        // This statement's turn to send: after every statement issued before it.
+        let turn = self.sending.lock().await;
+        let sent = async move { drop(turn) };
         let control = PgDb::control(sql);
         if let Some(TxControl::End) = control {
             let was = self.in_tx.swap(false, Ordering::SeqCst);
@@ -308,19 +317,23 @@ impl Db for PgDb {
             if !was && client.is_closed() {
                 return Ok(Rows::default());
             }
-            client.batch_execute(sql).await.map_err(|e| db_err(sql, &e))?;
+            let (done, ()) = crate::join::both(client.batch_execute(sql), sent).await;
+            done.map_err(|e| db_err(sql, &e))?;
             return Ok(Rows::default());
         }
         let client = self.client().await?;
         if let Some(TxControl::Begin) = control {
-            client.batch_execute(sql).await.map_err(|e| db_err(sql, &e))?;
+            let (done, ()) = crate::join::both(client.batch_execute(sql), sent).await;
+            done.map_err(|e| db_err(sql, &e))?;
             self.in_tx.store(true, Ordering::SeqCst);
             return Ok(Rows::default());
         }
         let statement = self.statement(&client, sql).await?;
         let params: Vec<Param<'_>> = params.iter().map(Param).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-        let rows = client.query(&statement, &refs).await.map_err(|e| db_err(sql, &e))?;
+        // `both` polls the query first: the turn passes on once its request went out.
+        let (rows, ()) = crate::join::both(client.query(&statement, &refs), sent).await;
+        let rows = rows.map_err(|e| db_err(sql, &e))?;
         let columns: Vec<String> = statement.columns().iter().map(|c| c.name().to_owned()).collect();
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {

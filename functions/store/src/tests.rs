@@ -404,3 +404,67 @@ fn metrics_count_the_queue_builds_and_durations() {
     assert_eq!(m.events, vec![("registry".to_owned(), 1)]);
     assert_eq!(m.customizations, 3);
 }
+
+#[test]
+fn statements_issued_together_run_in_the_order_issued() {
+    // On PostgreSQL each statement is prepared once per connection, the first time a round trip
+    // of its own: a new statement issued before one prepared earlier must still run first.
+    let db = db();
+    db.exec_now("CREATE TABLE seen (n INTEGER)", &[]).unwrap();
+    let count = "SELECT count(*) AS n FROM seen";
+    db.exec_now(count, &[]).unwrap();
+    for round in 1..=3i64 {
+        let insert = format!("INSERT INTO seen (n) VALUES ({round})");
+        let (inserted, counted) = block_on(crate::join::both(db.exec(&insert, &[]), db.exec(count, &[])));
+        inserted.unwrap();
+        assert_eq!(counted.unwrap().rows[0][0], Value::Integer(round), "round {round}: the count ran first");
+    }
+}
+
+#[test]
+fn simultaneous_pushes_queue_one_build_and_count_every_push() {
+    // Write transactions run one at a time, the write lock now sent together with their first
+    // statements: pushes of a customization's inputs arriving at once when no build is queued
+    // make exactly one (two making their own would take the same number and one would fail),
+    // the others join it.
+    let location = crate::test_db::shared();
+    let db = NativeDb::open(&location).unwrap();
+    block_on(migrate(&db)).unwrap();
+    // Each pusher pushes another of c1's inputs: different catalog rows, no row lock shared.
+    let inputs = [("acme/debian", "12"), ("acme/a", "1"), ("acme/b", "1"), ("acme/c", "1")];
+    let s = spec("a", "acme/debian:12", &["acme/a:1", "acme/b:1", "acme/c:1"]);
+    block_on(create_customization(&db, "acme", "c1", &s, 1000)).unwrap();
+    let mut now = 10_000_000;
+    let mut next = 1;
+    for round in 0..5 {
+        // Nothing queued: the queued build is claimed and finished first.
+        let c = block_on(claim(&db, "w", now, 30_000, 3)).unwrap().unwrap();
+        assert_eq!(c.build, next);
+        let done = Outcome { fingerprint: Some(format!("f{round}")), ..Outcome::default() };
+        assert!(block_on(finish(&db, "c1", c.build, "w", BuildStatus::Succeeded, &done, "", now)).unwrap());
+        let start = std::sync::Barrier::new(4);
+        let outcomes: Vec<PushOutcome> = std::thread::scope(|scope| {
+            let pushers: Vec<_> = (0..4)
+                .map(|p| {
+                    let (location, start, (repository, tag)) = (location.clone(), &start, inputs[p]);
+                    scope.spawn(move || {
+                        let db = NativeDb::open(&location).unwrap();
+                        let digest = format!("sha256:{round:030}{p:034}");
+                        start.wait();
+                        block_on(notify_push(&db, "reg", &format!("r{round}p{p}"), repository, tag, Some(&digest), now))
+                            .unwrap()
+                    })
+                })
+                .collect();
+            pushers.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        next += 1;
+        for o in &outcomes {
+            assert_eq!(o.builds, [("c1".to_owned(), next)], "round {round}: {outcomes:?}");
+        }
+        let b = block_on(get_build(&db, "c1", next)).unwrap().unwrap();
+        assert_eq!((b.status, b.requests), (BuildStatus::Queued, 4), "round {round}: one build, four pushes");
+        assert!(block_on(get_build(&db, "c1", next + 1)).unwrap().is_none());
+        now += 10_000_000;
+    }
+}

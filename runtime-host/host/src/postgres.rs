@@ -6,14 +6,20 @@
 //! A connection dropped inside a transaction (a trapped or timed-out request) is closed, not
 //! reused, so PostgreSQL rolls the transaction back. A plain `BEGIN` is not sent on its own: it
 //! goes out pipelined with the transaction's first statement, one round trip instead of two.
+//! Statements a component issues together are pipelined too, and always sent in the order it
+//! issued them, also when one of them has to be prepared first: a component may issue a lock
+//! and the statements that need it together.
 
 // The error type is the interface's own (a WIT variant carrying PostgreSQL's error record).
 #![allow(clippy::result_large_err)]
 
 use std::collections::HashMap;
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::{MutexGuard, OwnedSemaphorePermit, Semaphore};
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{Client, Config, NoTls, Statement};
 use wasmtime::component::{Accessor, FutureReader, HasData, Resource, ResourceTable, StreamReader};
@@ -63,6 +69,9 @@ struct Pool {
 struct Pooled {
     client: Client,
     statements: Mutex<HashMap<String, Statement>>,
+    /// Held by a statement from when it is issued until its request is sent (tokio's lock is
+    /// first come, first served): requests go out in the order the component issued them.
+    sending: tokio::sync::Mutex<()>,
 }
 
 /// A component's `connection` resource.
@@ -72,9 +81,6 @@ pub struct Connection {
     in_tx: bool,
     /// A `BEGIN` answered but not sent yet: it goes out with the next statement.
     begin_pending: bool,
-    /// Set (true) once the deferred `BEGIN` went through: statements the component issues
-    /// while it is still in flight wait for it, so none can run outside the transaction.
-    begin_gate: Option<watch::Receiver<bool>>,
 }
 
 impl Drop for Connection {
@@ -148,7 +154,7 @@ async fn connect(pools: Arc<Pools>, pool: Arc<Pool>) -> Result<Connection, Error
         match reused {
             Some((pooled, _)) if pooled.client.is_closed() => continue, // dropped with its permit
             Some(held) => {
-                return Ok(Connection { held: Some(held), pool, in_tx: false, begin_pending: false, begin_gate: None });
+                return Ok(Connection { held: Some(held), pool, in_tx: false, begin_pending: false });
             }
             None => break,
         }
@@ -158,8 +164,9 @@ async fn connect(pools: Arc<Pools>, pool: Arc<Pool>) -> Result<Connection, Error
     tokio::spawn(async move {
         let _ = connection.await;
     });
-    let pooled = Arc::new(Pooled { client, statements: Mutex::new(HashMap::new()) });
-    Ok(Connection { held: Some((pooled, permit)), pool, in_tx: false, begin_pending: false, begin_gate: None })
+    let pooled =
+        Arc::new(Pooled { client, statements: Mutex::new(HashMap::new()), sending: tokio::sync::Mutex::new(()) });
+    Ok(Connection { held: Some((pooled, permit)), pool, in_tx: false, begin_pending: false })
 }
 
 fn message(e: &tokio_postgres::Error) -> String {
@@ -294,42 +301,62 @@ async fn prepare(pooled: &Pooled, statement: &str) -> Result<Statement, Error> {
 enum Step {
     /// A plain `BEGIN`, deferred: answered at once.
     Deferred,
-    /// Run the statement, ordered after the deferred `BEGIN` as `order` says.
-    Run { pooled: Arc<Pooled>, order: Order },
+    /// Run the statement; `begin`: send the deferred `BEGIN` first.
+    Run { pooled: Arc<Pooled>, begin: bool },
 }
 
-/// Where a statement stands to a deferred `BEGIN`.
-enum Order {
-    /// Nothing deferred: run it.
-    Free,
-    /// The first statement after it: send the `BEGIN` first, then report it sent.
-    Begin(watch::Sender<bool>),
-    /// Issued while that first statement is in flight: wait until the `BEGIN` went through.
-    After(watch::Receiver<bool>),
+/// A request polled once — tokio-postgres sends a request on the first poll of its future —
+/// and awaited later.
+enum Sent<'a, T> {
+    Waiting(Pin<Box<dyn Future<Output = T> + Send + 'a>>),
+    Done(T),
 }
 
-/// `work` in its place after a deferred `BEGIN`. The first statement sends both requests
-/// together (tokio-postgres pipelines requests in the order they are first polled, and
-/// `batch_execute` sends on its first poll), so PostgreSQL answers both in one round trip. A
-/// failed `BEGIN` (only a broken connection fails it, and then the statement fails too) is
-/// the error reported.
-async fn in_order<T>(pooled: &Pooled, order: Order, work: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
-    match order {
-        Order::Free => work.await,
-        Order::After(mut sent) => {
-            // An error means the first statement is gone: its BEGIN was sent or never will be.
-            let _ = sent.wait_for(|sent| *sent).await;
-            work.await
+impl<'a, T> Sent<'a, T> {
+    async fn send(request: impl Future<Output = T> + Send + 'a) -> Self {
+        let mut request = Box::pin(request);
+        match poll_fn(|cx| Poll::Ready(request.as_mut().poll(cx))).await {
+            Poll::Ready(v) => Sent::Done(v),
+            Poll::Pending => Sent::Waiting(request),
         }
-        Order::Begin(sent) => {
-            let begin = async {
-                let began = pooled.client.batch_execute("BEGIN").await;
-                let _ = sent.send(true);
-                began
-            };
-            let (began, result) = tokio::join!(begin, work);
-            began.map_err(|e| query_error(&e))?;
-            result
+    }
+
+    async fn answer(self) -> T {
+        match self {
+            Sent::Waiting(request) => request.await,
+            Sent::Done(v) => v,
+        }
+    }
+}
+
+/// A statement's turn to send on its connection, after every statement issued before it,
+/// with the deferred `BEGIN` sent first when it is the transaction's first statement.
+struct Turn<'a> {
+    sending: MutexGuard<'a, ()>,
+    begin: Option<Sent<'a, Result<(), tokio_postgres::Error>>>,
+}
+
+/// Waits for the turn (asked for on the first poll, so in the order statements are issued) and
+/// sends the deferred `BEGIN` if `begin`.
+async fn turn(pooled: &Pooled, begin: bool) -> Turn<'_> {
+    let sending = pooled.sending.lock().await;
+    let begin = match begin {
+        true => Some(Sent::send(pooled.client.batch_execute("BEGIN")).await),
+        false => None,
+    };
+    Turn { sending, begin }
+}
+
+impl Turn<'_> {
+    /// Lets the next statement send (this one's request went out, or will not); the answer of
+    /// the deferred `BEGIN`, if any, which comes first (only a broken connection fails it, and
+    /// then the statement fails too: its error is the one reported).
+    async fn done(self) -> Result<(), Error> {
+        let Turn { sending, begin } = self;
+        drop(sending);
+        match begin {
+            Some(began) => began.answer().await.map_err(|e| query_error(&e)),
+            None => Ok(()),
         }
     }
 }
@@ -337,34 +364,40 @@ async fn in_order<T>(pooled: &Pooled, order: Order, work: impl Future<Output = R
 /// Runs a command; the number of rows it changed.
 async fn execute(
     pooled: Arc<Pooled>,
-    order: Order,
+    begin: bool,
     statement: String,
     params: Vec<ParameterValue>,
 ) -> Result<u64, Error> {
     let params = params.into_iter().map(param).collect::<Result<Vec<_>, _>>()?;
-    in_order(&pooled, order, async {
-        let prepared = prepare(&pooled, &statement).await?;
-        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect();
-        pooled.client.execute(&prepared, &refs).await.map_err(|e| query_error(&e))
-    })
-    .await
+    let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect();
+    let turn = turn(&pooled, begin).await;
+    let prepared = prepare(&pooled, &statement).await;
+    let sent = match &prepared {
+        Ok(p) => Ok(Sent::send(pooled.client.execute(p, &refs)).await),
+        Err(e) => Err(e.clone()),
+    };
+    turn.done().await?;
+    sent?.answer().await.map_err(|e| query_error(&e))
 }
 
 /// The statement's columns and rows.
 async fn run(
     pooled: Arc<Pooled>,
-    order: Order,
+    begin: bool,
     statement: String,
     params: Vec<ParameterValue>,
 ) -> Result<RowSet, Error> {
-    in_order(&pooled, order, run_one(&pooled, statement, params)).await
-}
-
-async fn run_one(pooled: &Pooled, statement: String, params: Vec<ParameterValue>) -> Result<RowSet, Error> {
     let params = params.into_iter().map(param).collect::<Result<Vec<_>, _>>()?;
-    let prepared = prepare(pooled, &statement).await?;
     let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect();
-    let rows = pooled.client.query(&prepared, &refs).await.map_err(|e| query_error(&e))?;
+    let turn = turn(&pooled, begin).await;
+    let prepared = prepare(&pooled, &statement).await;
+    let sent = match &prepared {
+        Ok(p) => Ok(Sent::send(pooled.client.query(p, &refs)).await),
+        Err(e) => Err(e.clone()),
+    };
+    turn.done().await?;
+    let rows = sent?.answer().await.map_err(|e| query_error(&e))?;
+    let prepared = prepared?;
     let columns = prepared
         .columns()
         .iter()
@@ -387,25 +420,13 @@ fn take(table: &mut ResourceTable, r: &Resource<Connection>, statement: &str) ->
         c.begin_pending = true;
         return Ok(Step::Deferred);
     }
-    let order = if std::mem::take(&mut c.begin_pending) {
-        let (sent, gate) = watch::channel(false);
-        c.begin_gate = Some(gate);
-        Order::Begin(sent)
-    } else {
-        match c.begin_gate.take() {
-            Some(gate) if !*gate.borrow() => {
-                c.begin_gate = Some(gate.clone());
-                Order::After(gate)
-            }
-            _ => Order::Free,
-        }
-    };
+    let begin = std::mem::take(&mut c.begin_pending);
     match control {
         Control::PlainBegin | Control::Begin => c.in_tx = true,
         Control::End => c.in_tx = false,
         Control::Other => {}
     }
-    Ok(Step::Run { pooled, order })
+    Ok(Step::Run { pooled, begin })
 }
 
 fn block<F: Future>(f: F) -> F::Output {
@@ -454,7 +475,7 @@ impl postgres::HostConnection for PgView<'_> {
     ) -> wasmtime::Result<Result<RowSet, Error>> {
         match take(self.table, &r, &statement) {
             Ok(Step::Deferred) => Ok(Ok(RowSet { columns: Vec::new(), rows: Vec::new() })),
-            Ok(Step::Run { pooled, order }) => Ok(block(run(pooled, order, statement, params))),
+            Ok(Step::Run { pooled, begin }) => Ok(block(run(pooled, begin, statement, params))),
             Err(e) => Ok(Err(e)),
         }
     }
@@ -467,7 +488,7 @@ impl postgres::HostConnection for PgView<'_> {
     ) -> wasmtime::Result<Result<u64, Error>> {
         match take(self.table, &r, &statement) {
             Ok(Step::Deferred) => Ok(Ok(0)),
-            Ok(Step::Run { pooled, order }) => Ok(block(execute(pooled, order, statement, params))),
+            Ok(Step::Run { pooled, begin }) => Ok(block(execute(pooled, begin, statement, params))),
             Err(e) => Ok(Err(e)),
         }
     }
@@ -524,7 +545,7 @@ impl<T> postgres::HostConnectionWithStore<T> for SpinPostgres {
     ) -> wasmtime::Result<Result<Streamed, Error>> {
         let set = match accessor.with(|mut access| take(access.get().table, &r, &statement)) {
             Ok(Step::Deferred) => Ok(RowSet { columns: Vec::new(), rows: Vec::new() }),
-            Ok(Step::Run { pooled, order }) => run(pooled, order, statement, params).await,
+            Ok(Step::Run { pooled, begin }) => run(pooled, begin, statement, params).await,
             Err(e) => Err(e),
         };
         let set = match set {
@@ -546,7 +567,7 @@ impl<T> postgres::HostConnectionWithStore<T> for SpinPostgres {
     ) -> wasmtime::Result<Result<u64, Error>> {
         match accessor.with(|mut access| take(access.get().table, &r, &statement)) {
             Ok(Step::Deferred) => Ok(Ok(0)),
-            Ok(Step::Run { pooled, order }) => Ok(execute(pooled, order, statement, params).await),
+            Ok(Step::Run { pooled, begin }) => Ok(execute(pooled, begin, statement, params).await),
             Err(e) => Ok(Err(e)),
         }
     }
@@ -554,7 +575,92 @@ impl<T> postgres::HostConnectionWithStore<T> for SpinPostgres {
 
 #[cfg(test)]
 mod tests {
-    use super::{Pools, admit};
+    use std::future::{Future, poll_fn};
+    use std::pin::pin;
+    use std::task::Poll;
+
+    use super::{DbValue, Pools, RowSet, admit, connect, run};
+
+    /// Both outputs; `a` is polled (issued) before `b`, as a component issues two statements.
+    async fn issued_together<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+        let (mut a, mut b) = (pin!(a), pin!(b));
+        let (mut ra, mut rb) = (None, None);
+        poll_fn(|cx| {
+            if ra.is_none()
+                && let Poll::Ready(v) = a.as_mut().poll(cx)
+            {
+                ra = Some(v);
+            }
+            if rb.is_none()
+                && let Poll::Ready(v) = b.as_mut().poll(cx)
+            {
+                rb = Some(v);
+            }
+            match (ra.take(), rb.take()) {
+                (Some(x), Some(y)) => Poll::Ready((x, y)),
+                (x, y) => {
+                    (ra, rb) = (x, y);
+                    Poll::Pending
+                }
+            }
+        })
+        .await
+    }
+
+    fn count(set: &RowSet) -> i64 {
+        match set.rows.first().and_then(|r| r.first()) {
+            Some(DbValue::Int64(n)) => *n,
+            other => panic!("count(*) answered {other:?}"),
+        }
+    }
+
+    /// With the test cluster (`TAILOR_TEST_POSTGRES`, started by tests/run.sh): a statement that
+    /// must be prepared first (a round trip) and one prepared before, issued together, go out in
+    /// the order issued — the second sees what the first did — and the deferred `BEGIN` goes
+    /// before both.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[allow(clippy::unwrap_used)]
+    async fn statements_issued_together_go_out_in_the_order_issued() {
+        let url = std::env::var("TAILOR_TEST_POSTGRES").expect(
+            "TAILOR_TEST_POSTGRES=postgres://… is needed: tests/run.sh starts a cluster (or: tests/postgres.sh start DIR)",
+        );
+        let config: tokio_postgres::Config = url.parse().unwrap();
+        let tokio_postgres::config::Host::Tcp(host) = &config.get_hosts()[0] else { panic!("{url}: not host:port") };
+        let allowed = vec![format!("{host}:{}", config.get_ports().first().copied().unwrap_or(5432))];
+        let pools = Pools::new(2);
+        let pool = admit(&pools, &allowed, &url).unwrap();
+        let connection = connect(pools.clone(), pool).await.unwrap();
+        let pooled = connection.held.as_ref().unwrap().0.clone();
+        let sql = |s: &str| s.to_owned();
+        run(pooled.clone(), false, sql("CREATE TEMP TABLE seen (n int)"), vec![]).await.unwrap();
+        let counting = sql("SELECT count(*) AS n FROM seen");
+        assert_eq!(count(&run(pooled.clone(), false, counting.clone(), vec![]).await.unwrap()), 0);
+
+        for round in 1..=3 {
+            // A new statement each round, so it is never prepared yet; the count always is.
+            let insert = format!("INSERT INTO seen (n) VALUES ({round})");
+            let (inserted, counted) = issued_together(
+                run(pooled.clone(), false, insert, vec![]),
+                run(pooled.clone(), false, counting.clone(), vec![]),
+            )
+            .await;
+            inserted.unwrap();
+            assert_eq!(count(&counted.unwrap()), round, "round {round}: the count went out before the insert");
+        }
+
+        // The transaction's first statement sends the deferred BEGIN before itself; one issued
+        // with it runs inside the transaction too: both are undone by the ROLLBACK.
+        let (inserted, counted) = issued_together(
+            run(pooled.clone(), true, sql("INSERT INTO seen (n) VALUES (10)"), vec![]),
+            run(pooled.clone(), false, counting.clone(), vec![]),
+        )
+        .await;
+        inserted.unwrap();
+        assert_eq!(count(&counted.unwrap()), 4);
+        run(pooled.clone(), false, sql("ROLLBACK"), vec![]).await.unwrap();
+        assert_eq!(count(&run(pooled.clone(), false, counting, vec![]).await.unwrap()), 3, "rolled back");
+        drop(connection);
+    }
 
     #[test]
     fn only_a_plain_begin_waits_for_the_next_statement() {
