@@ -203,24 +203,30 @@ async fn notify<D: Db>(
     now: i64,
     delay: Option<i64>,
 ) -> Result<PushOutcome> {
-    // A host setting, read before the transaction (it holds the store's write lock).
-    let debounce = match delay {
-        Some(d) => d,
-        None => crate::settings::debounce_ms(db).await?,
-    };
     // The event id is recorded before the write lock: its unique key decides a redelivery.
+    // (On PostgreSQL the statements under the lock go out with it: `in_tx_staged`.)
     let dedup = async |db: &D| {
         let seen = !event_id.is_empty() && !crate::events::record_event(db, endpoint, event_id, now).await?;
         Ok(seen.then(|| PushOutcome { duplicate: true, ..PushOutcome::default() }))
     };
     crate::db::in_tx_staged(db, crate::db::Isolation::Exclusive, dedup, async |db| {
-        // Under the write lock, on every event: the dependents are read alongside the catalog's
-        // upsert, and the listing request goes alongside the first enqueue (`join::both`: one
-        // round trip for two statements on PostgreSQL). The dependents are read even when the
-        // digest did not change; a cheap read, needed then too when tailor moved the tag.
-        let (changed, affected) =
-            crate::join::both(record_push(db, repository, tag, digest, now), affected_by(db, repository, tag)).await;
-        let (changed, affected) = (changed?, affected?);
+        // Under the write lock, on every event, together (`join::both`: one round trip on
+        // PostgreSQL): the catalog's upsert, the dependents and the debounce (a host setting).
+        // The dependents are read even when the digest did not change; a cheap read, needed
+        // then too when tailor moved the tag. The listing request goes alongside the first
+        // enqueue.
+        let setting = async {
+            match delay {
+                Some(d) => Ok(d),
+                None => crate::settings::debounce_ms(db).await,
+            }
+        };
+        let ((changed, affected), debounce) = crate::join::both(
+            crate::join::both(record_push(db, repository, tag, digest, now), affected_by(db, repository, tag)),
+            setting,
+        )
+        .await;
+        let (changed, affected, debounce) = (changed?, affected?, debounce?);
         let mut builds = Vec::new();
         if changed {
             let listing = async {

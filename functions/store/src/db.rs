@@ -1,6 +1,7 @@
 //! The executor interface and typed access to result rows.
 
 use crate::error::{Result, StoreError};
+use crate::join::Decided;
 
 /// A SQL value (the `spin:sqlite` value variant).
 #[derive(Debug, Clone, PartialEq)]
@@ -156,8 +157,14 @@ pub(crate) async fn in_tx_isolated<D: Db, T>(
 /// [`in_tx`] whose first step, `unlocked`, runs in the transaction before the write lock is
 /// taken on PostgreSQL (SQLite's `BEGIN IMMEDIATE` has it already): for statements that are
 /// safe without it, such as an insert its unique key decides. When `unlocked` returns a value
-/// the transaction commits with it, without the lock; otherwise `f` runs under the lock.
-/// Each statement moved out of the lock is one round trip less that every writer waits for.
+/// the transaction is rolled back and the value returned — `unlocked` must then have written
+/// nothing to keep (a redelivered event: its insert did nothing); otherwise `f`'s result is
+/// committed. On PostgreSQL the lock and `f`'s first statements go out together with
+/// `unlocked`'s (executors send statements in the order issued, so PostgreSQL runs them
+/// after `unlocked`'s, once it holds the lock): one round trip for all, and none under the
+/// lock spent on the lock itself. When `unlocked` returns a value, `f` is dropped and what
+/// it did rolled back. A failure of `unlocked` or of the lock (a deadlock, a lost
+/// connection) is the cause of the statements' after it: reported first.
 pub(crate) async fn in_tx_staged<D: Db, T>(
     db: &D,
     isolation: Isolation,
@@ -173,28 +180,34 @@ pub(crate) async fn in_tx_staged<D: Db, T>(
     loop {
         tries += 1;
         db.exec(begin, &[]).await?;
+        let locked = async {
+            match lock {
+                Some(sql) => {
+                    let (locked, v) = crate::join::both(db.exec(sql, &[Value::Integer(WRITE_LOCK)]), f(db)).await;
+                    locked?;
+                    v
+                }
+                // SQLite: statements complete as they are polled, so `f` starts only once
+                // `unlocked` answered None.
+                None => f(db).await,
+            }
+        };
         let result = async {
-            let v = match unlocked(db).await? {
-                Some(v) => v,
-                // The lock goes out together with `f`'s first statements: executors send
-                // statements in the order issued, so PostgreSQL runs them once it holds the
-                // lock, one round trip under it fewer. Its failure (a deadlock, a lost
-                // connection) is the cause of theirs: reported first.
-                None => match lock {
-                    Some(sql) => {
-                        let (locked, v) = crate::join::both(db.exec(sql, &[Value::Integer(WRITE_LOCK)]), f(db)).await;
-                        locked?;
-                        v?
-                    }
-                    None => f(db).await?,
-                },
-            };
-            db.exec("COMMIT", &[]).await?;
-            Ok(v)
+            // On the heap: both futures are alive at once, and deep (f is a whole transaction).
+            let decided = crate::join::first_decides(Box::pin(unlocked(db)), Box::pin(locked)).await?;
+            if let Decided::Rest(_) = decided {
+                db.exec("COMMIT", &[]).await?;
+            }
+            Ok(decided)
         }
         .await;
         match result {
-            Ok(v) => return Ok(v),
+            Ok(Decided::Rest(v)) => return Ok(v),
+            Ok(Decided::First(v)) => {
+                // Nothing to keep (see above): `f`'s statements, if it sent any, are undone.
+                let _ = db.exec("ROLLBACK", &[]).await;
+                return Ok(v);
+            }
             Err(e) => {
                 let _ = db.exec("ROLLBACK", &[]).await;
                 if !matches!(e, StoreError::Retry(_)) || tries >= TX_TRIES {

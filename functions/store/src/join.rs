@@ -33,6 +33,50 @@ pub(crate) async fn both<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Out
     .await
 }
 
+/// How [`first_decides`] ended.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Decided<T> {
+    /// `first` answered a value; `rest` was dropped.
+    First(T),
+    /// `first` answered `None`: `rest`'s output.
+    Rest(T),
+}
+
+/// `first` and `rest` run together, `first` polled first each time (its statements go out
+/// before `rest`'s), and `first`'s answer decides: an error or `Some` ends it at once — `rest`
+/// is dropped, finished or not —, `None` waits for `rest`.
+pub(crate) async fn first_decides<T, E, A, B>(first: A, rest: B) -> Result<Decided<T>, E>
+where
+    A: Future<Output = Result<Option<T>, E>>,
+    B: Future<Output = Result<T, E>>,
+{
+    let (mut first, mut rest) = (pin!(first), pin!(rest));
+    let (mut decided, mut done) = (false, None);
+    poll_fn(|cx| {
+        if !decided {
+            match first.as_mut().poll(cx) {
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Ready(Ok(Some(v))) => return Poll::Ready(Ok(Decided::First(v))),
+                Poll::Ready(Ok(None)) => decided = true,
+                Poll::Pending => {}
+            }
+        }
+        if done.is_none()
+            && let Poll::Ready(r) = rest.as_mut().poll(cx)
+        {
+            done = Some(r);
+        }
+        match (decided, done.take()) {
+            (true, Some(r)) => Poll::Ready(r.map(Decided::Rest)),
+            (_, d) => {
+                done = d;
+                Poll::Pending
+            }
+        }
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use std::cell::RefCell;
@@ -40,7 +84,7 @@ mod tests {
     use std::pin::pin;
     use std::task::{Context, Poll, Waker};
 
-    use super::both;
+    use super::{Decided, both, first_decides};
 
     /// Ready after `n` polls, logging each poll.
     async fn after(n: usize, name: &'static str, log: &RefCell<Vec<&'static str>>) -> &'static str {
@@ -72,5 +116,49 @@ mod tests {
         assert_eq!(out, ("a", "b"));
         assert_eq!(polls, 3);
         assert_eq!(*log.borrow(), ["a", "b", "a", "a"], "b started on the first poll and was not polled once done");
+    }
+
+    fn run<F: Future>(f: F) -> (F::Output, usize) {
+        let mut f = pin!(f);
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut polls = 0;
+        loop {
+            polls += 1;
+            if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return (v, polls);
+            }
+        }
+    }
+
+    /// `value` after `n` polls, logging each poll.
+    async fn answer<T>(n: usize, name: &'static str, value: T, log: &RefCell<Vec<&'static str>>) -> T {
+        after(n, name, log).await;
+        value
+    }
+
+    #[test]
+    fn the_first_answer_decides_and_the_rest_is_dropped_or_waited_for() {
+        // Some: the rest, started alongside, is dropped unfinished.
+        let log = RefCell::new(Vec::new());
+        let first = answer(1, "first", Ok::<_, ()>(Some("dup")), &log);
+        let (out, _) = run(first_decides(first, answer(5, "rest", Ok("new"), &log)));
+        assert_eq!(out, Ok(Decided::First("dup")));
+        assert_eq!(*log.borrow(), ["first", "rest", "first"], "rest started with first, not polled after");
+
+        // None: the rest's answer, even when it came before the decision.
+        let log = RefCell::new(Vec::new());
+        let first = answer(2, "first", Ok::<_, ()>(None), &log);
+        let (out, polls) = run(first_decides(first, answer(0, "rest", Ok("new"), &log)));
+        assert_eq!((out, polls), (Ok(Decided::Rest("new")), 3));
+        assert_eq!(*log.borrow(), ["first", "rest", "first", "first"]);
+
+        // An error of the first is the one reported; of the rest, when the first says None.
+        let log = RefCell::new(Vec::new());
+        let first = answer(0, "first", Err::<Option<&str>, _>("first failed"), &log);
+        let (out, _) = run(first_decides(first, answer(0, "rest", Err("rest failed"), &log)));
+        assert_eq!(out, Err("first failed"));
+        let first = answer(0, "first", Ok::<Option<&str>, _>(None), &log);
+        let (out, _) = run(first_decides(first, answer(0, "rest", Err("rest failed"), &log)));
+        assert_eq!(out, Err("rest failed"));
     }
 }

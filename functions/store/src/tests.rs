@@ -211,7 +211,9 @@ fn a_push_notification_fans_out_once() {
     }
     let out = block_on(notify_push(&db, "reg", "e1", "acme/debian", "12", Some("sha256:aa"), 10)).unwrap();
     assert_eq!(out.builds, [("c1".to_string(), 2), ("c2".to_string(), 2)]);
-    let again = block_on(notify_push(&db, "reg", "e1", "acme/debian", "12", Some("sha256:aa"), 11)).unwrap();
+    // A redelivery changes nothing, even one that says otherwise (on PostgreSQL the statements
+    // under the lock went out with the event's insert, and are rolled back).
+    let again = block_on(notify_push(&db, "reg", "e1", "acme/debian", "12", Some("sha256:cc"), 11)).unwrap();
     assert!(again.duplicate && again.builds.is_empty());
     let same = block_on(notify_push(&db, "reg", "e2", "acme/debian", "12", Some("sha256:aa"), 12)).unwrap();
     assert!(!same.changed && same.builds.is_empty(), "same digest: nothing to rebuild");
