@@ -575,37 +575,7 @@ impl<T> postgres::HostConnectionWithStore<T> for SpinPostgres {
 
 #[cfg(test)]
 mod tests {
-    use std::future::{Future, poll_fn};
-    use std::pin::pin;
-    use std::task::Poll;
-
     use super::{DbValue, Pools, RowSet, admit, connect, run};
-
-    /// Both outputs; `a` is polled (issued) before `b`, as a component issues two statements.
-    async fn issued_together<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
-        let (mut a, mut b) = (pin!(a), pin!(b));
-        let (mut ra, mut rb) = (None, None);
-        poll_fn(|cx| {
-            if ra.is_none()
-                && let Poll::Ready(v) = a.as_mut().poll(cx)
-            {
-                ra = Some(v);
-            }
-            if rb.is_none()
-                && let Poll::Ready(v) = b.as_mut().poll(cx)
-            {
-                rb = Some(v);
-            }
-            match (ra.take(), rb.take()) {
-                (Some(x), Some(y)) => Poll::Ready((x, y)),
-                (x, y) => {
-                    (ra, rb) = (x, y);
-                    Poll::Pending
-                }
-            }
-        })
-        .await
-    }
 
     fn count(set: &RowSet) -> i64 {
         match set.rows.first().and_then(|r| r.first()) {
@@ -639,22 +609,23 @@ mod tests {
         for round in 1..=3 {
             // A new statement each round, so it is never prepared yet; the count always is.
             let insert = format!("INSERT INTO seen (n) VALUES ({round})");
-            let (inserted, counted) = issued_together(
+            // `biased`: polled (issued) in this order, as a component issues two statements.
+            let (inserted, counted) = tokio::join!(
+                biased;
                 run(pooled.clone(), false, insert, vec![]),
                 run(pooled.clone(), false, counting.clone(), vec![]),
-            )
-            .await;
+            );
             inserted.unwrap();
             assert_eq!(count(&counted.unwrap()), round, "round {round}: the count went out before the insert");
         }
 
         // The transaction's first statement sends the deferred BEGIN before itself; one issued
         // with it runs inside the transaction too: both are undone by the ROLLBACK.
-        let (inserted, counted) = issued_together(
+        let (inserted, counted) = tokio::join!(
+            biased;
             run(pooled.clone(), true, sql("INSERT INTO seen (n) VALUES (10)"), vec![]),
             run(pooled.clone(), false, counting.clone(), vec![]),
-        )
-        .await;
+        );
         inserted.unwrap();
         assert_eq!(count(&counted.unwrap()), 4);
         run(pooled.clone(), false, sql("ROLLBACK"), vec![]).await.unwrap();
