@@ -102,3 +102,58 @@ fn bad_database_settings_are_refused_at_start() {
     assert_eq!(v["org"], "acme");
     assert_eq!(query(&database, "SELECT COUNT(*) FROM tokens"), "1");
 }
+
+#[test]
+fn redelivered_events_change_nothing_through_spin_postgres() {
+    // On PostgreSQL an event's statements under the write lock go out together with its dedup
+    // insert; a redelivery drops them (the component cancels them in the host) and rolls back.
+    let work = tempfile::tempdir().unwrap();
+    let database = database();
+    let host = Service::start(
+        &work.path().join("data"),
+        &ServiceOptions {
+            command: "serve",
+            database: Some(database.clone()),
+            webhooks: vec![("reg".into(), "reg-secret".into())],
+            ..ServiceOptions::default()
+        },
+    );
+    let token = host.token("acme", "owner");
+    let spec = json!({"name": "a", "source": "acme/base:1", "tag_suffix": "pg", "platforms": ["linux/amd64"]});
+    let r = host.post_json("/v1/orgs/acme/customizations", &token, &spec);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let deliver = |id: &str, digest: char| {
+        let body = json!({"events": [{"id": id, "action": "push", "target": {
+            "mediaType": "application/vnd.oci.image.index.v1+json", "repository": "acme/base", "tag": "1",
+            "digest": format!("sha256:{}", digest.to_string().repeat(64))}}]});
+        let headers = [
+            ("authorization", "Bearer reg-secret"),
+            ("content-type", "application/vnd.docker.distribution.events.v1+json"),
+        ];
+        let r = host.request("POST", "/v1/hooks/reg", None, &headers, body.to_string().as_bytes());
+        assert_eq!(r.status, 202, "{id}: {}", r.text());
+        r.json()
+    };
+    let first = deliver("e1", 'a');
+    assert_eq!((first["duplicates"].as_u64(), first["builds"].as_array().map(Vec::len)), (Some(0), Some(1)), "{first}");
+    for _ in 0..3 {
+        // The same event again, once claiming another digest: a duplicate, nothing changes.
+        for digest in ['a', 'b'] {
+            let again = deliver("e1", digest);
+            assert_eq!(again["duplicates"], 1, "{again}");
+            assert_eq!(again["builds"], json!([]), "{again}");
+        }
+    }
+    assert_eq!(
+        query(&database, "SELECT digest FROM catalog WHERE repository = 'acme/base'"),
+        format!("sha256:{}", "a".repeat(64))
+    );
+    // A new event of the digest the catalog has is no change; one of another digest is.
+    let same = deliver("e2", 'a');
+    assert_eq!((same["duplicates"].as_u64(), same["builds"].clone()), (Some(0), json!([])), "{same}");
+    let next = deliver("e3", 'c');
+    assert_eq!(next["builds"].as_array().map(Vec::len), Some(1), "{next}");
+    assert_eq!(query(&database, "SELECT count(*) FROM events"), "3");
+    let log = host.log();
+    assert!(!log.contains("trap") && !log.contains("panicked"), "{log}");
+}
