@@ -1,5 +1,6 @@
-//! Two futures run together. On PostgreSQL, statements issued together go out on the connection
-//! without one waiting for the other's answer (the host pipelines them), so independent
+//! Two futures run together, the first polled first: [`both`] waits for both, [`first_decides`]
+//! lets the first's answer drop the second. On PostgreSQL, statements issued together go out on
+//! the connection in the order issued without one waiting for the other's answer, so independent
 //! statements under the write lock cost one round trip instead of two. On SQLite each statement
 //! completes when it is polled: the two run one after the other, as before.
 

@@ -52,8 +52,8 @@ pub(crate) async fn enqueue_in<D: Db>(db: &D, id: &str, reason: &str, now: i64, 
         (sql, params)
     };
     let (coalesced, timed) = crate::join::both(db.exec(&count_sql, &count_params), db.exec(&sql, &params)).await;
-    if let Some(row) = coalesced?.first() {
-        timed?;
+    let (coalesced, _) = (coalesced?, timed?);
+    if let Some(row) = coalesced.first() {
         return crate::builds::build_from(&row);
     }
     let subject = crate::subject::find(db, id).await?.ok_or_else(|| StoreError::Corrupt(format!("{id} missing")))?;
