@@ -109,14 +109,22 @@ pub async fn list_catalog<D: Db>(db: &D, org: &str) -> Result<Vec<CatalogTag>> {
 /// repository's charts (tag '*') when `tag` is a version they customize (not one of their
 /// own outputs, nor a signature).
 pub async fn affected_by<D: Db>(db: &D, repository: &str, tag: &str) -> Result<Vec<String>> {
+    Ok(dependents(db, repository, tag).await?.0)
+}
+
+/// [`affected_by`] and, read in the same statement (one fewer per push event), the rebuild
+/// debounce — the default when nothing is affected (nothing is queued then).
+async fn dependents<D: Db>(db: &D, repository: &str, tag: &str) -> Result<(Vec<String>, i64)> {
     let rows = db
         .exec(
-            "SELECT DISTINCT d.customization_id AS id, d.tag AS tag, c.spec AS spec FROM dependencies d \
+            "SELECT DISTINCT d.customization_id AS id, d.tag AS tag, c.spec AS spec, \
+             (SELECT value FROM settings WHERE name = ?) AS debounce FROM dependencies d \
              LEFT JOIN chart_customizations c ON c.id = d.customization_id \
              WHERE d.repository = ? AND (d.tag = ? OR d.tag = '*') ORDER BY d.customization_id",
-            &[repository.into(), tag.into()],
+            &[crate::settings::DEBOUNCE.into(), repository.into(), tag.into()],
         )
         .await?;
+    let debounce = crate::settings::debounce_of(rows.first().map(|r| r.opt_text("debounce")).transpose()?.flatten());
     let mut out = Vec::new();
     for r in rows.iter() {
         if r.text("tag")? == "*" {
@@ -130,7 +138,7 @@ pub async fn affected_by<D: Db>(db: &D, repository: &str, tag: &str) -> Result<V
             out.push(id);
         }
     }
-    Ok(out)
+    Ok((out, debounce))
 }
 
 /// Every (org, repository, tag) some customization depends on, for the slow poll (the chart
@@ -211,22 +219,14 @@ async fn notify<D: Db>(
     };
     crate::db::in_tx_staged(db, crate::db::Isolation::Exclusive, dedup, async |db| {
         // Under the write lock, on every event, together (`join::both`: one round trip on
-        // PostgreSQL): the catalog's upsert, the dependents and the debounce (a host setting).
-        // The dependents are read even when the digest did not change; a cheap read, needed
-        // then too when tailor moved the tag. The listing request goes alongside the first
-        // enqueue.
-        let setting = async {
-            match delay {
-                Some(d) => Ok(d),
-                None => crate::settings::debounce_ms(db).await,
-            }
-        };
-        let ((changed, affected), debounce) = crate::join::both(
-            crate::join::both(record_push(db, repository, tag, digest, now), affected_by(db, repository, tag)),
-            setting,
-        )
-        .await;
-        let (changed, affected, debounce) = (changed?, affected?, debounce?);
+        // PostgreSQL): the catalog's upsert and the dependents with the debounce (a host
+        // setting). The dependents are read even when the digest did not change; a cheap
+        // read, needed then too when tailor moved the tag. The listing request goes alongside
+        // the first enqueue.
+        let (changed, dependents) =
+            crate::join::both(record_push(db, repository, tag, digest, now), dependents(db, repository, tag)).await;
+        let (changed, (affected, setting)) = (changed?, dependents?);
+        let debounce = delay.unwrap_or(setting);
         let mut builds = Vec::new();
         if changed {
             let listing = async {

@@ -24,9 +24,10 @@ pub async fn get_setting<D: Db>(db: &D, name: &str) -> Result<Option<String>> {
 
 /// The rebuild debounce in milliseconds.
 pub async fn debounce_ms<D: Db>(db: &D) -> Result<i64> {
-    Ok(get_setting(db, DEBOUNCE)
-        .await?
-        .and_then(|v| v.parse().ok())
-        .filter(|v: &i64| *v >= 0)
-        .unwrap_or(DEFAULT_DEBOUNCE_MS))
+    Ok(debounce_of(get_setting(db, DEBOUNCE).await?))
+}
+
+/// The debounce the stored setting `value` says (the default when unset or not a duration).
+pub(crate) fn debounce_of(value: Option<String>) -> i64 {
+    value.and_then(|v| v.parse().ok()).filter(|v: &i64| *v >= 0).unwrap_or(DEFAULT_DEBOUNCE_MS)
 }

@@ -118,6 +118,12 @@ pub struct ServeArgs {
     /// requests of this process.
     #[arg(long, value_name = "N", default_value_t = 64)]
     pub database_connections: usize,
+    /// PostgreSQL transactions the functions may have open at once (spin:postgres), across all
+    /// requests of this process; the others wait their turn here. tailor's transactions each
+    /// take the store's write lock, so more than one at a time only makes them wait inside
+    /// PostgreSQL, which costs more (BENCHMARKS.md, issue I).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub database_transactions: usize,
     /// Failed authentications (answers of 401) one client address may have per minute; past
     /// it, that address is answered 429 with Retry-After for the rest of the minute. 0: no
     /// limit (behind a proxy every client has the proxy's address: limit there instead).
@@ -458,6 +464,7 @@ fn serve_functions(args: ServeArgs, role: Role, workers: Option<usize>) -> Resul
     opts.limits.memory = args.request_memory << 20;
     opts.max_body = args.max_body;
     opts.postgres_connections = args.database_connections.max(1);
+    opts.postgres_transactions = args.database_transactions.max(1);
     opts.auth_failures = args.auth_failures;
     opts.variables.extend(file.variables.clone());
     let endpoints = webhook_variable(&args.webhooks, &file.webhooks)?;

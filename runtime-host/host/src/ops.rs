@@ -136,6 +136,13 @@ impl OpsState {
                     out.push_str("# TYPE tailor_database_connections gauge\n");
                     let _ = writeln!(out, "tailor_database_connections{{state=\"open\"}} {open}");
                     let _ = writeln!(out, "tailor_database_connections{{state=\"max\"}} {max}");
+                    let (open, max) = pools.transactions();
+                    out.push_str(
+                        "# HELP tailor_database_transactions The functions' open PostgreSQL transactions (spin:postgres); max is per database.\n",
+                    );
+                    out.push_str("# TYPE tailor_database_transactions gauge\n");
+                    let _ = writeln!(out, "tailor_database_transactions{{state=\"open\"}} {open}");
+                    let _ = writeln!(out, "tailor_database_transactions{{state=\"max\"}} {max}");
                 }
                 text(200, "text/plain; version=0.0.4; charset=utf-8", out)
             }

@@ -3,8 +3,17 @@
 //! `database_url`), and only hosts its manifest lists in `allowed_outbound_hosts`
 //! (`postgres://HOST:PORT`) can be reached. Connections are pooled per address, at most
 //! `max_connections` open at once across all components; each keeps its prepared statements.
-//! A connection dropped inside a transaction (a trapped or timed-out request) is closed, not
-//! reused, so PostgreSQL rolls the transaction back. A plain `BEGIN` is not sent on its own: it
+//! Transactions run on connections of their own, at most `max_transactions` per address
+//! (one by default): a component's statements from its `BEGIN` to its `COMMIT`/`ROLLBACK` go
+//! to a transaction connection taken when the first of them is sent and given back when the
+//! end is answered; the rest wait their turn here, first come first served. tailor's
+//! components only open write transactions, which take the store's write lock and so run one
+//! at a time anyway: queued in PostgreSQL (a backend blocked on the lock each) and spread over
+//! every request's connection, they cost both sides much more CPU than one after the other on
+//! one connection whose backend stays warm (BENCHMARKS.md, issue I). A statement issued after
+//! the transaction's end runs after the end was answered, so it sees what was committed.
+//! A transaction connection dropped before its end was answered (a trapped or timed-out
+//! request) is closed, so PostgreSQL rolls the transaction back. A plain `BEGIN` is not sent on its own: it
 //! goes out pipelined with the transaction's first statement, one round trip instead of two.
 //! Statements a component issues together are pipelined too, and always sent in the order it
 //! issued them, also when one of them has to be prepared first: a component may issue a lock
@@ -19,7 +28,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
-use tokio::sync::{MutexGuard, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{MutexGuard, OwnedRwLockReadGuard, OwnedSemaphorePermit, Semaphore};
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{Client, Config, NoTls, Statement};
 use wasmtime::component::{Accessor, FutureReader, HasData, Resource, ResourceTable, StreamReader};
@@ -31,16 +40,18 @@ use crate::bindings::spin::postgres::postgres::{
 /// Pools by address, shared by every component of the application.
 pub struct Pools {
     max_connections: usize,
+    max_transactions: usize,
     by_address: Mutex<HashMap<String, Arc<Pool>>>,
     /// Connections open (in use or idle) across all pools.
     permits: Arc<Semaphore>,
 }
 
 impl Pools {
-    pub fn new(max_connections: usize) -> Arc<Pools> {
+    pub fn new(max_connections: usize, max_transactions: usize) -> Arc<Pools> {
         let max_connections = max_connections.max(1);
         Arc::new(Pools {
             max_connections,
+            max_transactions: max_transactions.clamp(1, Semaphore::MAX_PERMITS),
             by_address: Mutex::new(HashMap::new()),
             permits: Arc::new(Semaphore::new(max_connections)),
         })
@@ -51,11 +62,25 @@ impl Pools {
         (self.max_connections - self.permits.available_permits(), self.max_connections)
     }
 
+    /// Transactions open now (summed over the addresses) and the limit per address (for /metrics).
+    pub fn transactions(&self) -> (usize, usize) {
+        let pools = self.by_address.lock().unwrap_or_else(|p| p.into_inner());
+        let open = pools.values().map(|p| self.max_transactions - p.transactions.available_permits()).sum();
+        (open, self.max_transactions)
+    }
+
     fn pool(&self, address: &str, config: Config) -> Arc<Pool> {
         let mut pools = self.by_address.lock().unwrap_or_else(|p| p.into_inner());
         pools
             .entry(address.to_owned())
-            .or_insert_with(|| Arc::new(Pool { config, idle: Mutex::new(Vec::new()) }))
+            .or_insert_with(|| {
+                Arc::new(Pool {
+                    config,
+                    idle: Mutex::new(Vec::new()),
+                    transactions: Arc::new(Semaphore::new(self.max_transactions)),
+                    tx_idle: Mutex::new(Vec::new()),
+                })
+            })
             .clone()
     }
 }
@@ -63,15 +88,39 @@ impl Pools {
 struct Pool {
     config: Config,
     idle: Mutex<Vec<(Arc<Pooled>, OwnedSemaphorePermit)>>,
+    /// Turns of open transactions on this address, and their idle connections.
+    transactions: Arc<Semaphore>,
+    tx_idle: Mutex<Vec<Arc<Pooled>>>,
 }
 
 /// One open connection and the statements prepared on it.
 struct Pooled {
     client: Client,
     statements: Mutex<HashMap<String, Statement>>,
+}
+
+/// A transaction's connection and its turn.
+type TxConn = (Arc<Pooled>, OwnedSemaphorePermit);
+
+/// Which connection a statement goes to: the component's own, or its transaction's.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Target {
+    Own,
+    Tx,
+}
+
+/// What the statements of one `connection` resource share.
+struct Lane {
     /// Held by a statement from when it is issued until its request is sent (tokio's lock is
     /// first come, first served): requests go out in the order the component issued them.
     sending: tokio::sync::Mutex<()>,
+    /// Read-held by every statement from when it is sent until it is answered. A statement
+    /// that goes to the other connection than the one before it write-locks it first (holding
+    /// `sending`): it runs once everything issued before it was answered.
+    inflight: Arc<tokio::sync::RwLock<()>>,
+    /// The transaction's connection, from its first statement until its end was answered.
+    tx: Mutex<Option<TxConn>>,
+    pool: Arc<Pool>,
 }
 
 /// A component's `connection` resource.
@@ -81,17 +130,22 @@ pub struct Connection {
     in_tx: bool,
     /// A `BEGIN` answered but not sent yet: it goes out with the next statement.
     begin_pending: bool,
+    /// Where the statement issued last went.
+    last: Target,
+    lane: Arc<Lane>,
 }
 
 impl Drop for Connection {
     fn drop(&mut self) {
-        // Nothing was sent after a deferred BEGIN: the connection is as clean as before it.
+        // The component's own connection never holds a transaction: reused.
         if let Some((pooled, permit)) = self.held.take()
-            && (!self.in_tx || self.begin_pending)
             && !pooled.client.is_closed()
         {
             self.pool.idle.lock().unwrap_or_else(|p| p.into_inner()).push((pooled, permit));
         }
+        // A transaction whose end was not answered: its connection is closed, which rolls it
+        // back, and its turn given back.
+        self.lane.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
     }
 }
 
@@ -149,24 +203,41 @@ fn admit(pools: &Pools, allowed: &[String], address: &str) -> Result<Arc<Pool>, 
 }
 
 async fn connect(pools: Arc<Pools>, pool: Arc<Pool>) -> Result<Connection, Error> {
+    let connection = |held| {
+        let lane = Lane {
+            sending: tokio::sync::Mutex::new(()),
+            inflight: Arc::new(tokio::sync::RwLock::new(())),
+            tx: Mutex::new(None),
+            pool: pool.clone(),
+        };
+        Connection {
+            held: Some(held),
+            pool: pool.clone(),
+            in_tx: false,
+            begin_pending: false,
+            last: Target::Own,
+            lane: Arc::new(lane),
+        }
+    };
     loop {
         let reused = pool.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         match reused {
             Some((pooled, _)) if pooled.client.is_closed() => continue, // dropped with its permit
-            Some(held) => {
-                return Ok(Connection { held: Some(held), pool, in_tx: false, begin_pending: false });
-            }
+            Some(held) => return Ok(connection(held)),
             None => break,
         }
     }
     let permit = pools.permits.clone().acquire_owned().await.map_err(|e| failed(e.to_string()))?;
+    Ok(connection((open(&pool).await?, permit)))
+}
+
+/// A new connection to the pool's address.
+async fn open(pool: &Pool) -> Result<Arc<Pooled>, Error> {
     let (client, connection) = pool.config.connect(NoTls).await.map_err(|e| failed(message(&e)))?;
     tokio::spawn(async move {
         let _ = connection.await;
     });
-    let pooled =
-        Arc::new(Pooled { client, statements: Mutex::new(HashMap::new()), sending: tokio::sync::Mutex::new(()) });
-    Ok(Connection { held: Some((pooled, permit)), pool, in_tx: false, begin_pending: false })
+    Ok(Arc::new(Pooled { client, statements: Mutex::new(HashMap::new()) }))
 }
 
 fn message(e: &tokio_postgres::Error) -> String {
@@ -277,12 +348,21 @@ enum Control {
 }
 
 fn control(statement: &str) -> Control {
-    let first = statement.trim_start().split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("");
+    let words: Vec<String> = statement
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty())
+        .take(4)
+        .map(|w| w.to_ascii_uppercase())
+        .collect();
+    let first = words.first().map(String::as_str).unwrap_or("");
     let plain = statement.trim().trim_end_matches(';').trim_end().eq_ignore_ascii_case("BEGIN");
-    match first.to_ascii_uppercase().as_str() {
+    // `ROLLBACK [WORK|TRANSACTION] TO SAVEPOINT` and `COMMIT AND CHAIN` keep a transaction
+    // open; `COMMIT PREPARED` / `ROLLBACK PREPARED` run outside one.
+    let keeps_or_outside = words.iter().skip(1).any(|w| matches!(w.as_str(), "TO" | "CHAIN" | "PREPARED"));
+    match first {
         "BEGIN" if plain => Control::PlainBegin,
         "BEGIN" | "START" => Control::Begin,
-        "COMMIT" | "END" | "ROLLBACK" | "ABORT" => Control::End,
+        "COMMIT" | "END" | "ROLLBACK" | "ABORT" if !keeps_or_outside => Control::End,
         _ => Control::Other,
     }
 }
@@ -301,8 +381,78 @@ async fn prepare(pooled: &Pooled, statement: &str) -> Result<Statement, Error> {
 enum Step {
     /// A plain `BEGIN`, deferred: answered at once.
     Deferred,
-    /// Run the statement; `begin`: send the deferred `BEGIN` first.
-    Run { pooled: Arc<Pooled>, begin: bool },
+    /// Run the statement.
+    Run(Issued),
+}
+
+/// A statement issued on a connection resource: where it goes and what it does there.
+struct Issued {
+    own: Arc<Pooled>,
+    lane: Arc<Lane>,
+    target: Target,
+    /// The statement before it went to the other connection.
+    switch: bool,
+    /// Send the deferred `BEGIN` first.
+    begin: bool,
+    /// The statement ends the transaction (`COMMIT`, `ROLLBACK`).
+    ends: bool,
+}
+
+impl Issued {
+    /// Waits for the statement's turn to send (asked for on the first poll, so in the order
+    /// statements are issued) and, when it goes to the other connection than the one before,
+    /// until every statement before it was answered; a transaction's first statement takes a
+    /// transaction connection then (waiting for a turn of the pool). The connection to send on
+    /// and the guard that tells later switches this statement is not answered yet.
+    async fn turn(&self) -> Result<(MutexGuard<'_, ()>, Arc<Pooled>, OwnedRwLockReadGuard<()>), Error> {
+        let sending = self.lane.sending.lock().await;
+        if self.switch {
+            drop(self.lane.inflight.write().await);
+        }
+        let pooled = match self.target {
+            Target::Own => self.own.clone(),
+            Target::Tx if self.switch => {
+                // One whose end was never answered (its statement dropped) is closed.
+                self.lane.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
+                let pool = &self.lane.pool;
+                let permit = pool.transactions.clone().acquire_owned().await.map_err(|e| failed(e.to_string()))?;
+                let idle = loop {
+                    match pool.tx_idle.lock().unwrap_or_else(|p| p.into_inner()).pop() {
+                        Some(c) if c.client.is_closed() => continue,
+                        other => break other,
+                    }
+                };
+                let pooled = match idle {
+                    Some(c) => c,
+                    None => open(pool).await?,
+                };
+                *self.lane.tx.lock().unwrap_or_else(|p| p.into_inner()) = Some((pooled.clone(), permit));
+                pooled
+            }
+            Target::Tx => {
+                self.lane.tx.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|(c, _)| c.clone()).ok_or_else(
+                    || failed("the transaction has no connection: its first statement could not open one".into()),
+                )?
+            }
+        };
+        let answered = self.lane.inflight.clone().read_owned().await;
+        Ok((sending, pooled, answered))
+    }
+
+    /// After a transaction's end was answered (`ok`) its connection goes back to the pool;
+    /// after it failed or was not sent, it is closed. Nothing for other statements.
+    fn settle(&self, ok: bool) {
+        if !self.ends {
+            return;
+        }
+        if let Some((pooled, permit)) = self.lane.tx.lock().unwrap_or_else(|p| p.into_inner()).take()
+            && ok
+            && !pooled.client.is_closed()
+        {
+            self.lane.pool.tx_idle.lock().unwrap_or_else(|p| p.into_inner()).push(pooled);
+            drop(permit);
+        }
+    }
 }
 
 /// A request polled once — tokio-postgres sends a request on the first poll of its future —
@@ -336,10 +486,8 @@ struct Turn<'a> {
     begin: Option<Sent<'a, Result<(), tokio_postgres::Error>>>,
 }
 
-/// Waits for the turn (asked for on the first poll, so in the order statements are issued) and
-/// sends the deferred `BEGIN` if `begin`.
-async fn turn(pooled: &Pooled, begin: bool) -> Turn<'_> {
-    let sending = pooled.sending.lock().await;
+/// The turn on `pooled` (the lane's `sending` held) and the deferred `BEGIN` sent if `begin`.
+async fn turn<'a>(sending: MutexGuard<'a, ()>, pooled: &'a Pooled, begin: bool) -> Turn<'a> {
     let begin = match begin {
         true => Some(Sent::send(pooled.client.batch_execute("BEGIN")).await),
         false => None,
@@ -362,42 +510,63 @@ impl Turn<'_> {
 }
 
 /// Runs a command; the number of rows it changed.
-async fn execute(
-    pooled: Arc<Pooled>,
-    begin: bool,
-    statement: String,
-    params: Vec<ParameterValue>,
-) -> Result<u64, Error> {
-    let params = params.into_iter().map(param).collect::<Result<Vec<_>, _>>()?;
-    let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect();
-    let turn = turn(&pooled, begin).await;
-    let prepared = prepare(&pooled, &statement).await;
-    let sent = match &prepared {
-        Ok(p) => Ok(Sent::send(pooled.client.execute(p, &refs)).await),
-        Err(e) => Err(e.clone()),
-    };
-    turn.done().await?;
-    sent?.answer().await.map_err(|e| query_error(&e))
+async fn execute(issued: Issued, statement: String, params: Vec<ParameterValue>) -> Result<u64, Error> {
+    let answer = async {
+        let params = params.into_iter().map(param).collect::<Result<Vec<_>, _>>()?;
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect();
+        let (sending, pooled, answered) = issued.turn().await?;
+        let turn = turn(sending, &pooled, issued.begin).await;
+        let prepared = prepare(&pooled, &statement).await;
+        let sent = match &prepared {
+            Ok(p) => Ok(Sent::send(pooled.client.execute(p, &refs)).await),
+            Err(e) => Err(e.clone()),
+        };
+        turn.done().await?;
+        let n = sent?.answer().await.map_err(|e| query_error(&e));
+        Ok::<_, Error>((n, answered))
+    }
+    .await;
+    match answer {
+        Ok((n, answered)) => {
+            issued.settle(n.is_ok());
+            drop(answered);
+            n
+        }
+        Err(e) => {
+            issued.settle(false);
+            Err(e)
+        }
+    }
 }
 
 /// The statement's columns and rows.
-async fn run(
-    pooled: Arc<Pooled>,
-    begin: bool,
-    statement: String,
-    params: Vec<ParameterValue>,
-) -> Result<RowSet, Error> {
-    let params = params.into_iter().map(param).collect::<Result<Vec<_>, _>>()?;
-    let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect();
-    let turn = turn(&pooled, begin).await;
-    let prepared = prepare(&pooled, &statement).await;
-    let sent = match &prepared {
-        Ok(p) => Ok(Sent::send(pooled.client.query(p, &refs)).await),
-        Err(e) => Err(e.clone()),
+async fn run(issued: Issued, statement: String, params: Vec<ParameterValue>) -> Result<RowSet, Error> {
+    let answer = async {
+        let params = params.into_iter().map(param).collect::<Result<Vec<_>, _>>()?;
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect();
+        let (sending, pooled, answered) = issued.turn().await?;
+        let turn = turn(sending, &pooled, issued.begin).await;
+        let prepared = prepare(&pooled, &statement).await;
+        let sent = match &prepared {
+            Ok(p) => Ok(Sent::send(pooled.client.query(p, &refs)).await),
+            Err(e) => Err(e.clone()),
+        };
+        turn.done().await?;
+        let rows = sent?.answer().await.map_err(|e| query_error(&e));
+        Ok::<_, Error>((rows.and_then(|rows| prepared.map(|p| (rows, p))), answered))
+    }
+    .await;
+    let (rows, prepared) = match answer {
+        Ok((rows, answered)) => {
+            issued.settle(rows.is_ok());
+            drop(answered);
+            rows?
+        }
+        Err(e) => {
+            issued.settle(false);
+            return Err(e);
+        }
     };
-    turn.done().await?;
-    let rows = sent?.answer().await.map_err(|e| query_error(&e))?;
-    let prepared = prepared?;
     let columns = prepared
         .columns()
         .iter()
@@ -412,21 +581,34 @@ async fn run(
 
 /// What to do with `statement` on the connection, and the transaction state after it.
 fn take(table: &mut ResourceTable, r: &Resource<Connection>, statement: &str) -> Result<Step, Error> {
-    let c = table.get_mut(r).map_err(|_| failed("no such connection".into()))?;
-    let pooled = c.held.as_ref().map(|(p, _)| p.clone()).ok_or_else(|| failed("the connection is closed".into()))?;
-    let control = control(statement);
-    if control == Control::PlainBegin && !c.in_tx {
-        c.in_tx = true;
-        c.begin_pending = true;
-        return Ok(Step::Deferred);
+    table.get_mut(r).map_err(|_| failed("no such connection".into()))?.issue(statement)
+}
+
+impl Connection {
+    /// Issues `statement`: where it goes (the transaction's connection from a `BEGIN` to the
+    /// end, else this one's own), and the transaction state after it.
+    fn issue(&mut self, statement: &str) -> Result<Step, Error> {
+        let own =
+            self.held.as_ref().map(|(p, _)| p.clone()).ok_or_else(|| failed("the connection is closed".into()))?;
+        let control = control(statement);
+        if control == Control::PlainBegin && !self.in_tx {
+            self.in_tx = true;
+            self.begin_pending = true;
+            return Ok(Step::Deferred);
+        }
+        let begin = std::mem::take(&mut self.begin_pending);
+        let opens = matches!(control, Control::PlainBegin | Control::Begin);
+        let target = if self.in_tx || opens { Target::Tx } else { Target::Own };
+        match control {
+            Control::PlainBegin | Control::Begin => self.in_tx = true,
+            Control::End => self.in_tx = false,
+            Control::Other => {}
+        }
+        let switch = target != self.last;
+        self.last = target;
+        let ends = control == Control::End && target == Target::Tx;
+        Ok(Step::Run(Issued { own, lane: self.lane.clone(), target, switch, begin, ends }))
     }
-    let begin = std::mem::take(&mut c.begin_pending);
-    match control {
-        Control::PlainBegin | Control::Begin => c.in_tx = true,
-        Control::End => c.in_tx = false,
-        Control::Other => {}
-    }
-    Ok(Step::Run { pooled, begin })
 }
 
 fn block<F: Future>(f: F) -> F::Output {
@@ -475,7 +657,7 @@ impl postgres::HostConnection for PgView<'_> {
     ) -> wasmtime::Result<Result<RowSet, Error>> {
         match take(self.table, &r, &statement) {
             Ok(Step::Deferred) => Ok(Ok(RowSet { columns: Vec::new(), rows: Vec::new() })),
-            Ok(Step::Run { pooled, begin }) => Ok(block(run(pooled, begin, statement, params))),
+            Ok(Step::Run(issued)) => Ok(block(run(issued, statement, params))),
             Err(e) => Ok(Err(e)),
         }
     }
@@ -488,7 +670,7 @@ impl postgres::HostConnection for PgView<'_> {
     ) -> wasmtime::Result<Result<u64, Error>> {
         match take(self.table, &r, &statement) {
             Ok(Step::Deferred) => Ok(Ok(0)),
-            Ok(Step::Run { pooled, begin }) => Ok(block(execute(pooled, begin, statement, params))),
+            Ok(Step::Run(issued)) => Ok(block(execute(issued, statement, params))),
             Err(e) => Ok(Err(e)),
         }
     }
@@ -545,7 +727,7 @@ impl<T> postgres::HostConnectionWithStore<T> for SpinPostgres {
     ) -> wasmtime::Result<Result<Streamed, Error>> {
         let set = match accessor.with(|mut access| take(access.get().table, &r, &statement)) {
             Ok(Step::Deferred) => Ok(RowSet { columns: Vec::new(), rows: Vec::new() }),
-            Ok(Step::Run { pooled, begin }) => run(pooled, begin, statement, params).await,
+            Ok(Step::Run(issued)) => run(issued, statement, params).await,
             Err(e) => Err(e),
         };
         let set = match set {
@@ -567,7 +749,7 @@ impl<T> postgres::HostConnectionWithStore<T> for SpinPostgres {
     ) -> wasmtime::Result<Result<u64, Error>> {
         match accessor.with(|mut access| take(access.get().table, &r, &statement)) {
             Ok(Step::Deferred) => Ok(Ok(0)),
-            Ok(Step::Run { pooled, begin }) => Ok(execute(pooled, begin, statement, params).await),
+            Ok(Step::Run(issued)) => Ok(execute(issued, statement, params).await),
             Err(e) => Ok(Err(e)),
         }
     }
@@ -575,62 +757,144 @@ impl<T> postgres::HostConnectionWithStore<T> for SpinPostgres {
 
 #[cfg(test)]
 mod tests {
-    use super::{DbValue, Pools, RowSet, admit, connect, run};
+    use std::time::Duration;
 
-    fn count(set: &RowSet) -> i64 {
-        match set.rows.first().and_then(|r| r.first()) {
-            Some(DbValue::Int64(n)) => *n,
-            other => panic!("count(*) answered {other:?}"),
-        }
-    }
+    use super::{Connection, DbValue, Pools, RowSet, Step, admit, connect, execute, run};
 
-    /// With the test cluster (`TAILOR_TEST_POSTGRES`, started by tests/run.sh): a statement that
-    /// must be prepared first (a round trip) and one prepared before, issued together, go out in
-    /// the order issued — the second sees what the first did — and the deferred `BEGIN` goes
-    /// before both.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[allow(clippy::unwrap_used)]
-    async fn statements_issued_together_go_out_in_the_order_issued() {
+    /// The test cluster (`TAILOR_TEST_POSTGRES`, started by tests/run.sh) and the host:port
+    /// that allows it.
+    fn cluster() -> (String, Vec<String>) {
         let url = std::env::var("TAILOR_TEST_POSTGRES").expect(
             "TAILOR_TEST_POSTGRES=postgres://… is needed: tests/run.sh starts a cluster (or: tests/postgres.sh start DIR)",
         );
-        let config: tokio_postgres::Config = url.parse().unwrap();
+        let config: tokio_postgres::Config = url.parse().expect("TAILOR_TEST_POSTGRES: a postgres:// URL");
         let tokio_postgres::config::Host::Tcp(host) = &config.get_hosts()[0] else { panic!("{url}: not host:port") };
         let allowed = vec![format!("{host}:{}", config.get_ports().first().copied().unwrap_or(5432))];
-        let pools = Pools::new(2);
+        (url, allowed)
+    }
+
+    fn int(set: &RowSet) -> i64 {
+        match set.rows.first().and_then(|r| r.first()) {
+            Some(DbValue::Int64(n)) => *n,
+            Some(DbValue::Int32(n)) => i64::from(*n),
+            other => panic!("answered {other:?}"),
+        }
+    }
+
+    /// Issues `sql` on `c` (as a component's call does, in order) and returns its run, to be
+    /// awaited later; a deferred `BEGIN` is answered at once.
+    #[allow(clippy::unwrap_used)]
+    fn issue(c: &mut Connection, sql: &str) -> impl Future<Output = RowSet> + use<> {
+        let step = c.issue(sql).unwrap();
+        let sql = sql.to_owned();
+        async move {
+            match step {
+                Step::Deferred => RowSet { columns: Vec::new(), rows: Vec::new() },
+                Step::Run(issued) => run(issued, sql.clone(), vec![]).await.unwrap_or_else(|e| panic!("{sql}: {e:?}")),
+            }
+        }
+    }
+
+    /// A table of its own for a test (a temporary one would exist on one connection only).
+    #[allow(clippy::unwrap_used)]
+    async fn table(c: &mut Connection, name: &str) -> String {
+        let table = format!("host_{name}_{}", std::process::id());
+        issue(c, &format!("DROP TABLE IF EXISTS {table}")).await;
+        issue(c, &format!("CREATE TABLE {table} (n int)")).await;
+        table
+    }
+
+    /// A statement that must be prepared first (a round trip) and one prepared before, issued
+    /// together, go out in the order issued — the second sees what the first did; the deferred
+    /// `BEGIN` goes before a transaction's statements (which run on the transaction's
+    /// connection); a statement issued together with the `COMMIT` runs after it was answered.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[allow(clippy::unwrap_used)]
+    async fn statements_issued_together_go_out_in_the_order_issued() {
+        let (url, allowed) = cluster();
+        let pools = Pools::new(2, 1);
         let pool = admit(&pools, &allowed, &url).unwrap();
-        let connection = connect(pools.clone(), pool).await.unwrap();
-        let pooled = connection.held.as_ref().unwrap().0.clone();
-        let sql = |s: &str| s.to_owned();
-        run(pooled.clone(), false, sql("CREATE TEMP TABLE seen (n int)"), vec![]).await.unwrap();
-        let counting = sql("SELECT count(*) AS n FROM seen");
-        assert_eq!(count(&run(pooled.clone(), false, counting.clone(), vec![]).await.unwrap()), 0);
+        let mut c = connect(pools.clone(), pool).await.unwrap();
+        let seen = table(&mut c, "order").await;
+        let counting = format!("SELECT count(*) AS n FROM {seen}");
+        assert_eq!(int(&issue(&mut c, &counting).await), 0);
 
         for round in 1..=3 {
             // A new statement each round, so it is never prepared yet; the count always is.
-            let insert = format!("INSERT INTO seen (n) VALUES ({round})");
-            // `biased`: polled (issued) in this order, as a component issues two statements.
-            let (inserted, counted) = tokio::join!(
-                biased;
-                run(pooled.clone(), false, insert, vec![]),
-                run(pooled.clone(), false, counting.clone(), vec![]),
-            );
-            inserted.unwrap();
-            assert_eq!(count(&counted.unwrap()), round, "round {round}: the count went out before the insert");
+            let insert = issue(&mut c, &format!("INSERT INTO {seen} (n) VALUES ({round})"));
+            let count = issue(&mut c, &counting);
+            // `biased`: polled in the order issued, as a component's two calls are.
+            let (_, counted) = tokio::join!(biased; insert, count);
+            assert_eq!(int(&counted), round, "round {round}: the count went out before the insert");
         }
 
         // The transaction's first statement sends the deferred BEGIN before itself; one issued
         // with it runs inside the transaction too: both are undone by the ROLLBACK.
-        let (inserted, counted) = tokio::join!(
-            biased;
-            run(pooled.clone(), true, sql("INSERT INTO seen (n) VALUES (10)"), vec![]),
-            run(pooled.clone(), false, counting.clone(), vec![]),
-        );
-        inserted.unwrap();
-        assert_eq!(count(&counted.unwrap()), 4);
-        run(pooled.clone(), false, sql("ROLLBACK"), vec![]).await.unwrap();
-        assert_eq!(count(&run(pooled.clone(), false, counting, vec![]).await.unwrap()), 3, "rolled back");
-        drop(connection);
+        issue(&mut c, "BEGIN").await;
+        let insert = issue(&mut c, &format!("INSERT INTO {seen} (n) VALUES (10)"));
+        let count = issue(&mut c, &counting);
+        let (_, counted) = tokio::join!(biased; insert, count);
+        assert_eq!(int(&counted), 4);
+        issue(&mut c, "ROLLBACK").await;
+        assert_eq!(int(&issue(&mut c, &counting).await), 3, "rolled back");
+
+        // A count issued with the COMMIT, on the component's own connection, sees the commit.
+        issue(&mut c, "BEGIN").await;
+        issue(&mut c, &format!("INSERT INTO {seen} (n) VALUES (11)")).await;
+        let commit = issue(&mut c, "COMMIT");
+        let count = issue(&mut c, &counting);
+        let (_, counted) = tokio::join!(biased; commit, count);
+        assert_eq!(int(&counted), 4, "the count ran before the COMMIT was answered");
+        issue(&mut c, &format!("DROP TABLE {seen}")).await;
+    }
+
+    /// Transactions take turns on one connection of their own (one open at a time here): a
+    /// second one's first statement waits until the first one's end was answered and then runs
+    /// on the same backend; statements outside a transaction do not wait. A transaction
+    /// dropped before its end is rolled back, its connection closed and its turn given back.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[allow(clippy::unwrap_used)]
+    async fn transactions_take_turns_on_a_connection_of_their_own() {
+        let (url, allowed) = cluster();
+        let pools = Pools::new(4, 1);
+        let pool = admit(&pools, &allowed, &url).unwrap();
+        let mut a = connect(pools.clone(), pool.clone()).await.unwrap();
+        let mut b = connect(pools.clone(), pool.clone()).await.unwrap();
+        let kept = table(&mut a, "turns").await;
+        let pid = "SELECT pg_backend_pid()";
+
+        issue(&mut a, "BEGIN").await;
+        let first = int(&issue(&mut a, pid).await);
+        let own = int(&issue(&mut b, pid).await); // outside a transaction: no turn needed
+        assert_ne!(own, first, "a transaction ran on a component's own connection");
+        assert_eq!(pools.transactions(), (1, 1));
+        issue(&mut b, "BEGIN").await;
+        let second = tokio::spawn(issue(&mut b, pid));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!second.is_finished(), "a second transaction began while the first was open");
+        issue(&mut a, &format!("INSERT INTO {kept} (n) VALUES (1)")).await;
+        issue(&mut a, "COMMIT").await;
+        let second = tokio::time::timeout(Duration::from_secs(10), second).await.unwrap().unwrap();
+        assert_eq!(int(&second), first, "the second transaction ran on another connection");
+
+        // b's transaction is dropped before its end: rolled back, the turn given back.
+        let Step::Run(insert) = b.issue(&format!("INSERT INTO {kept} (n) VALUES (2)")).unwrap() else { panic!() };
+        execute(insert, format!("INSERT INTO {kept} (n) VALUES (2)"), vec![]).await.unwrap();
+        drop(b);
+        assert_eq!(pools.transactions(), (0, 1));
+        assert_eq!(pool.tx_idle.lock().unwrap().len(), 0, "a transaction connection left open was reused");
+        let rows = issue(&mut a, &format!("SELECT count(*) FROM {kept}")).await;
+        assert_eq!(int(&rows), 1, "the dropped transaction's insert was kept");
+
+        // The next transaction gets a new connection; after its end it is kept for the next.
+        issue(&mut a, "BEGIN").await;
+        let third = int(&issue(&mut a, pid).await);
+        assert_ne!(third, first, "the closed transaction connection was reused");
+        issue(&mut a, "ROLLBACK").await;
+        assert_eq!((pools.transactions(), pool.tx_idle.lock().unwrap().len()), ((0, 1), 1));
+        issue(&mut a, &format!("DROP TABLE {kept}")).await;
+        drop(a);
+        assert_eq!(pool.idle.lock().unwrap().len(), 2, "the components' own connections are reused");
     }
 
     #[test]
@@ -644,12 +908,20 @@ mod tests {
         }
         assert!(control("begin read only") == Control::Begin);
         assert!(control("commit") == Control::End && control("ROLLBACK") == Control::End);
+        for end in ["rollback work", "END;", "ABORT", "COMMIT TRANSACTION"] {
+            assert!(control(end) == Control::End, "{end}");
+        }
+        // These keep the transaction open, or run outside one.
+        for other in ["ROLLBACK TO SAVEPOINT a", "rollback transaction to a", "COMMIT AND CHAIN", "COMMIT PREPARED 'x'"]
+        {
+            assert!(control(other) == Control::Other, "{other}");
+        }
         assert!(control("SELECT 1") == Control::Other);
     }
 
     #[test]
     fn only_allowed_hosts_are_reached() {
-        let pools = Pools::new(4);
+        let pools = Pools::new(4, 1);
         let allowed = vec!["db.internal:5432".to_owned(), "127.0.0.1:6000".to_owned()];
         assert!(admit(&pools, &allowed, "postgres://u:p@db.internal/tailor").is_ok(), "default port");
         assert!(admit(&pools, &allowed, "postgres://u@127.0.0.1:6000/x").is_ok());

@@ -62,6 +62,8 @@ pub struct ServeOptions {
     pub limits: Limits,
     /// PostgreSQL connections open at once across all components (`spin:postgres`).
     pub postgres_connections: usize,
+    /// Transactions the functions may have open at once per database (spin:postgres).
+    pub postgres_transactions: usize,
     /// Readiness and metrics of the process (None: /readyz and /metrics are not served).
     pub ops: Option<OpsHandle>,
     /// Answers of 401 to one client address per minute before it is answered 429 for the rest
@@ -89,6 +91,7 @@ impl ServeOptions {
             max_body: 1 << 20,
             limits: Limits { memory: 64 << 20, timeout: Duration::from_secs(10) },
             postgres_connections: 64,
+            postgres_transactions: 1,
             ops: None,
             auth_failures: 30,
         }
@@ -127,7 +130,7 @@ impl App {
             Some(path) if needs_db => Some(Pool::new(path)?),
             _ => None,
         };
-        let postgres = crate::postgres::Pools::new(opts.postgres_connections);
+        let postgres = crate::postgres::Pools::new(opts.postgres_connections, opts.postgres_transactions);
         let load_all = |engine: &wasmtime::Engine| -> Result<HashMap<String, Served>> {
             let mut out = HashMap::new();
             for c in manifest.components.values() {

@@ -227,4 +227,6 @@ fn two_serves_and_three_workers_share_one_postgres() {
     // Three builds of each of the N, and two of the big one (it is built from the base too).
     assert!(metrics.contains(&format!("tailor_builds{{status=\"succeeded\"}} {}", 3 * N + 2)), "{metrics}");
     assert!(metrics.contains("tailor_database_connections{state=\"max\"} 64"), "{metrics}");
+    assert!(metrics.contains("tailor_database_transactions{state=\"open\"} 0"), "{metrics}");
+    assert!(metrics.contains("tailor_database_transactions{state=\"max\"} 1"), "{metrics}");
 }
