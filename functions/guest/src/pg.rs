@@ -84,6 +84,11 @@ impl Db for PgDb {
     async fn exec(&self, sql: &str, params: &[Value]) -> Result<Rows> {
         let numbered = tailor_store::numbered_placeholders(sql);
         let params: Vec<ParameterValue> = params.iter().map(param).collect();
+        if tailor_store::returns_no_rows(sql) {
+            // No row stream to open and read to its end: one host call.
+            self.0.execute(numbered, params).await.map_err(|e| error(sql, &e))?;
+            return Ok(Rows { columns: Vec::new(), rows: Vec::new() });
+        }
         let result = self.0.query(numbered, params).await.map_err(|e| error(sql, &e))?;
         let columns: Vec<String> = result.columns().iter().map(|c| c.name.clone()).collect();
         let (_, mut stream, done) = result.into_inner();

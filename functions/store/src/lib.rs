@@ -83,7 +83,7 @@ pub use packages::{
     CatalogPackage, CatalogUpdate, ImageVariant, PackageIndex, PackageMatches, known_variants, package_index,
     record_variant, replace_packages, search_packages, variants_of,
 };
-pub use placeholders::numbered as numbered_placeholders;
+pub use placeholders::{numbered as numbered_placeholders, returns_no_rows};
 /// The PostgreSQL NOTIFY channel on which enqueued work is announced.
 pub const QUEUE_CHANNEL_NAME: &str = "tailor_queue";
 
