@@ -598,13 +598,16 @@ impl Connection {
         }
         let begin = std::mem::take(&mut self.begin_pending);
         let opens = matches!(control, Control::PlainBegin | Control::Begin);
+        // A new transaction (not a `BEGIN` inside one, which PostgreSQL only warns about).
+        let starts = begin || (opens && !self.in_tx);
         let target = if self.in_tx || opens { Target::Tx } else { Target::Own };
         match control {
             Control::PlainBegin | Control::Begin => self.in_tx = true,
             Control::End => self.in_tx = false,
             Control::Other => {}
         }
-        let switch = target != self.last;
+        // A new transaction takes a transaction connection also right after another's end.
+        let switch = target != self.last || starts;
         self.last = target;
         let ends = control == Control::End && target == Target::Tx;
         Ok(Step::Run(Issued { own, lane: self.lane.clone(), target, switch, begin, ends }))
@@ -895,6 +898,37 @@ mod tests {
         issue(&mut a, &format!("DROP TABLE {kept}")).await;
         drop(a);
         assert_eq!(pool.idle.lock().unwrap().len(), 2, "the components' own connections are reused");
+    }
+
+    /// Transactions back to back on one resource each get a transaction connection (the same
+    /// one, given back in between); a `BEGIN` inside a transaction keeps it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[allow(clippy::unwrap_used)]
+    async fn transactions_back_to_back_and_a_begin_inside_one() {
+        let (url, allowed) = cluster();
+        let pools = Pools::new(2, 1);
+        let pool = admit(&pools, &allowed, &url).unwrap();
+        let mut c = connect(pools.clone(), pool.clone()).await.unwrap();
+        let kept = table(&mut c, "back").await;
+        let pid = "SELECT pg_backend_pid()";
+        let mut pids = Vec::new();
+        for n in 1..=3 {
+            issue(&mut c, "BEGIN").await;
+            issue(&mut c, &format!("INSERT INTO {kept} (n) VALUES ({n})")).await;
+            pids.push(int(&issue(&mut c, pid).await));
+            issue(&mut c, "COMMIT").await;
+        }
+        assert!(pids.windows(2).all(|w| w[0] == w[1]), "{pids:?}");
+        assert_eq!(int(&issue(&mut c, &format!("SELECT count(*) FROM {kept}")).await), 3);
+
+        issue(&mut c, "BEGIN").await;
+        issue(&mut c, &format!("INSERT INTO {kept} (n) VALUES (4)")).await;
+        issue(&mut c, "BEGIN").await; // inside: PostgreSQL warns, the transaction goes on
+        assert_eq!(int(&issue(&mut c, &format!("SELECT count(*) FROM {kept}")).await), 4);
+        issue(&mut c, "ROLLBACK").await;
+        assert_eq!(int(&issue(&mut c, &format!("SELECT count(*) FROM {kept}")).await), 3);
+        assert_eq!((pools.transactions(), pool.tx_idle.lock().unwrap().len()), ((0, 1), 1));
+        issue(&mut c, &format!("DROP TABLE {kept}")).await;
     }
 
     #[test]
