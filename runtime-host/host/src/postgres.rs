@@ -509,6 +509,25 @@ impl Turn<'_> {
     }
 }
 
+/// `work`'s answer once a transaction's end settled its connection ([`Issued::settle`]);
+/// the statement counts as answered (its guard dropped) only then.
+async fn settled<T>(
+    issued: &Issued,
+    work: impl Future<Output = Result<(Result<T, Error>, OwnedRwLockReadGuard<()>), Error>>,
+) -> Result<T, Error> {
+    match work.await {
+        Ok((answer, answered)) => {
+            issued.settle(answer.is_ok());
+            drop(answered);
+            answer
+        }
+        Err(e) => {
+            issued.settle(false);
+            Err(e)
+        }
+    }
+}
+
 /// Runs a command; the number of rows it changed.
 async fn execute(issued: Issued, statement: String, params: Vec<ParameterValue>) -> Result<u64, Error> {
     let answer = async {
@@ -523,20 +542,9 @@ async fn execute(issued: Issued, statement: String, params: Vec<ParameterValue>)
         };
         turn.done().await?;
         let n = sent?.answer().await.map_err(|e| query_error(&e));
-        Ok::<_, Error>((n, answered))
-    }
-    .await;
-    match answer {
-        Ok((n, answered)) => {
-            issued.settle(n.is_ok());
-            drop(answered);
-            n
-        }
-        Err(e) => {
-            issued.settle(false);
-            Err(e)
-        }
-    }
+        Ok((n, answered))
+    };
+    settled(&issued, answer).await
 }
 
 /// The statement's columns and rows.
@@ -553,20 +561,9 @@ async fn run(issued: Issued, statement: String, params: Vec<ParameterValue>) -> 
         };
         turn.done().await?;
         let rows = sent?.answer().await.map_err(|e| query_error(&e));
-        Ok::<_, Error>((rows.and_then(|rows| prepared.map(|p| (rows, p))), answered))
-    }
-    .await;
-    let (rows, prepared) = match answer {
-        Ok((rows, answered)) => {
-            issued.settle(rows.is_ok());
-            drop(answered);
-            rows?
-        }
-        Err(e) => {
-            issued.settle(false);
-            return Err(e);
-        }
+        Ok((rows.and_then(|rows| prepared.map(|p| (rows, p))), answered))
     };
+    let (rows, prepared) = settled(&issued, answer).await?;
     let columns = prepared
         .columns()
         .iter()
