@@ -463,8 +463,7 @@ enum Sent<'a, T> {
 }
 
 impl<'a, T> Sent<'a, T> {
-    async fn send(request: impl Future<Output = T> + Send + 'a) -> Self {
-        let mut request = Box::pin(request);
+    async fn send(mut request: Pin<Box<dyn Future<Output = T> + Send + 'a>>) -> Self {
         match poll_fn(|cx| Poll::Ready(request.as_mut().poll(cx))).await {
             Poll::Ready(v) => Sent::Done(v),
             Poll::Pending => Sent::Waiting(request),
@@ -489,7 +488,7 @@ struct Turn<'a> {
 /// The turn on `pooled` (the lane's `sending` held) and the deferred `BEGIN` sent if `begin`.
 async fn turn<'a>(sending: MutexGuard<'a, ()>, pooled: &'a Pooled, begin: bool) -> Turn<'a> {
     let begin = match begin {
-        true => Some(Sent::send(pooled.client.batch_execute("BEGIN")).await),
+        true => Some(Sent::send(Box::pin(pooled.client.batch_execute("BEGIN"))).await),
         false => None,
     };
     Turn { sending, begin }
@@ -528,42 +527,48 @@ async fn settled<T>(
     }
 }
 
-/// Runs a command; the number of rows it changed.
-async fn execute(issued: Issued, statement: String, params: Vec<ParameterValue>) -> Result<u64, Error> {
+type Params<'a> = [&'a (dyn ToSql + Sync)];
+type Request<'a, T> = Pin<Box<dyn Future<Output = Result<T, tokio_postgres::Error>> + Send + 'a>>;
+
+/// Sends `statement` in its turn with `request` (tokio-postgres' `execute` or `query` of the
+/// prepared statement) and waits for the answer; with the prepared statement.
+async fn exchange<T>(
+    issued: &Issued,
+    statement: &str,
+    params: Vec<ParameterValue>,
+    request: impl for<'a> FnOnce(&'a Client, &'a Statement, &'a Params<'a>) -> Request<'a, T>,
+) -> Result<(T, Statement), Error> {
     let answer = async {
         let params = params.into_iter().map(param).collect::<Result<Vec<_>, _>>()?;
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect();
         let (sending, pooled, answered) = issued.turn().await?;
         let turn = turn(sending, &pooled, issued.begin).await;
-        let prepared = prepare(&pooled, &statement).await;
+        let prepared = prepare(&pooled, statement).await;
         let sent = match &prepared {
-            Ok(p) => Ok(Sent::send(pooled.client.execute(p, &refs)).await),
+            Ok(p) => Ok(Sent::send(request(&pooled.client, p, &refs)).await),
             Err(e) => Err(e.clone()),
         };
         turn.done().await?;
-        let n = sent?.answer().await.map_err(|e| query_error(&e));
-        Ok((n, answered))
+        let answer = sent?.answer().await.map_err(|e| query_error(&e));
+        Ok((answer.and_then(|a| prepared.map(|p| (a, p))), answered))
     };
-    settled(&issued, answer).await
+    settled(issued, answer).await
+}
+
+/// Runs a command; the number of rows it changed.
+async fn execute(issued: Issued, statement: String, params: Vec<ParameterValue>) -> Result<u64, Error> {
+    fn execute<'a>(client: &'a Client, p: &'a Statement, refs: &'a Params<'a>) -> Request<'a, u64> {
+        Box::pin(client.execute(p, refs))
+    }
+    Ok(exchange(&issued, &statement, params, execute).await?.0)
 }
 
 /// The statement's columns and rows.
 async fn run(issued: Issued, statement: String, params: Vec<ParameterValue>) -> Result<RowSet, Error> {
-    let answer = async {
-        let params = params.into_iter().map(param).collect::<Result<Vec<_>, _>>()?;
-        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect();
-        let (sending, pooled, answered) = issued.turn().await?;
-        let turn = turn(sending, &pooled, issued.begin).await;
-        let prepared = prepare(&pooled, &statement).await;
-        let sent = match &prepared {
-            Ok(p) => Ok(Sent::send(pooled.client.query(p, &refs)).await),
-            Err(e) => Err(e.clone()),
-        };
-        turn.done().await?;
-        let rows = sent?.answer().await.map_err(|e| query_error(&e));
-        Ok((rows.and_then(|rows| prepared.map(|p| (rows, p))), answered))
-    };
-    let (rows, prepared) = settled(&issued, answer).await?;
+    fn query<'a>(client: &'a Client, p: &'a Statement, refs: &'a Params<'a>) -> Request<'a, Vec<tokio_postgres::Row>> {
+        Box::pin(client.query(p, refs))
+    }
+    let (rows, prepared) = exchange(&issued, &statement, params, query).await?;
     let columns = prepared
         .columns()
         .iter()
