@@ -119,7 +119,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = 64)]
     pub database_connections: usize,
     /// PostgreSQL transactions the functions may have open at once (spin:postgres), across all
-    /// requests of this process; the others wait their turn here. tailor's transactions each
+    /// requests of this process, each on a connection of its own (on top of
+    /// --database-connections); the others wait their turn here. tailor's transactions each
     /// take the store's write lock, so more than one at a time only makes them wait inside
     /// PostgreSQL, which costs more (BENCHMARKS.md, issue I).
     #[arg(long, value_name = "N", default_value_t = 1)]

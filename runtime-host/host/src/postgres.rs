@@ -13,8 +13,9 @@
 //! one connection whose backend stays warm (BENCHMARKS.md, issue I). A statement issued after
 //! the transaction's end runs after the end was answered, so it sees what was committed.
 //! A transaction connection dropped before its end was answered (a trapped or timed-out
-//! request) is closed, so PostgreSQL rolls the transaction back. A plain `BEGIN` is not sent on its own: it
-//! goes out pipelined with the transaction's first statement, one round trip instead of two.
+//! request) is closed, so PostgreSQL rolls the transaction back. Transaction connections come
+//! on top of `max_connections`. A plain `BEGIN` is not sent on its own: it goes out pipelined
+//! with the transaction's first statement, one round trip instead of two.
 //! Statements a component issues together are pipelined too, and always sent in the order it
 //! issued them, also when one of them has to be prepared first: a component may issue a lock
 //! and the statements that need it together.
