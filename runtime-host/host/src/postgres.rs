@@ -349,23 +349,23 @@ enum Control {
 }
 
 fn control(statement: &str) -> Control {
-    let words: Vec<String> = statement
-        .split(|c: char| !c.is_ascii_alphabetic())
-        .filter(|w| !w.is_empty())
-        .take(4)
-        .map(|w| w.to_ascii_uppercase())
-        .collect();
-    let first = words.first().map(String::as_str).unwrap_or("");
+    // Called for every statement: the first words compared in place, nothing allocated.
+    let mut words = statement.split(|c: char| !c.is_ascii_alphabetic()).filter(|w| !w.is_empty()).take(4);
+    let first = words.next().unwrap_or("");
+    let is = |w: &str, k: &[&str]| k.iter().any(|k| w.eq_ignore_ascii_case(k));
     let plain = statement.trim().trim_end_matches(';').trim_end().eq_ignore_ascii_case("BEGIN");
+    if is(first, &["BEGIN"]) && plain {
+        return Control::PlainBegin;
+    }
+    if is(first, &["BEGIN", "START"]) {
+        return Control::Begin;
+    }
     // `ROLLBACK [WORK|TRANSACTION] TO SAVEPOINT` and `COMMIT AND CHAIN` keep a transaction
     // open; `COMMIT PREPARED` / `ROLLBACK PREPARED` run outside one.
-    let keeps_or_outside = words.iter().skip(1).any(|w| matches!(w.as_str(), "TO" | "CHAIN" | "PREPARED"));
-    match first {
-        "BEGIN" if plain => Control::PlainBegin,
-        "BEGIN" | "START" => Control::Begin,
-        "COMMIT" | "END" | "ROLLBACK" | "ABORT" if !keeps_or_outside => Control::End,
-        _ => Control::Other,
+    if is(first, &["COMMIT", "END", "ROLLBACK", "ABORT"]) && !words.any(|w| is(w, &["TO", "CHAIN", "PREPARED"])) {
+        return Control::End;
     }
+    Control::Other
 }
 
 async fn prepare(pooled: &Pooled, statement: &str) -> Result<Statement, Error> {
