@@ -1,8 +1,9 @@
 //! The catalog: repositories and tags as last seen (from notifications, polls and builds),
 //! and which customizations depend on a repository:tag.
 
-use crate::db::Db;
+use crate::db::{Db, Dialect, Rows, Value};
 use crate::error::Result;
+use crate::listings::ListingKind;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CatalogTag {
@@ -18,20 +19,17 @@ pub struct CatalogTag {
 /// Records that `repository:tag` now points at `digest` (unknown for senders that give
 /// none). Returns whether this is news: a new tag, another digest, or an unknown digest.
 pub async fn record_push<D: Db>(db: &D, repository: &str, tag: &str, digest: Option<&str>, now: i64) -> Result<bool> {
-    // One statement (it runs under the store's write lock on every webhook event): the row is
-    // written, and returned, only when this is news.
-    let rows = db
-        .exec(
-            "INSERT INTO catalog (repository, tag, digest, platforms, updated_at) VALUES (?, ?, ?, NULL, ?) \
-             ON CONFLICT (repository, tag) DO UPDATE SET digest = excluded.digest, platforms = NULL, kind = NULL, \
-             updated_at = excluded.updated_at \
-             WHERE catalog.digest IS NULL OR excluded.digest IS NULL OR catalog.digest <> excluded.digest \
-             RETURNING tag",
-            &[repository.into(), tag.into(), digest.into(), now.into()],
-        )
-        .await?;
+    let rows = db.exec(RECORD_PUSH, &[repository.into(), tag.into(), digest.into(), now.into()]).await?;
     Ok(!rows.rows.is_empty())
 }
+
+/// [`record_push`]'s statement (it runs under the store's write lock on every webhook event):
+/// the row is written, and returned, only when this is news.
+const RECORD_PUSH: &str = "INSERT INTO catalog (repository, tag, digest, platforms, updated_at) VALUES (?, ?, ?, NULL, ?) \
+     ON CONFLICT (repository, tag) DO UPDATE SET digest = excluded.digest, platforms = NULL, kind = NULL, \
+     updated_at = excluded.updated_at \
+     WHERE catalog.digest IS NULL OR excluded.digest IS NULL OR catalog.digest <> excluded.digest \
+     RETURNING tag";
 
 /// Records the digest and platforms of image `repository:tag` as resolved by a worker.
 pub async fn record_platforms<D: Db>(
@@ -115,25 +113,65 @@ pub async fn affected_by<D: Db>(db: &D, repository: &str, tag: &str) -> Result<V
 /// [`affected_by`] and, read in the same statement (one fewer per push event), the rebuild
 /// debounce — the default when nothing is affected (nothing is queued then).
 async fn dependents<D: Db>(db: &D, repository: &str, tag: &str) -> Result<(Vec<String>, i64)> {
-    let rows = db
-        .exec(
-            "SELECT DISTINCT d.customization_id AS id, d.tag AS tag, c.spec AS spec, \
-             (SELECT value FROM settings WHERE name = ?) AS debounce FROM dependencies d \
-             LEFT JOIN chart_customizations c ON c.id = d.customization_id \
-             WHERE d.repository = ? AND (d.tag = ? OR d.tag = '*') ORDER BY d.customization_id",
-            &[crate::settings::DEBOUNCE.into(), repository.into(), tag.into()],
-        )
-        .await?;
+    let rows = db.exec(&dependents_sql(""), &dependents_params(repository, tag)).await?;
+    dependents_of(&rows, tag)
+}
+
+/// What a push of `repository:tag` did under the write lock: whether the tag changed
+/// ([`record_push`]), and its [`dependents`] with the debounce — one statement on PostgreSQL
+/// (the upsert a data-modifying CTE: the dependents do not read the catalog), two on SQLite.
+async fn record_push_and_dependents<D: Db>(
+    db: &D,
+    repository: &str,
+    tag: &str,
+    digest: Option<&str>,
+    now: i64,
+) -> Result<(bool, Vec<String>, i64)> {
+    if db.dialect() == Dialect::Sqlite {
+        let (changed, dependents) =
+            crate::join::both(record_push(db, repository, tag, digest, now), dependents(db, repository, tag)).await;
+        let (changed, (affected, debounce)) = (changed?, dependents?);
+        return Ok((changed, affected, debounce));
+    }
+    let sql =
+        format!("WITH pushed AS ({RECORD_PUSH}) {}", dependents_sql("(SELECT COUNT(*) FROM pushed) AS changed, "));
+    let params: Vec<Value> = [repository.into(), tag.into(), digest.into(), now.into()]
+        .into_iter()
+        .chain(dependents_params(repository, tag))
+        .collect();
+    let rows = db.exec(&sql, &params).await?;
+    let changed = rows.first().map(|r| r.int("changed")).transpose()?.unwrap_or(0) > 0;
+    let (affected, debounce) = dependents_of(&rows, tag)?;
+    Ok((changed, affected, debounce))
+}
+
+/// The dependents of a repository:tag with the debounce setting, `columns` before them: one
+/// row at least (an id of NULL when nothing depends on it).
+fn dependents_sql(columns: &str) -> String {
+    format!(
+        "SELECT {columns}(SELECT value FROM settings WHERE name = ?) AS debounce, d.id AS id, d.tag AS tag, \
+         d.spec AS spec FROM (SELECT 1 AS one) one LEFT JOIN (SELECT DISTINCT d.customization_id AS id, \
+         d.tag AS tag, c.spec AS spec FROM dependencies d LEFT JOIN chart_customizations c ON c.id = d.customization_id \
+         WHERE d.repository = ? AND (d.tag = ? OR d.tag = '*')) d ON 1 = 1 ORDER BY d.id"
+    )
+}
+
+fn dependents_params(repository: &str, tag: &str) -> [Value; 3] {
+    [crate::settings::DEBOUNCE.into(), repository.into(), tag.into()]
+}
+
+/// The customizations of [`dependents_sql`]'s rows that `tag` affects, and the debounce.
+fn dependents_of(rows: &Rows, tag: &str) -> Result<(Vec<String>, i64)> {
     let debounce = crate::settings::debounce_of(rows.first().map(|r| r.opt_text("debounce")).transpose()?.flatten());
     let mut out = Vec::new();
     for r in rows.iter() {
+        let Some(id) = r.opt_text("id")? else { continue };
         if r.text("tag")? == "*" {
             let spec = r.opt_text("spec")?.and_then(|s| serde_json::from_str::<tailor_spec::ChartSpec>(&s).ok());
             if !spec.is_some_and(|s| s.customizes_tag(tag)) {
                 continue;
             }
         }
-        let id = r.text("id")?;
         if !out.contains(&id) {
             out.push(id);
         }
@@ -212,45 +250,32 @@ async fn notify<D: Db>(
     delay: Option<i64>,
 ) -> Result<PushOutcome> {
     // The event id is recorded before the write lock: its unique key decides a redelivery.
-    // (On PostgreSQL the statements under the lock go out with it: `in_tx_staged`.)
-    let dedup = async |db: &D| {
-        let seen = !event_id.is_empty() && !crate::events::record_event(db, endpoint, event_id, now).await?;
-        Ok(seen.then(|| PushOutcome { duplicate: true, ..PushOutcome::default() }))
-    };
-    crate::db::in_tx_staged(db, crate::db::Isolation::Exclusive, dedup, async |db| {
-        // Under the write lock, on every event, together (`join::both`: one round trip on
-        // PostgreSQL): the catalog's upsert and the dependents with the debounce (a host
-        // setting). The dependents are read even when the digest did not change; a cheap
-        // read, needed then too when tailor moved the tag. The listing request goes alongside
-        // the first enqueue.
-        let (changed, dependents) =
-            crate::join::both(record_push(db, repository, tag, digest, now), dependents(db, repository, tag)).await;
-        let (changed, (affected, setting)) = (changed?, dependents?);
+    // (On PostgreSQL the lock is taken in the same statement, and the statements under it go
+    // out with it: `in_tx_staged`.)
+    let event = (!event_id.is_empty()).then(|| crate::events::insert_event(endpoint, event_id, now));
+    let duplicate = |fresh: usize| (fresh == 0).then(|| PushOutcome { duplicate: true, ..PushOutcome::default() });
+    crate::db::in_tx_staged(db, crate::db::Isolation::Exclusive, event, duplicate, async |db| {
+        // Under the write lock, on every event: the catalog's upsert and the dependents with
+        // the debounce (a host setting). The dependents are read even when the digest did not
+        // change; a cheap read, needed then too when tailor moved the tag.
+        let (changed, affected, setting) = record_push_and_dependents(db, repository, tag, digest, now).await?;
         let debounce = delay.unwrap_or(setting);
         let mut builds = Vec::new();
         if changed {
-            let listing = async {
-                if delay.is_none() {
-                    // Someone pushed: learn the tag's platforms now, for people picking it as a source.
-                    let kind = crate::listings::ListingKind::Platforms;
-                    crate::listings::request_listing(db, repository, tag, "", kind, now).await?;
-                }
-                Ok::<_, crate::StoreError>(())
-            };
-            let enqueue = async {
-                let short =
-                    digest.map(|d| format!(" ({})", d.chars().take(19).collect::<String>())).unwrap_or_default();
-                let reason = format!("push of {repository}:{tag}{short}");
-                let mut queued = Vec::new();
-                for id in affected {
-                    let b = crate::queue::enqueue_in(db, &id, &reason, now, debounce).await?;
-                    queued.push((id, b.number));
-                }
-                Ok::<_, crate::StoreError>(queued)
-            };
-            let (listed, queued) = crate::join::both(listing, enqueue).await;
-            listed?;
-            builds = queued?;
+            // Someone pushed: learn the tag's platforms now, for people picking it as a source
+            // (the request goes with the first enqueue's statement on PostgreSQL).
+            let mut listing = delay
+                .is_none()
+                .then(|| crate::listings::listing_request(repository, tag, "", ListingKind::Platforms, now));
+            let short = digest.map(|d| format!(" ({})", d.chars().take(19).collect::<String>())).unwrap_or_default();
+            let reason = format!("push of {repository}:{tag}{short}");
+            for id in affected {
+                let b = crate::queue::enqueue_in_with(db, &id, &reason, now, debounce, listing.take()).await?;
+                builds.push((id, b.number));
+            }
+            if let Some((sql, params)) = listing {
+                db.exec(&sql, &params).await?;
+            }
         } else if delay == Some(0) {
             // tailor moved the tag and the registry's notification of it was first (it queued
             // the builds, waiting out the debounce): the move ended the burst, start them now.

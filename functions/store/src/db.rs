@@ -151,50 +151,74 @@ pub(crate) async fn in_tx_isolated<D: Db, T>(
     isolation: Isolation,
     f: impl AsyncFn(&D) -> Result<T>,
 ) -> Result<T> {
-    in_tx_staged(db, isolation, async |_| Ok(None), f).await
+    in_tx_staged(db, isolation, None, |_| None, f).await
 }
 
-/// [`in_tx`] whose first step, `unlocked`, runs in the transaction before the write lock is
-/// taken on PostgreSQL (SQLite's `BEGIN IMMEDIATE` has it already): for statements that are
-/// safe without it, such as an insert its unique key decides. When `unlocked` returns a value
-/// the transaction is rolled back and the value returned — `unlocked` must then have written
-/// nothing to keep (a redelivered event: its insert did nothing); otherwise `f`'s result is
-/// committed. On PostgreSQL the lock and `f`'s first statements go out together with
-/// `unlocked`'s (executors send statements in the order issued, so PostgreSQL runs them
-/// after `unlocked`'s, once it holds the lock): one round trip for all, and none under the
-/// lock spent on the lock itself. When `unlocked` returns a value, `f` is dropped and what
-/// it did rolled back. A failure of `unlocked` or of the lock (a deadlock, a lost
-/// connection) is the cause of the statements' after it: reported first.
+/// A statement of a transaction that runs before the write lock is taken (see [`in_tx_staged`]).
+pub(crate) struct Unlocked<'a> {
+    pub sql: &'a str,
+    pub params: Vec<Value>,
+}
+
+/// [`in_tx`] whose first statement, `unlocked`, runs in the transaction before the write lock
+/// is taken on PostgreSQL (SQLite's `BEGIN IMMEDIATE` has it already): for a statement that is
+/// safe without it, such as an insert its unique key decides. `decide` gets the number of rows
+/// `unlocked` returned; when it answers a value the transaction is rolled back and the value
+/// returned — `unlocked` must then have written nothing to keep (a redelivered event: its
+/// insert did nothing); otherwise `f`'s result is committed. On PostgreSQL `unlocked` and the
+/// lock are one statement (the lock taken once `unlocked` ran), and `f`'s first statements go
+/// out with it (executors send statements in the order issued, so PostgreSQL runs them after
+/// it, once it holds the lock): one round trip for all, and none under the lock spent on the
+/// lock itself. When `decide` answers a value, `f` is dropped and what it did rolled back. A
+/// failure of `unlocked` or of the lock (a deadlock, a lost connection) is the cause of the
+/// statements' after it: reported first.
 pub(crate) async fn in_tx_staged<D: Db, T>(
     db: &D,
     isolation: Isolation,
-    unlocked: impl AsyncFn(&D) -> Result<Option<T>>,
+    unlocked: Option<Unlocked<'_>>,
+    decide: impl Fn(usize) -> Option<T>,
     f: impl AsyncFn(&D) -> Result<T>,
 ) -> Result<T> {
     let (begin, lock) = match (db.dialect(), isolation) {
         (Dialect::Sqlite, _) => ("BEGIN IMMEDIATE", None),
-        (Dialect::Postgres, Isolation::Exclusive) => ("BEGIN", Some("SELECT pg_advisory_xact_lock(?)")),
-        (Dialect::Postgres, Isolation::Claim) => ("BEGIN", Some("SELECT pg_advisory_xact_lock_shared(?)")),
+        (Dialect::Postgres, Isolation::Exclusive) => ("BEGIN", Some("pg_advisory_xact_lock")),
+        (Dialect::Postgres, Isolation::Claim) => ("BEGIN", Some("pg_advisory_xact_lock_shared")),
+    };
+    // The statement the transaction starts with: `unlocked`, the lock, or both in one.
+    let first = match (&unlocked, lock) {
+        (Some(u), Some(lock)) => Some((
+            format!(
+                "WITH unlocked AS ({}) SELECT counted.n AS unlocked, {lock}(?) AS locked \
+                 FROM (SELECT COUNT(*) AS n FROM unlocked) counted",
+                u.sql
+            ),
+            u.params.iter().cloned().chain([Value::Integer(WRITE_LOCK)]).collect::<Vec<_>>(),
+        )),
+        (Some(u), None) => Some((u.sql.to_owned(), u.params.clone())),
+        (None, Some(lock)) => Some((format!("SELECT {lock}(?)"), vec![Value::Integer(WRITE_LOCK)])),
+        (None, None) => None,
     };
     let mut tries = 0;
     loop {
         tries += 1;
         db.exec(begin, &[]).await?;
-        let locked = async {
-            match lock {
-                Some(sql) => {
-                    let (locked, v) = crate::join::both(db.exec(sql, &[Value::Integer(WRITE_LOCK)]), f(db)).await;
-                    locked?;
-                    v
-                }
-                // SQLite: statements complete as they are polled, so `f` starts only once
-                // `unlocked` answered None.
-                None => f(db).await,
+        let first = async {
+            let Some((sql, params)) = &first else { return Ok(None) };
+            let rows = db.exec(sql, params).await?;
+            if unlocked.is_none() {
+                return Ok(None);
             }
+            let n = match lock {
+                Some(_) => usize::try_from(rows.first().map(|r| r.int("unlocked")).transpose()?.unwrap_or(0)),
+                None => Ok(rows.rows.len()),
+            };
+            Ok(decide(n.unwrap_or(0)))
         };
+        // SQLite: statements complete as they are polled, so `f` starts only once `first`
+        // answered None.
         let result = async {
             // On the heap: both futures are alive at once, and deep (f is a whole transaction).
-            let decided = crate::join::first_decides(Box::pin(unlocked(db)), Box::pin(locked)).await?;
+            let decided = crate::join::first_decides(Box::pin(first), Box::pin(f(db))).await?;
             if let Decided::Rest(_) = decided {
                 db.exec("COMMIT", &[]).await?;
             }

@@ -101,16 +101,27 @@ pub async fn request_listing<D: Db>(
     kind: ListingKind,
     now: i64,
 ) -> Result<()> {
-    db.exec(
-        &format!(
+    let (sql, params) = listing_request(repository, tag, platform, kind, now);
+    db.exec(&sql, &params).await?;
+    Ok(())
+}
+
+/// The statement of [`request_listing`] (it returns no rows).
+pub(crate) fn listing_request(
+    repository: &str,
+    tag: &str,
+    platform: &str,
+    kind: ListingKind,
+    now: i64,
+) -> (String, Vec<Value>) {
+    (
+        format!(
             "INSERT INTO listings ({COLUMNS}) VALUES (?, ?, ?, ?, 'requested', NULL, NULL, 0, 0, NULL, ?, ?) \
              ON CONFLICT (repository, tag, platform, kind) DO UPDATE SET status = 'requested', requested_at = excluded.requested_at \
              WHERE listings.status NOT IN ('requested', 'reading')"
         ),
-        &[repository.into(), tag.into(), platform.into(), kind.as_str().into(), now.into(), now.into()],
+        vec![repository.into(), tag.into(), platform.into(), kind.as_str().into(), now.into(), now.into()],
     )
-    .await?;
-    Ok(())
 }
 
 /// Claims up to `limit` requested listings (and any stuck `reading` for `stale_ms`: a worker died).

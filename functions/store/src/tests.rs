@@ -223,6 +223,38 @@ fn a_push_notification_fans_out_once() {
 }
 
 #[test]
+fn a_push_requests_its_platforms_listing_with_or_without_dependents() {
+    let db = db();
+    let status = |repository: &str| {
+        block_on(get_listing(&db, repository, "1", "", ListingKind::Platforms)).unwrap().map(|l| l.status)
+    };
+    // c1's first build is still queued: the push coalesces into it (on PostgreSQL the listing
+    // request goes in the coalescing statement), acme/other has no dependents.
+    block_on(create_customization(&db, "acme", "c1", &spec("a", "acme/debian:1", &[]), 0)).unwrap();
+    let out = block_on(notify_push(&db, "reg", "e1", "acme/debian", "1", Some("sha256:aa"), 10)).unwrap();
+    assert_eq!(out.builds, [("c1".to_string(), 1)]);
+    let out = block_on(notify_push(&db, "reg", "e2", "acme/other", "1", Some("sha256:aa"), 11)).unwrap();
+    assert!(out.changed && out.builds.is_empty());
+    assert_eq!(
+        (status("acme/debian").as_deref(), status("acme/other").as_deref()),
+        (Some("requested"), Some("requested"))
+    );
+    for l in block_on(claim_listings(&db, 12, 60_000, 10)).unwrap() {
+        block_on(fail_listing(&db, &l, "unreachable", 12)).unwrap();
+    }
+    // A redelivery requests nothing (what it sent under the lock is rolled back), a new digest does.
+    block_on(notify_push(&db, "reg", "e1", "acme/debian", "1", Some("sha256:bb"), 13)).unwrap();
+    block_on(notify_push(&db, "reg", "e3", "acme/other", "1", Some("sha256:bb"), 13)).unwrap();
+    assert_eq!(
+        (status("acme/debian").as_deref(), status("acme/other").as_deref()),
+        (Some("failed"), Some("requested"))
+    );
+    // A tag tailor moved itself is not listed for people.
+    block_on(notify_moved(&db, "build", "acme/third", "1", "sha256:cc", 14)).unwrap();
+    assert_eq!(status("acme/third"), None);
+}
+
+#[test]
 fn pushes_wait_for_quiet_but_not_forever_and_people_do_not_wait() {
     let db = db();
     block_on(create_customization(&db, "acme", "c1", &spec("a", "acme/debian:12", &[]), 0)).unwrap();
