@@ -2,25 +2,43 @@
 //! and the components' `spin:postgres` adapter both send `$1…`), and which statements cannot
 //! return rows.
 
-/// `sql` with each `?` outside quotes numbered `$1`, `$2`, ….
+/// `sql` with each `?` outside quotes numbered `$1`, `$2`, …. (Runs for every statement a
+/// component sends: the text between placeholders is copied in slices, numbers written
+/// without allocating.)
 pub fn numbered(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len() + 8);
-    let (mut n, mut quote) = (0, None);
-    for c in sql.chars() {
-        match (c, quote) {
-            ('\'' | '"', None) => quote = Some(c),
+    let mut out = String::with_capacity(sql.len() + 16);
+    let (mut n, mut quote, mut copied) = (0u32, None, 0);
+    for (i, b) in sql.bytes().enumerate() {
+        match (b, quote) {
+            (b'\'' | b'"', None) => quote = Some(b),
             (q, Some(open)) if q == open => quote = None,
-            ('?', None) => {
+            (b'?', None) => {
+                // `?` is ASCII: `i` and `i + 1` are character boundaries.
+                out.push_str(&sql[copied..i]);
+                copied = i + 1;
                 n += 1;
-                out.push('$');
-                out.push_str(&n.to_string());
-                continue;
+                push_placeholder(&mut out, n);
             }
             _ => {}
         }
-        out.push(c);
     }
+    out.push_str(&sql[copied..]);
     out
+}
+
+fn push_placeholder(out: &mut String, n: u32) {
+    let mut digits = [0u8; 10];
+    let (mut rest, mut start) = (n, digits.len());
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.push('$');
+    out.extend(digits[start..].iter().map(|&d| char::from(d)));
 }
 
 /// Whether `sql` cannot return rows: a transaction's `BEGIN`/`COMMIT`/`ROLLBACK`, or an
@@ -36,7 +54,18 @@ pub fn returns_no_rows(sql: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::returns_no_rows;
+    use super::{numbered, returns_no_rows};
+
+    #[test]
+    fn placeholders_are_numbered_past_nine_and_around_any_text() {
+        let sql = ["?"; 12].join(", ");
+        let want = (1..=12).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        assert_eq!(numbered(&sql), want);
+        assert_eq!(numbered("SELECT 'é?' || ? AS « x », ?"), "SELECT 'é?' || $1 AS « x », $2");
+        assert_eq!(numbered("no placeholders"), "no placeholders");
+        assert_eq!(numbered("?"), "$1");
+        assert_eq!(numbered(""), "");
+    }
 
     #[test]
     fn only_statements_that_cannot_return_rows_are_rowless() {
