@@ -179,6 +179,60 @@ fn dependents_of(rows: &Rows, tag: &str) -> Result<(Vec<String>, i64)> {
     Ok((out, debounce))
 }
 
+/// PostgreSQL, a push by someone (not tailor): the coalescing part of the enqueue of every
+/// customization that depends on exactly `repository:tag`, and the push's listing request, as
+/// one statement that needs no answer from before it — it goes out with the event's and the
+/// upsert's statements, so the component waits once under the write lock instead of twice. It
+/// acts only when this transaction changed the tag (the catalog row's `xmin` is the
+/// transaction's: the upsert wrote it), with the debounce read as [`crate::settings::debounce_of`]
+/// reads it (a setting of 19 digits aside: the default). Returns the builds it coalesced into; the dependents it did not (no build queued,
+/// or a chart's every-tag dependency) are enqueued after, as on SQLite.
+async fn coalesce_pushed<D: Db>(db: &D, repository: &str, tag: &str, now: i64) -> Result<Vec<(String, i64)>> {
+    let (listing, listing_params) = crate::listings::listing_request_if(
+        repository,
+        tag,
+        "",
+        ListingKind::Platforms,
+        now,
+        "EXISTS (SELECT 1 FROM changed)",
+    );
+    let latest = "(SELECT CASE WHEN ? + d.ms < b.created_at + 10 * d.ms THEN ? + d.ms ELSE b.created_at + 10 * d.ms END \
+                  FROM builds b, debounce d WHERE b.customization_id = requests.customization_id \
+                  AND b.number = requests.queued_build)";
+    let sql = format!(
+        "WITH changed AS (SELECT 1 FROM catalog WHERE repository = ? AND tag = ? AND xmin = pg_current_xact_id()::xid), \
+         debounce AS (SELECT COALESCE((SELECT CASE WHEN value ~ '^[+]?[0-9]{{1,18}}$' THEN value::bigint END \
+           FROM settings WHERE name = ?), ?::bigint) AS ms), \
+         deps AS (SELECT DISTINCT customization_id AS id FROM dependencies WHERE repository = ? AND tag = ? \
+           AND EXISTS (SELECT 1 FROM changed)), \
+         timed AS (UPDATE requests SET queued_not_before = CASE WHEN (SELECT ms FROM debounce) <= 0 THEN ?::bigint \
+           WHEN queued_not_before > {latest} THEN queued_not_before ELSE {latest} END \
+           WHERE customization_id IN (SELECT id FROM deps) AND queued_build IS NOT NULL), \
+         listing AS ({listing}) \
+         UPDATE builds SET requests = requests + 1 WHERE customization_id IN (SELECT id FROM deps) \
+         AND number = (SELECT queued_build FROM requests r WHERE r.customization_id = builds.customization_id) \
+         RETURNING customization_id, number"
+    );
+    let params: Vec<Value> = [
+        repository.into(),
+        tag.into(),
+        crate::settings::DEBOUNCE.into(),
+        crate::settings::DEFAULT_DEBOUNCE_MS.into(),
+        repository.into(),
+        tag.into(),
+        now.into(),
+        now.into(),
+        now.into(),
+        now.into(),
+        now.into(),
+    ]
+    .into_iter()
+    .chain(listing_params)
+    .collect();
+    let rows = db.exec(&sql, &params).await?;
+    rows.iter().map(|r| Ok((r.text("customization_id")?, r.int("number")?))).collect()
+}
+
 /// Every (org, repository, tag) some customization depends on, for the slow poll (the chart
 /// sources' "every tag" is not among them: [`crate::chart_sources`]).
 pub async fn dependency_tags<D: Db>(db: &D) -> Result<Vec<(String, String, String)>> {
@@ -258,20 +312,35 @@ async fn notify<D: Db>(
         // Under the write lock, on every event: the catalog's upsert and the dependents with
         // the debounce (a host setting). The dependents are read even when the digest did not
         // change; a cheap read, needed then too when tailor moved the tag.
-        let (changed, affected, setting) = record_push_and_dependents(db, repository, tag, digest, now).await?;
+        // On PostgreSQL a push by someone also coalesces, in a statement sent with these, into
+        // the builds already queued (`coalesce_pushed`).
+        let early = async {
+            match (db.dialect(), delay) {
+                (Dialect::Postgres, None) => coalesce_pushed(db, repository, tag, now).await.map(Some),
+                _ => Ok(None),
+            }
+        };
+        let (pushed, early) =
+            crate::join::both(record_push_and_dependents(db, repository, tag, digest, now), early).await;
+        let ((changed, affected, setting), early) = (pushed?, early?);
         let debounce = delay.unwrap_or(setting);
         let mut builds = Vec::new();
         if changed {
             // Someone pushed: learn the tag's platforms now, for people picking it as a source
-            // (the request goes with the first enqueue's statement on PostgreSQL).
-            let mut listing = delay
-                .is_none()
+            // (done already by `coalesce_pushed`, or with the first enqueue's statement).
+            let mut listing = (delay.is_none() && early.is_none())
                 .then(|| crate::listings::listing_request(repository, tag, "", ListingKind::Platforms, now));
             let short = digest.map(|d| format!(" ({})", d.chars().take(19).collect::<String>())).unwrap_or_default();
             let reason = format!("push of {repository}:{tag}{short}");
             for id in affected {
-                let b = crate::queue::enqueue_in_with(db, &id, &reason, now, debounce, listing.take()).await?;
-                builds.push((id, b.number));
+                let coalesced = early.iter().flatten().find(|(c, _)| *c == id).map(|(_, number)| *number);
+                let number = match coalesced {
+                    Some(number) => number,
+                    None => {
+                        crate::queue::enqueue_in_with(db, &id, &reason, now, debounce, listing.take()).await?.number
+                    }
+                };
+                builds.push((id, number));
             }
             if let Some((sql, params)) = listing {
                 db.exec(&sql, &params).await?;

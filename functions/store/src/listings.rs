@@ -116,13 +116,35 @@ pub(crate) fn listing_request(
 ) -> (String, Vec<Value>) {
     (
         format!(
-            "INSERT INTO listings ({COLUMNS}) VALUES (?, ?, ?, ?, 'requested', NULL, NULL, 0, 0, NULL, ?, ?) \
-             ON CONFLICT (repository, tag, platform, kind) DO UPDATE SET status = 'requested', requested_at = excluded.requested_at \
-             WHERE listings.status NOT IN ('requested', 'reading')"
+            "INSERT INTO listings ({COLUMNS}) VALUES (?, ?, ?, ?, 'requested', NULL, NULL, 0, 0, NULL, ?, ?) {REREQUEST}"
         ),
         vec![repository.into(), tag.into(), platform.into(), kind.as_str().into(), now.into(), now.into()],
     )
 }
+
+/// [`listing_request`] made when the SQL expression `condition` holds (PostgreSQL: the
+/// parameters are typed, as a SELECT cannot take their types from the columns).
+pub(crate) fn listing_request_if(
+    repository: &str,
+    tag: &str,
+    platform: &str,
+    kind: ListingKind,
+    now: i64,
+    condition: &str,
+) -> (String, Vec<Value>) {
+    let (_, params) = listing_request(repository, tag, platform, kind, now);
+    (
+        format!(
+            "INSERT INTO listings ({COLUMNS}) SELECT ?::text, ?::text, ?::text, ?::text, 'requested', NULL, NULL, 0, 0, \
+             NULL, ?::bigint, ?::bigint WHERE {condition} {REREQUEST}"
+        ),
+        params,
+    )
+}
+
+/// A listing requested again unless it is being read or already requested.
+const REREQUEST: &str = "ON CONFLICT (repository, tag, platform, kind) DO UPDATE SET status = 'requested', \
+     requested_at = excluded.requested_at WHERE listings.status NOT IN ('requested', 'reading')";
 
 /// Claims up to `limit` requested listings (and any stuck `reading` for `stale_ms`: a worker died).
 pub async fn claim_listings<D: Db>(db: &D, now: i64, stale_ms: i64, limit: i64) -> Result<Vec<Listing>> {
