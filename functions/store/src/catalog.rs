@@ -1,6 +1,8 @@
 //! The catalog: repositories and tags as last seen (from notifications, polls and builds),
 //! and which customizations depend on a repository:tag.
 
+use std::collections::HashMap;
+
 use crate::db::{Db, Dialect, Rows, Value};
 use crate::error::Result;
 use crate::listings::ListingKind;
@@ -326,24 +328,20 @@ async fn notify<D: Db>(
         let debounce = delay.unwrap_or(setting);
         let mut builds = Vec::new();
         if changed {
-            // Someone pushed: learn the tag's platforms now, for people picking it as a source
-            // (done already by `coalesce_pushed`, or with the first enqueue's statement).
-            let mut listing = (delay.is_none() && early.is_none())
-                .then(|| crate::listings::listing_request(repository, tag, "", ListingKind::Platforms, now));
+            if delay.is_none() && early.is_none() {
+                // Someone pushed: learn the tag's platforms now, for people picking it as a source
+                // (on PostgreSQL `coalesce_pushed` requested it).
+                crate::listings::request_listing(db, repository, tag, "", ListingKind::Platforms, now).await?;
+            }
+            let early: HashMap<String, i64> = early.into_iter().flatten().collect();
             let short = digest.map(|d| format!(" ({})", d.chars().take(19).collect::<String>())).unwrap_or_default();
             let reason = format!("push of {repository}:{tag}{short}");
             for id in affected {
-                let coalesced = early.iter().flatten().find(|(c, _)| *c == id).map(|(_, number)| *number);
-                let number = match coalesced {
-                    Some(number) => number,
-                    None => {
-                        crate::queue::enqueue_in_with(db, &id, &reason, now, debounce, listing.take()).await?.number
-                    }
+                let number = match early.get(&id) {
+                    Some(number) => *number,
+                    None => crate::queue::enqueue_in(db, &id, &reason, now, debounce).await?.number,
                 };
                 builds.push((id, number));
-            }
-            if let Some((sql, params)) = listing {
-                db.exec(&sql, &params).await?;
             }
         } else if delay == Some(0) {
             // tailor moved the tag and the registry's notification of it was first (it queued

@@ -101,29 +101,18 @@ pub async fn request_listing<D: Db>(
     kind: ListingKind,
     now: i64,
 ) -> Result<()> {
-    let (sql, params) = listing_request(repository, tag, platform, kind, now);
-    db.exec(&sql, &params).await?;
+    db.exec(
+        &format!(
+            "INSERT INTO listings ({COLUMNS}) VALUES (?, ?, ?, ?, 'requested', NULL, NULL, 0, 0, NULL, ?, ?) {REREQUEST}"
+        ),
+        &[repository.into(), tag.into(), platform.into(), kind.as_str().into(), now.into(), now.into()],
+    )
+    .await?;
     Ok(())
 }
 
-/// The statement of [`request_listing`] (it returns no rows).
-pub(crate) fn listing_request(
-    repository: &str,
-    tag: &str,
-    platform: &str,
-    kind: ListingKind,
-    now: i64,
-) -> (String, Vec<Value>) {
-    (
-        format!(
-            "INSERT INTO listings ({COLUMNS}) VALUES (?, ?, ?, ?, 'requested', NULL, NULL, 0, 0, NULL, ?, ?) {REREQUEST}"
-        ),
-        vec![repository.into(), tag.into(), platform.into(), kind.as_str().into(), now.into(), now.into()],
-    )
-}
-
-/// [`listing_request`] made when the SQL expression `condition` holds (PostgreSQL: the
-/// parameters are typed, as a SELECT cannot take their types from the columns).
+/// [`request_listing`]'s statement made when the SQL expression `condition` holds
+/// (PostgreSQL: the parameters are typed, as a SELECT cannot take their types from the columns).
 pub(crate) fn listing_request_if(
     repository: &str,
     tag: &str,
@@ -132,13 +121,12 @@ pub(crate) fn listing_request_if(
     now: i64,
     condition: &str,
 ) -> (String, Vec<Value>) {
-    let (_, params) = listing_request(repository, tag, platform, kind, now);
     (
         format!(
             "INSERT INTO listings ({COLUMNS}) SELECT ?::text, ?::text, ?::text, ?::text, 'requested', NULL, NULL, 0, 0, \
              NULL, ?::bigint, ?::bigint WHERE {condition} {REREQUEST}"
         ),
-        params,
+        vec![repository.into(), tag.into(), platform.into(), kind.as_str().into(), now.into(), now.into()],
     )
 }
 

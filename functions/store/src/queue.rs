@@ -22,20 +22,6 @@ async fn build_row<D: Db>(db: &D, id: &str, number: i64) -> Result<Build> {
 /// the latest such request, but no later than `10 × delay_ms` after the build was queued, so a
 /// burst of pushes becomes one build. A request without delay (people) makes it claimable now.
 pub(crate) async fn enqueue_in<D: Db>(db: &D, id: &str, reason: &str, now: i64, delay_ms: i64) -> Result<Build> {
-    enqueue_in_with(db, id, reason, now, delay_ms, None).await
-}
-
-/// [`enqueue_in`] that also runs `also`, a statement returning no rows that needs nothing from
-/// the enqueue (a push's listing request): on PostgreSQL in the coalescing statement (one fewer
-/// under the write lock on every push), on SQLite before it.
-pub(crate) async fn enqueue_in_with<D: Db>(
-    db: &D,
-    id: &str,
-    reason: &str,
-    now: i64,
-    delay_ms: i64,
-    also: Option<(String, Vec<Value>)>,
-) -> Result<Build> {
     // Coalesced into the queued build, if there is one: counted, and the build as it is now;
     // alongside (under the write lock on every push), the request's time: a request without
     // delay makes the build claimable now; a push waits for quiet, but no longer than 10 × the
@@ -66,16 +52,11 @@ pub(crate) async fn enqueue_in_with<D: Db>(
         (sql, params)
     };
     let coalesced = if db.dialect() == Dialect::Postgres {
-        // One statement: the request's time and `also` as data-modifying CTEs of the count (all
-        // three see one snapshot; none reads a column another writes).
-        let also_sql = also.as_ref().map(|(sql, _)| format!(", also AS ({sql})")).unwrap_or_default();
-        let all =
-            params.into_iter().chain(also.into_iter().flat_map(|(_, p)| p)).chain(count_params).collect::<Vec<_>>();
-        db.exec(&format!("WITH timed AS ({sql}){also_sql} {count_sql}"), &all).await?
+        // One statement: the request's time as a data-modifying CTE of the count (both see one
+        // snapshot; neither reads a column the other writes).
+        let all = params.into_iter().chain(count_params).collect::<Vec<_>>();
+        db.exec(&format!("WITH timed AS ({sql}) {count_sql}"), &all).await?
     } else {
-        if let Some((sql, params)) = also {
-            db.exec(&sql, &params).await?;
-        }
         let (coalesced, timed) = crate::join::both(db.exec(&count_sql, &count_params), db.exec(&sql, &params)).await;
         timed?;
         coalesced?

@@ -353,12 +353,9 @@ fn control(statement: &str) -> Control {
     let mut words = statement.split(|c: char| !c.is_ascii_alphabetic()).filter(|w| !w.is_empty()).take(4);
     let first = words.next().unwrap_or("");
     let is = |w: &str, k: &[&str]| k.iter().any(|k| w.eq_ignore_ascii_case(k));
-    let plain = statement.trim().trim_end_matches(';').trim_end().eq_ignore_ascii_case("BEGIN");
-    if is(first, &["BEGIN"]) && plain {
-        return Control::PlainBegin;
-    }
     if is(first, &["BEGIN", "START"]) {
-        return Control::Begin;
+        let plain = statement.trim().trim_end_matches(';').trim_end().eq_ignore_ascii_case("BEGIN");
+        return if plain { Control::PlainBegin } else { Control::Begin };
     }
     // `ROLLBACK [WORK|TRANSACTION] TO SAVEPOINT` and `COMMIT AND CHAIN` keep a transaction
     // open; `COMMIT PREPARED` / `ROLLBACK PREPARED` run outside one.
