@@ -90,12 +90,64 @@ fn container(id: &str, r: &ImageRef, platform: &str) -> Value {
     })
 }
 
-fn relationship(from: &str, kind: &str, to: &str) -> Value {
-    json!({"spdxElementId": from, "relationshipType": kind, "relatedSpdxElement": to})
+fn relationship(from: &str, kind: &'static str, to: &str) -> Relationship {
+    Relationship { related: to.to_owned(), kind, from: from.to_owned() }
+}
+
+/// The SPDX 2.3 JSON document. Serialized, it is byte for byte what `serde_json` makes of the
+/// same document as a `Value` (keys sorted: the fields are declared in that order), without
+/// building a map for each of its hundreds of files and relationships.
+#[derive(Debug, Serialize)]
+pub struct Document<'a> {
+    #[serde(rename = "SPDXID")]
+    spdx_id: &'static str,
+    #[serde(rename = "creationInfo")]
+    creation_info: Value,
+    #[serde(rename = "dataLicense")]
+    data_license: &'static str,
+    #[serde(rename = "documentNamespace")]
+    document_namespace: String,
+    files: Vec<File<'a>>,
+    name: String,
+    packages: Vec<Value>,
+    relationships: Vec<Relationship>,
+    #[serde(rename = "spdxVersion")]
+    spdx_version: &'static str,
+}
+
+/// A file of the layers tailor added (fields in sorted order, as in [`Document`]).
+#[derive(Debug, Serialize)]
+struct File<'a> {
+    #[serde(rename = "SPDXID")]
+    spdx_id: String,
+    checksums: [Checksum<'a>; 2],
+    #[serde(rename = "copyrightText")]
+    copyright_text: &'static str,
+    #[serde(rename = "fileName")]
+    file_name: String,
+    #[serde(rename = "licenseConcluded")]
+    license_concluded: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct Checksum<'a> {
+    algorithm: &'static str,
+    #[serde(rename = "checksumValue")]
+    value: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+struct Relationship {
+    #[serde(rename = "relatedSpdxElement")]
+    related: String,
+    #[serde(rename = "relationshipType")]
+    kind: &'static str,
+    #[serde(rename = "spdxElementId")]
+    from: String,
 }
 
 /// The SPDX 2.3 JSON document for `c`.
-pub fn document(c: &Contents) -> Value {
+pub fn document<'a>(c: &Contents<'a>) -> Document<'a> {
     let mut packages = vec![container("SPDXRef-Image", &c.image, c.platform)];
     let mut relationships = vec![
         relationship("SPDXRef-DOCUMENT", "DESCRIBES", "SPDXRef-Image"),
@@ -165,37 +217,35 @@ pub fn document(c: &Contents) -> Value {
     }
     for (i, (path, (from, f))) in owner.iter().enumerate() {
         let id = format!("SPDXRef-File-{i}");
-        files.push(json!({
-            "SPDXID": id,
-            "fileName": format!("./{path}"),
-            "checksums": [
-                {"algorithm": "SHA1", "checksumValue": f.sha1},
-                {"algorithm": "SHA256", "checksumValue": f.sha256},
-            ],
-            "licenseConcluded": "NOASSERTION",
-            "copyrightText": "NOASSERTION",
-        }));
         relationships.push(relationship("SPDXRef-Customization", "CONTAINS", &id));
         if from != "SPDXRef-Image" {
             relationships.push(relationship(&id, "GENERATED_FROM", from));
         }
+        files.push(File {
+            spdx_id: id,
+            checksums: [
+                Checksum { algorithm: "SHA1", value: &f.sha1 },
+                Checksum { algorithm: "SHA256", value: &f.sha256 },
+            ],
+            copyright_text: "NOASSERTION",
+            file_name: format!("./{path}"),
+            license_concluded: "NOASSERTION",
+        });
     }
-    let mut doc = json!({
-        "spdxVersion": "SPDX-2.3",
-        "dataLicense": "CC0-1.0",
-        "SPDXID": "SPDXRef-DOCUMENT",
-        "name": format!("{}@{}", c.image.name, c.image.digest),
-        "documentNamespace": format!("https://tailor.dev/spdx/{}/{}", c.image.name, c.image.digest),
-        "creationInfo": {
+    Document {
+        spdx_id: "SPDXRef-DOCUMENT",
+        creation_info: json!({
             "created": c.created,
             "creators": [concat!("Tool: tailor-", env!("CARGO_PKG_VERSION"))],
-        },
-    });
-    // Moved in, not copied by `json!`; keys are sorted either way.
-    doc["packages"] = Value::Array(packages);
-    doc["files"] = Value::Array(files);
-    doc["relationships"] = Value::Array(relationships);
-    doc
+        }),
+        data_license: "CC0-1.0",
+        document_namespace: format!("https://tailor.dev/spdx/{}/{}", c.image.name, c.image.digest),
+        files,
+        name: format!("{}@{}", c.image.name, c.image.digest),
+        packages,
+        relationships,
+        spdx_version: "SPDX-2.3",
+    }
 }
 
 #[cfg(test)]
@@ -221,7 +271,7 @@ mod tests {
         let (img, base, art) = (Digest::of(b"image"), Digest::of(b"base"), Digest::of(b"artifact"));
         let art_files = [FileSum::of("opt/app/bin", b"binary"), FileSum::of("etc/app.conf", b"from artifact")];
         let spec_files = [FileSum::of("etc/app.conf", b"from spec")];
-        let doc = document(&Contents {
+        let doc = serde_json::to_value(document(&Contents {
             image: ImageRef { name: "r.example/acme/app", digest: &img },
             platform: "linux/amd64",
             base: ImageRef { name: "r.example/acme/base", digest: &base },
@@ -230,7 +280,8 @@ mod tests {
             files: &spec_files,
             added: &[],
             created: "2026-11-26T10:00:00Z",
-        });
+        }))
+        .unwrap();
         assert_eq!(doc["spdxVersion"], "SPDX-2.3");
         assert_eq!(doc["creationInfo"]["created"], "2026-11-26T10:00:00Z");
         let packages = doc["packages"].as_array().unwrap();
@@ -276,5 +327,55 @@ mod tests {
         assert!(has("SPDXRef-Customization", "CONTAINS", "SPDXRef-File-0"));
         assert!(has("SPDXRef-File-1", "GENERATED_FROM", "SPDXRef-Artifact-0"), "opt/app/bin came from the artifact");
         assert!(!has("SPDXRef-File-0", "GENERATED_FROM", "SPDXRef-Artifact-0"), "the spec's file replaced it");
+    }
+
+    /// The statement's bytes are what the `Value` tree made of the same document gave: keys in
+    /// sorted order, the same escapes (a quote, a backslash, a control character, non-ASCII).
+    #[test]
+    fn typed_document_serializes_to_the_bytes_of_its_value_tree() {
+        let index = FileIndex {
+            packages: (0..3)
+                .map(|i| Package {
+                    kind: PackageKind::Deb,
+                    name: format!("pkg{i}"),
+                    version: "1.0-\"1\"".into(),
+                    arch: Some("amd64".into()),
+                    source: (i == 1).then(|| "src".into()),
+                    license: (i == 2).then(|| "GPL-2+ \\ é".into()),
+                    maintainer: None,
+                })
+                .collect(),
+            ..FileIndex::default()
+        };
+        let (img, base, a1, a2) = (Digest::of(b"i"), Digest::of(b"b"), Digest::of(b"1"), Digest::of(b"2"));
+        let first = [FileSum::of("opt/a/\"quoted\"", b"x"), FileSum::of("opt/a/tab\there", b"y")];
+        let second = [FileSum::of("opt/b/ünï", b"z"), FileSum::of("opt/a/tab\there", b"w")];
+        let spec_files = [FileSum::of("etc/app.conf", b"c")];
+        let added =
+            [Package { kind: PackageKind::Deb, name: "curl".into(), version: "8".into(), ..index.packages[0].clone() }];
+        let contents = Contents {
+            image: ImageRef { name: "r.example:5000/acme/app", digest: &img },
+            platform: "linux/arm64/v8",
+            base: ImageRef { name: "r.example:5000/acme/base", digest: &base },
+            base_index: &index,
+            artifacts: vec![
+                (ImageRef { name: "r.example:5000/acme/a1", digest: &a1 }, &first),
+                (ImageRef { name: "r.example:5000/acme/a2", digest: &a2 }, &second),
+            ],
+            files: &spec_files,
+            added: &added,
+            created: "2026-12-06T01:00:00Z",
+        };
+        let doc = document(&contents);
+        let typed =
+            crate::provenance::statement_bytes("r.example:5000/acme/app", img.hex(), "https://spdx.dev/Document", &doc);
+        let tree = tailor_sign::intoto::statement(
+            "r.example:5000/acme/app",
+            img.hex(),
+            "https://spdx.dev/Document",
+            serde_json::to_value(&doc).unwrap(),
+        );
+        assert_eq!(String::from_utf8(typed).unwrap(), serde_json::to_string(&tree).unwrap());
+        assert_eq!(tree["predicate"]["files"].as_array().unwrap().len(), 4, "opt/a/tab\there once: {tree}");
     }
 }
