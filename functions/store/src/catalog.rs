@@ -187,8 +187,9 @@ fn dependents_of(rows: &Rows, tag: &str) -> Result<(Vec<String>, i64)> {
 /// upsert's statements, so the component waits once under the write lock instead of twice. It
 /// acts only when this transaction changed the tag (the catalog row's `xmin` is the
 /// transaction's: the upsert wrote it), with the debounce read as [`crate::settings::debounce_of`]
-/// reads it (a setting of 19 digits aside: the default). Returns the builds it coalesced into; the dependents it did not (no build queued,
-/// or a chart's every-tag dependency) are enqueued after, as on SQLite.
+/// reads it (a setting of 19 digits aside: the default) and the time set as
+/// [`crate::queue::debounced_time`] sets it. Returns the builds it coalesced into; the dependents
+/// it did not (no build queued, or a chart's every-tag dependency) are enqueued after, as on SQLite.
 async fn coalesce_pushed<D: Db>(db: &D, repository: &str, tag: &str, now: i64) -> Result<Vec<(String, i64)>> {
     let (listing, listing_params) = crate::listings::listing_request_if(
         repository,
@@ -198,9 +199,7 @@ async fn coalesce_pushed<D: Db>(db: &D, repository: &str, tag: &str, now: i64) -
         now,
         "EXISTS (SELECT 1 FROM changed)",
     );
-    let latest = "(SELECT CASE WHEN ? + d.ms < b.created_at + 10 * d.ms THEN ? + d.ms ELSE b.created_at + 10 * d.ms END \
-                  FROM builds b, debounce d WHERE b.customization_id = requests.customization_id \
-                  AND b.number = requests.queued_build)";
+    let debounced = crate::queue::debounced_time("d.ms", ", debounce d");
     let sql = format!(
         "WITH changed AS (SELECT 1 FROM catalog WHERE repository = ? AND tag = ? AND xmin = pg_current_xact_id()::xid), \
          debounce AS (SELECT COALESCE((SELECT CASE WHEN value ~ '^[+]?[0-9]{{1,18}}$' THEN value::bigint END \
@@ -208,7 +207,7 @@ async fn coalesce_pushed<D: Db>(db: &D, repository: &str, tag: &str, now: i64) -
          deps AS (SELECT DISTINCT customization_id AS id FROM dependencies WHERE repository = ? AND tag = ? \
            AND EXISTS (SELECT 1 FROM changed)), \
          timed AS (UPDATE requests SET queued_not_before = CASE WHEN (SELECT ms FROM debounce) <= 0 THEN ?::bigint \
-           WHEN queued_not_before > {latest} THEN queued_not_before ELSE {latest} END \
+           ELSE {debounced} END \
            WHERE customization_id IN (SELECT id FROM deps) AND queued_build IS NOT NULL), \
          listing AS ({listing}) \
          UPDATE builds SET requests = requests + 1 WHERE customization_id IN (SELECT id FROM deps) \

@@ -17,6 +17,18 @@ async fn build_row<D: Db>(db: &D, id: &str, number: i64) -> Result<Build> {
         .ok_or_else(|| StoreError::Corrupt(format!("build {id}#{number} missing")))
 }
 
+/// When a queued build becomes claimable after a push that waits `delay` ms for quiet (an SQL
+/// expression; `from` adds the tables it reads): the latest of its time so far and
+/// min(now + delay, queued + 10 × delay). Its parameters: `now` four times.
+pub(crate) fn debounced_time(delay: &str, from: &str) -> String {
+    let latest = format!(
+        "(SELECT CASE WHEN ? + {delay} < b.created_at + 10 * {delay} THEN ? + {delay} ELSE b.created_at + 10 * {delay} \
+         END FROM builds b{from} WHERE b.customization_id = requests.customization_id \
+         AND b.number = requests.queued_build)"
+    );
+    format!("CASE WHEN queued_not_before > {latest} THEN queued_not_before ELSE {latest} END")
+}
+
 /// Enqueues a build of `customization_id` (inside the caller's transaction). A request with
 /// `delay_ms` > 0 (pushes) waits for quiet: the queued build becomes claimable `delay_ms` after
 /// the latest such request, but no later than `10 × delay_ms` after the build was queued, so a
@@ -39,17 +51,11 @@ pub(crate) async fn enqueue_in<D: Db>(db: &D, id: &str, reason: &str, now: i64, 
             vec![now.into(), id.into()],
         )
     } else {
-        // latest = min(now + delay, created_at + 10 × delay); the new time is max(old, latest).
-        let latest = "(SELECT CASE WHEN ? < b.created_at + ? THEN ? ELSE b.created_at + ? END FROM builds b \
-                      WHERE b.customization_id = requests.customization_id AND b.number = requests.queued_build)";
-        let (soon, cap) = (Value::from(now + delay_ms), Value::from(10 * delay_ms));
-        let latest_params = [soon.clone(), cap.clone(), soon, cap];
-        let params = latest_params.iter().chain(&latest_params).cloned().chain([id.into()]).collect();
         let sql = format!(
-            "UPDATE requests SET queued_not_before = CASE WHEN queued_not_before > {latest} THEN queued_not_before \
-             ELSE {latest} END WHERE customization_id = ? AND queued_build IS NOT NULL"
+            "UPDATE requests SET queued_not_before = {} WHERE customization_id = ? AND queued_build IS NOT NULL",
+            debounced_time(&format!("CAST({delay_ms} AS BIGINT)"), "")
         );
-        (sql, params)
+        (sql, vec![now.into(), now.into(), now.into(), now.into(), id.into()])
     };
     let coalesced = if db.dialect() == Dialect::Postgres {
         // One statement: the request's time as a data-modifying CTE of the count (both see one
