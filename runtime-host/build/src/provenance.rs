@@ -5,11 +5,10 @@
 
 use std::time::SystemTime;
 
-use serde::Serialize;
 use serde_json::{Map, Value, json};
 use sha2::{Digest as _, Sha256};
 use tailor_oci::Digest;
-use tailor_sign::intoto::{Dependency, Provenance, SLSA_PROVENANCE_V1, SPDX_PREDICATE, statement};
+use tailor_sign::intoto::{Dependency, Provenance, SLSA_PROVENANCE_V1, SPDX_PREDICATE, statement, statement_bytes};
 use tailor_spec::Customization;
 
 use crate::cache::BUILDER;
@@ -203,41 +202,6 @@ pub fn statements(
             [provenance, sbom]
         })
         .collect()
-}
-
-/// The bytes of `tailor_sign::intoto::statement(…)` for a predicate that serializes itself
-/// with its keys in sorted order (an SBOM: its tree is not built).
-pub(crate) fn statement_bytes<P: Serialize>(
-    name: &str,
-    sha256_hex: &str,
-    predicate_type: &str,
-    predicate: &P,
-) -> Vec<u8> {
-    #[derive(Serialize)]
-    struct Typed<'a, P> {
-        #[serde(rename = "_type")]
-        kind: &'static str,
-        predicate: &'a P,
-        #[serde(rename = "predicateType")]
-        predicate_type: &'a str,
-        subject: [Subject<'a>; 1],
-    }
-    #[derive(Serialize)]
-    struct Subject<'a> {
-        digest: Sha256Hex<'a>,
-        name: &'a str,
-    }
-    #[derive(Serialize)]
-    struct Sha256Hex<'a> {
-        sha256: &'a str,
-    }
-    let s = Typed {
-        kind: tailor_sign::intoto::STATEMENT_TYPE,
-        predicate,
-        predicate_type,
-        subject: [Subject { digest: Sha256Hex { sha256: sha256_hex }, name }],
-    };
-    serde_json::to_vec(&s).unwrap_or_default()
 }
 
 /// The extensions for `internalParameters`: name, digest, mode, verdict and each finding.

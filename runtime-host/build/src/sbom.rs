@@ -367,8 +367,12 @@ mod tests {
             created: "2026-12-06T01:00:00Z",
         };
         let doc = document(&contents);
-        let typed =
-            crate::provenance::statement_bytes("r.example:5000/acme/app", img.hex(), "https://spdx.dev/Document", &doc);
+        let typed = tailor_sign::intoto::statement_bytes(
+            "r.example:5000/acme/app",
+            img.hex(),
+            "https://spdx.dev/Document",
+            &doc,
+        );
         let tree = tailor_sign::intoto::statement(
             "r.example:5000/acme/app",
             img.hex(),

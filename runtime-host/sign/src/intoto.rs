@@ -24,6 +24,41 @@ pub fn statement(subject_name: &str, sha256_hex: &str, predicate_type: &str, pre
     s
 }
 
+/// The bytes of [`statement`] for a predicate that serializes itself
+/// with its keys in sorted order (an SBOM: its tree is not built).
+pub fn statement_bytes<P: serde::Serialize>(
+    name: &str,
+    sha256_hex: &str,
+    predicate_type: &str,
+    predicate: &P,
+) -> Vec<u8> {
+    #[derive(serde::Serialize)]
+    struct Typed<'a, P> {
+        #[serde(rename = "_type")]
+        kind: &'static str,
+        predicate: &'a P,
+        #[serde(rename = "predicateType")]
+        predicate_type: &'a str,
+        subject: [Subject<'a>; 1],
+    }
+    #[derive(serde::Serialize)]
+    struct Subject<'a> {
+        digest: Sha256Hex<'a>,
+        name: &'a str,
+    }
+    #[derive(serde::Serialize)]
+    struct Sha256Hex<'a> {
+        sha256: &'a str,
+    }
+    let s = Typed {
+        kind: STATEMENT_TYPE,
+        predicate,
+        predicate_type,
+        subject: [Subject { digest: Sha256Hex { sha256: sha256_hex }, name }],
+    };
+    serde_json::to_vec(&s).unwrap_or_default()
+}
+
 /// One resolved dependency (SLSA ResourceDescriptor).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dependency {
