@@ -2,6 +2,8 @@
 //! `application/vnd.dsse.envelope.v1+json`, the predicate type in the layer annotation
 //! `predicateType`), stored cosign-style under `sha256-<hex>.att` or as OCI 1.1 referrers.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value, json};
 use tailor_oci::{Client, Digest};
 
@@ -38,15 +40,22 @@ pub fn attach_attestations_gated(
     gate: &Gate,
 ) -> Result<Vec<String>> {
     let digest = &subject.digest;
-    let bodies: Vec<(&str, Vec<u8>)> =
-        envelopes.iter().map(|(p, e)| (*p, serde_json::to_vec(e).unwrap_or_default())).collect();
+    // Each envelope (an SBOM's is hundreds of KB) serialized, hashed and copied once.
+    let bodies: Vec<(&str, Arc<[u8]>, Digest)> = envelopes
+        .iter()
+        .map(|(p, e)| {
+            let body: Arc<[u8]> = e.to_json().into();
+            let digest = Digest::of(&body);
+            (*p, body, digest)
+        })
+        .collect();
     let new_layers: Vec<(&str, Value)> = bodies
         .iter()
-        .map(|(predicate_type, body)| {
+        .map(|(predicate_type, body, digest)| {
             let layer = json!({
                 "mediaType": DSSE_MEDIA_TYPE,
                 "size": body.len(),
-                "digest": Digest::of(body).as_str(),
+                "digest": digest.as_str(),
                 "annotations": {PREDICATE_TYPE_ANNOTATION: predicate_type},
             });
             (*predicate_type, layer)
@@ -55,8 +64,10 @@ pub fn attach_attestations_gated(
     // Every envelope goes up at once, and (tags) the carrier is read meanwhile.
     let upload_all = || -> Result<()> {
         std::thread::scope(|s| {
-            let handles: Vec<_> =
-                bodies.iter().map(|(_, body)| s.spawn(move || put(client, repo, &Digest::of(body), body))).collect();
+            let handles: Vec<_> = bodies
+                .iter()
+                .map(|(_, body, digest)| s.spawn(move || put(client, repo, digest, body.clone())))
+                .collect();
             handles.into_iter().try_for_each(|h| h.join().unwrap_or_else(|_| Err(panicked())))
         })
     };

@@ -8,7 +8,7 @@
 //! Writing uses the scheme [`Storage::detect`] found; reading looks in both, so images signed
 //! before a registry gained the referrers API still verify.
 
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use serde_json::{Map, Value, json};
 use tailor_oci::{BlobSource, Client, Digest, Quiet, media};
@@ -140,9 +140,9 @@ pub(crate) fn panicked() -> SignError {
 }
 
 /// Uploads a small blob (no existence check first: one round trip fewer, and the registry
-/// accepts a blob it already has).
-pub(crate) fn put(client: &Client, repo: &str, digest: &Digest, bytes: &[u8]) -> Result<()> {
-    client.put_blob(repo, digest, bytes.len() as u64, &BlobSource::Bytes(bytes.to_vec().into()), &Quiet).map_err(store)
+/// accepts a blob it already has). Shared bytes: an envelope of hundreds of KB is not copied.
+pub(crate) fn put(client: &Client, repo: &str, digest: &Digest, bytes: Arc<[u8]>) -> Result<()> {
+    client.put_blob(repo, digest, bytes.len() as u64, &BlobSource::Bytes(bytes), &Quiet).map_err(store)
 }
 
 /// The layers of the tag-scheme carrier of `kind` for `digest` (none when there is no tag).
@@ -269,7 +269,7 @@ fn carrier_manifest(client: &Client, repo: &str, layers: &[Value]) -> Result<Vec
     }))
     .unwrap_or_default();
     let config_digest = Digest::of(&config);
-    put(client, repo, &config_digest, &config)?;
+    put(client, repo, &config_digest, config.as_slice().into())?;
     Ok(serde_json::to_vec(&json!({
         "schemaVersion": 2,
         "mediaType": media::OCI_MANIFEST,
@@ -293,7 +293,7 @@ pub(crate) fn write_referrer(
     gate: &Gate,
 ) -> Result<Digest> {
     let empty = b"{}";
-    put(client, repo, &Digest::of(empty), empty)?;
+    put(client, repo, &Digest::of(empty), empty.as_slice().into())?;
     let mut manifest = json!({
         "schemaVersion": 2,
         "mediaType": media::OCI_MANIFEST,

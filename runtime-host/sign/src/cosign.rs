@@ -93,7 +93,7 @@ pub fn sign_image_gated(
     match storage {
         Storage::Referrers => {
             // The same signature is the same manifest: pushing it again changes nothing.
-            put(client, repo, &body_digest, &body)?;
+            put(client, repo, &body_digest, body.as_slice().into())?;
             Ok(write_referrer(client, repo, Kind::Signature, subject, layer, Map::new(), gate)?.to_string())
         }
         Storage::Tags => {
@@ -105,7 +105,7 @@ pub fn sign_image_gated(
                 return Ok(signature_tag(digest));
             }
             layers.push(layer);
-            let upload = || put(client, repo, &body_digest, &body);
+            let upload = || put(client, repo, &body_digest, body.as_slice().into());
             write_tagged(client, repo, Kind::Signature, digest, layers, upload, gate)
         }
     }

@@ -3,6 +3,7 @@
 
 use base64::Engine;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
 
 use crate::error::{Result, SignError};
 use crate::keys::{PrivateKey, PublicKey};
@@ -11,9 +12,14 @@ pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 
 /// PAE(type, body).
 pub fn pae(payload_type: &str, body: &[u8]) -> Vec<u8> {
-    let mut out = format!("DSSEv1 {} {} {} ", payload_type.len(), payload_type, body.len()).into_bytes();
+    let mut out = pae_header(payload_type, body.len()).into_bytes();
     out.extend_from_slice(body);
     out
+}
+
+/// What PAE puts before the body.
+fn pae_header(payload_type: &str, body_len: usize) -> String {
+    format!("DSSEv1 {} {payload_type} {body_len} ", payload_type.len())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,14 +42,19 @@ pub struct Envelope {
 impl Envelope {
     /// Signs `body` of `payload_type` with `key`.
     pub fn sign(key: &PrivateKey, payload_type: &str, body: &[u8]) -> Envelope {
+        // SHA-256 of the PAE, hashed in parts rather than copying the body behind its header.
+        let pae_hash = Sha256::new().chain_update(pae_header(payload_type, body.len())).chain_update(body);
         Envelope {
             payload_type: payload_type.to_owned(),
             payload: base64::engine::general_purpose::STANDARD.encode(body),
-            signatures: vec![EnvelopeSignature {
-                keyid: String::new(),
-                sig: key.sign_base64(&pae(payload_type, body)),
-            }],
+            signatures: vec![EnvelopeSignature { keyid: String::new(), sig: key.sign_digest_base64(pae_hash) }],
         }
+    }
+
+    /// The envelope as JSON, in one buffer sized for it (its payload is most of it).
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.payload.len() + self.payload_type.len() + 256);
+        serde_json::to_writer(&mut out, self).map(|()| out).unwrap_or_default()
     }
 
     /// The body, if at least one signature verifies with `key`.

@@ -7,7 +7,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
-use p256::ecdsa::signature::{Signer, Verifier};
+use p256::ecdsa::signature::{DigestSigner, Signer, Verifier};
 use p256::ecdsa::{DerSignature, Signature, SigningKey, VerifyingKey};
 use p256::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 
@@ -70,6 +70,13 @@ impl PrivateKey {
     pub fn sign(&self, message: &[u8]) -> Vec<u8> {
         let sig: Signature = self.0.sign(message);
         sig.to_der().as_bytes().to_vec()
+    }
+
+    /// [`PrivateKey::sign_base64`] of a message already fed to `hash`: the same signature as
+    /// signing the message itself, without holding it in one buffer.
+    pub fn sign_digest_base64(&self, hash: sha2::Sha256) -> String {
+        let sig: Signature = self.0.sign_digest(hash);
+        base64::engine::general_purpose::STANDARD.encode(sig.to_der().as_bytes())
     }
 
     /// [`PrivateKey::sign`], base64 (standard alphabet, padded) as cosign stores it.

@@ -92,6 +92,18 @@ fn envelopes_verify_and_refuse_tampering() {
     assert!(unsigned.verify(&key.public()).unwrap_err().to_string().contains("no signature"));
 }
 
+/// The envelope's signature is over the PAE hashed in parts: byte for byte the signature of the
+/// PAE as one message (ECDSA here is deterministic, RFC 6979), and its JSON is serde's.
+#[test]
+fn envelope_signatures_are_those_of_the_whole_pae() {
+    let key = PrivateKey::generate().unwrap();
+    let body = "{\"predicate\":\"ünï \\\" x\"}".repeat(500);
+    let env = Envelope::sign(&key, IN_TOTO_PAYLOAD_TYPE, body.as_bytes());
+    assert_eq!(env.signatures[0].sig, key.sign_base64(&pae(IN_TOTO_PAYLOAD_TYPE, body.as_bytes())));
+    assert_eq!(env.to_json(), serde_json::to_vec(&env).unwrap());
+    assert_eq!(env.verify(&key.public()).unwrap(), body.as_bytes());
+}
+
 #[test]
 fn key_files_are_private_and_not_overwritten() {
     let dir = tempfile::tempdir().unwrap();

@@ -173,6 +173,21 @@ fn uploads_without_location_fail_clearly() {
     assert_eq!(s.seen().len(), 3, "POST, HEAD, POST: {:?}", s.seen());
 }
 
+/// Bytes in memory are checked as they are (not copied first): a wrong digest or a wrong size
+/// is refused before any request, and the message says which.
+#[test]
+fn bytes_unlike_their_digest_or_size_are_never_sent() {
+    let s = Script::start(vec![]);
+    let data: Arc<[u8]> = Arc::from(&b"hello"[..]);
+    let wrong = s.store().put_blob("acme/out", &Digest::of(b"world"), 5, &BlobSource::Bytes(data.clone()), &Quiet);
+    assert!(matches!(wrong, Err(Error::DigestMismatch { .. })), "{wrong:?}");
+    let long = s.store().put_blob("acme/out", &Digest::of(b"hello"), 4, &BlobSource::Bytes(data.clone()), &Quiet);
+    assert!(long.as_ref().is_err_and(|e| e.to_string().contains("more than")), "{long:?}");
+    let short = s.store().put_blob("acme/out", &Digest::of(b"hello"), 6, &BlobSource::Bytes(data), &Quiet);
+    assert!(short.as_ref().is_err_and(|e| e.to_string().contains("has 5 bytes, expected 6")), "{short:?}");
+    assert!(s.seen().is_empty(), "nothing sent: {:?}", s.seen());
+}
+
 #[test]
 fn unauthorized_without_challenge_or_with_bad_token_server() {
     let s = Script::start(vec![answer("401 Unauthorized", &[], b"")]);

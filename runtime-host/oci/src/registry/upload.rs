@@ -1,6 +1,7 @@
 //! Blob uploads (`POST` a session, then one `PUT ?digest=`, or `PATCH` chunks and a final
 //! `PUT`) and cross-repository mounts.
 
+use std::borrow::Cow;
 use std::io::{self, Read};
 use std::time::Duration;
 
@@ -239,15 +240,23 @@ impl Read for Hashing<'_> {
     }
 }
 
-/// Read a whole (small) blob and check it before anything is sent.
-fn read_whole(repo: &str, digest: &Digest, size: u64, source: &BlobSource) -> Result<Vec<u8>> {
-    let mut body = Vec::new();
+/// A small blob whole, checked against `size` and `digest`: bytes in memory as they are (no
+/// copy: an attestation's envelope is hundreds of KB), anything else read into memory.
+fn read_whole<'a>(repo: &str, digest: &Digest, size: u64, source: &'a BlobSource) -> Result<Cow<'a, [u8]>> {
+    if let BlobSource::Bytes(bytes) = source {
+        if bytes.len() as u64 > size {
+            return Err(too_long(repo, digest, size));
+        }
+        check_content(repo, digest, size, source, bytes.len() as u64, Digest::of(bytes))?;
+        return Ok(Cow::Borrowed(bytes));
+    }
+    let mut body = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
     source.open()?.take(size + 1).read_to_end(&mut body).map_err(|e| read_error(repo, digest, e))?;
     if body.len() as u64 > size {
         return Err(too_long(repo, digest, size));
     }
     check_content(repo, digest, size, source, body.len() as u64, Digest::of(&body))?;
-    Ok(body)
+    Ok(Cow::Owned(body))
 }
 
 fn check_content(repo: &str, digest: &Digest, size: u64, source: &BlobSource, read: u64, actual: Digest) -> Result<()> {
