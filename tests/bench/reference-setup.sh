@@ -2,8 +2,10 @@
 # tests/bench/extensions.sh: a private docker-registry on a free 127.0.0.1 port (killed on
 # exit), the Debian 12 minbase base (debootstrap once, cached in $BENCH_CACHE) pushed as
 # acme/debian:12, two ~4 MB artifacts, and the customization $W/ref.yaml.
+# The registry's storage and the caches live under $TMPDIR (default /tmp): the filesystem the
+# registry writes to weighs on its CPU per request (BENCHMARKS.md, "The registry's filesystem").
 # Needs: TAILOR, BENCH_CACHE, log(). Sets: W, URL, HOST, ROOTFS, REG_PID, push_base, blob_bytes.
-W=$(mktemp -d /tmp/tailor-bench.XXXXXX)
+W=$(mktemp -d "${TMPDIR:-/tmp}/tailor-bench.XXXXXX")
 REG_PID=
 cleanup() {
   set +e
