@@ -59,7 +59,10 @@ pub async fn record_artifact<D: Db>(
 }
 
 /// `updated_at` is when the tag was last seen to move: reading an unchanged digest again (its
-/// platforms, its kind) keeps it.
+/// platforms, its kind) keeps it. A digest other than the catalog's is not written: the catalog's
+/// digest is what a push notification or the poll compares with to decide that the tag moved and
+/// its dependents must be rebuilt, and a build that read the tag after a push but before its
+/// notification must not make that push look like old news.
 async fn record<D: Db>(
     db: &D,
     repository: &str,
@@ -74,7 +77,8 @@ async fn record<D: Db>(
         "INSERT INTO catalog (repository, tag, digest, platforms, kind, updated_at) VALUES (?, ?, ?, ?, ?, ?) \
          ON CONFLICT (repository, tag) DO UPDATE SET digest = excluded.digest, platforms = excluded.platforms, \
          kind = excluded.kind, \
-         updated_at = CASE WHEN catalog.digest = excluded.digest THEN catalog.updated_at ELSE excluded.updated_at END",
+         updated_at = CASE WHEN catalog.digest = excluded.digest THEN catalog.updated_at ELSE excluded.updated_at END \
+         WHERE catalog.digest IS NULL OR catalog.digest = excluded.digest",
         &[repository.into(), tag.into(), digest.into(), platforms.into(), kind.into(), now.into()],
     )
     .await?;

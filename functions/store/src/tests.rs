@@ -150,6 +150,19 @@ fn fan_out_lists_and_catalog() {
         (cat[0].digest.as_deref(), cat[0].platforms.as_slice()),
         (Some("sha256:b"), &["linux/amd64".to_string()][..])
     );
+    // A build read the tag after a push and before the push's notification: the notification
+    // is still news, and every dependent is queued (a worker's reading must not swallow it).
+    block_on(record_platforms(&db, "acme/debian", "12", "sha256:d", &["linux/amd64".into()], 16)).unwrap();
+    let pushed = block_on(notify_push(&db, "reg", "e-d", "acme/debian", "12", Some("sha256:d"), 17)).unwrap();
+    assert!(pushed.changed, "{pushed:?}");
+    let queued: Vec<&str> = pushed.builds.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(queued, ["c1", "c2"]);
+    block_on(record_platforms(&db, "acme/debian", "12", "sha256:d", &["linux/arm64".into()], 18)).unwrap();
+    let cat = block_on(list_catalog(&db, "acme")).unwrap();
+    assert_eq!(
+        (cat[0].digest.as_deref(), cat[0].platforms.as_slice()),
+        (Some("sha256:d"), &["linux/arm64".into()][..])
+    );
 }
 
 #[test]
