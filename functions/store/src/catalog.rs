@@ -59,10 +59,11 @@ pub async fn record_artifact<D: Db>(
 }
 
 /// `updated_at` is when the tag was last seen to move: reading an unchanged digest again (its
-/// platforms, its kind) keeps it. A digest other than the catalog's is not written: the catalog's
-/// digest is what a push notification or the poll compares with to decide that the tag moved and
-/// its dependents must be rebuilt, and a build that read the tag after a push but before its
-/// notification must not make that push look like old news.
+/// platforms, its kind) keeps it. A digest other than the catalog's is not written for a tag
+/// something depends on: the catalog's digest is what a push notification or the poll compares
+/// with to decide that the tag moved and its dependents must be rebuilt, and a build that read
+/// the tag after a push but before its notification must not make that push look like old news.
+/// (A tag nothing depends on is only browsed: the latest reading wins.)
 async fn record<D: Db>(
     db: &D,
     repository: &str,
@@ -78,7 +79,8 @@ async fn record<D: Db>(
          ON CONFLICT (repository, tag) DO UPDATE SET digest = excluded.digest, platforms = excluded.platforms, \
          kind = excluded.kind, \
          updated_at = CASE WHEN catalog.digest = excluded.digest THEN catalog.updated_at ELSE excluded.updated_at END \
-         WHERE catalog.digest IS NULL OR catalog.digest = excluded.digest",
+         WHERE catalog.digest IS NULL OR catalog.digest = excluded.digest OR NOT EXISTS (SELECT 1 FROM dependencies d \
+           WHERE d.repository = excluded.repository AND (d.tag = excluded.tag OR d.tag = '*'))",
         &[repository.into(), tag.into(), digest.into(), platforms.into(), kind.into(), now.into()],
     )
     .await?;

@@ -163,6 +163,12 @@ fn fan_out_lists_and_catalog() {
         (cat[0].digest.as_deref(), cat[0].platforms.as_slice()),
         (Some("sha256:d"), &["linux/arm64".into()][..])
     );
+    // A tag nothing depends on is only browsed: the latest reading is shown.
+    block_on(record_push(&db, "acme/tools", "1", Some("sha256:e"), 19)).unwrap();
+    block_on(record_platforms(&db, "acme/tools", "1", "sha256:f", &["linux/amd64".into()], 20)).unwrap();
+    let cat = block_on(list_catalog(&db, "acme")).unwrap();
+    let tools = cat.iter().find(|t| t.repository == "acme/tools").unwrap();
+    assert_eq!(tools.digest.as_deref(), Some("sha256:f"));
 }
 
 #[test]
